@@ -1,0 +1,1 @@
+"""Platform adapters: translate platform events to neutral requests and effects back."""

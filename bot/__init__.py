@@ -1,0 +1,1 @@
+"""The running bot: config, durable runtime, store, LLM providers, CLI and wiring."""

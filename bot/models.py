@@ -1,0 +1,228 @@
+"""Neutral events, results and outgoing effects shared by the runtime and the adapters.
+
+Adapters translate platform payloads into these types on their first line and translate
+:class:`OutboxEffect` back into platform calls. No SDK type ever appears here.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+BUTTON_PREFIX = "jk:v1"
+ACTIONS = ("approve", "reject", "edit")
+
+
+def button_id(token: str, action: str) -> str:
+    """The id a platform button carries: ``jk:v1:<token>:<action>`` (at most 100 chars)."""
+    return f"{BUTTON_PREFIX}:{token}:{action}"
+
+
+def parse_button_id(custom_id: str) -> tuple[str, str] | None:
+    """``(token, action)`` from a button id, or None for ids that are not ours."""
+    parts = custom_id.split(":")
+    if len(parts) != 4 or f"{parts[0]}:{parts[1]}" != BUTTON_PREFIX:
+        return None
+    token, action = parts[2], parts[3]
+    if not token.isalnum() or not action.replace("_", "").isalnum():
+        return None
+    return token, action
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone who asks or decides: a platform user id plus how to show them."""
+
+    platform: str
+    user_id: str
+    display: str
+    is_moderator: bool = False
+
+    @property
+    def ref(self) -> str:
+        """``platform:user_id``: how the store and the audit log name this actor."""
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a run came from; its effects go back there.
+
+    Attributes:
+        platform: ``discord``, ``slack`` or ``terminal``.
+        scope: guild id / team id / ``local``.
+        requester: who asked.
+        mod_channel: where review cards go.
+        public_channel: where approved jokes go.
+        reply_channel: where the request was typed (for notices to the requester).
+    """
+
+    platform: str
+    scope: str
+    requester: Actor
+    mod_channel: str
+    public_channel: str
+    reply_channel: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "scope": self.scope,
+            "requester": {
+                "platform": self.requester.platform,
+                "user_id": self.requester.user_id,
+                "display": self.requester.display,
+            },
+            "mod_channel": self.mod_channel,
+            "public_channel": self.public_channel,
+            "reply_channel": self.reply_channel,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Origin":
+        r = data["requester"]
+        return cls(
+            platform=data["platform"],
+            scope=data["scope"],
+            requester=Actor(r["platform"], r["user_id"], r["display"]),
+            mod_channel=data["mod_channel"],
+            public_channel=data["public_channel"],
+            reply_channel=data.get("reply_channel", ""),
+        )
+
+
+@dataclass(frozen=True)
+class JokeRequest:
+    """``/joke <topic>``: ``request_key`` makes a redelivered event map to the same run."""
+
+    request_key: str
+    origin: Origin
+    topic: str
+
+
+class RequestStatus(StrEnum):
+    """How a joke request ended at the door."""
+
+    ACCEPTED = "accepted"  # a run was started (or already existed for this key)
+    REFUSED = "refused"  # bad topic, cooldown, not set up: message says why
+    FAILED = "failed"  # unexpected: message is generic, details are logged
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    """What to tell the requester right away."""
+
+    status: RequestStatus
+    message: str
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """A click / modal submit / command deciding a pending wait."""
+
+    token: str
+    action: str
+    actor: Actor
+    interaction_id: str
+    data: Mapping[str, Any] = field(default_factory=dict)  # {"reason": ...} / {"text": ...}
+
+
+class DecideStatus(StrEnum):
+    """Every click gets exactly one of these answers."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # the same interaction delivered again
+    ALREADY_DECIDED = "already_decided"
+    EXPIRED = "expired"
+    STALE = "stale"  # a card replaced by a newer draft, or a finished run
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"  # an action this wait does not allow, or bad data
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    """The answer to a decision request; ``message`` is what to show the clicker."""
+
+    status: DecideStatus
+    message: str
+    decided_by: str | None = None  # display name of whoever decided first
+    decided_at: float | None = None
+    decision: str | None = None  # the action that was decided
+
+
+@dataclass(frozen=True)
+class WaitInfo:
+    """A pending or decided wait as adapters may show it (e.g. to prefill the Edit modal)."""
+
+    token: str
+    run_id: str
+    kind: str
+    status: str  # pending / decided / expired / cancelled
+    payload: Mapping[str, Any]
+    allowed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScopeConfig:
+    """Per guild / workspace settings (Discord: set with /jokeconfig)."""
+
+    platform: str
+    scope: str
+    mod_channel: str
+    public_channel: str
+    moderator_role: str = ""
+
+
+class EffectKind(StrEnum):
+    """What an outbox effect asks a platform to do.
+
+    Payloads:
+        REVIEW_POST: ``{"token", "card"}``; post a review card with Approve/Reject/Edit buttons
+            carrying ``token`` to ``origin.mod_channel``. The sender returns the message ref.
+        REVIEW_UPDATE: ``{"token", "card", "outcome", "actor", "reason", "text"}``; edit the card at
+            ``card_ref``: no buttons, a status line (see :func:`outcome_line`).
+        PUBLISH: ``{"text", "topic", "requester"}``; post the approved joke to
+            ``origin.public_channel`` crediting the requester. Use ``dedupe_key``.
+        NOTIFY: ``{"text"}``; tell the requester (``origin.requester``, ``reply_channel``).
+        ALERT: ``{"text"}``; warn the moderators in ``origin.mod_channel``.
+
+    A card is ``{"topic", "draft", "attempt", "max_attempts", "model_label", "requester"}``.
+    """
+
+    REVIEW_POST = "review.post"
+    REVIEW_UPDATE = "review.update"
+    PUBLISH = "publish"
+    NOTIFY = "notify"
+    ALERT = "alert"
+
+
+@dataclass(frozen=True)
+class OutboxEffect:
+    """One effect as handed to a platform sender.
+
+    ``dedupe_key`` is at most 25 characters (Discord's nonce limit), derived from
+    ``effect_id``; ``card_ref`` is the platform ref of the review card for REVIEW_UPDATE.
+    """
+
+    effect_id: str
+    run_id: str
+    kind: EffectKind
+    origin: Origin
+    payload: Mapping[str, Any]
+    dedupe_key: str
+    attempt: int = 1
+    card_ref: str | None = None
+
+
+def outcome_line(outcome: str, actor: str, reason: str = "") -> str:
+    """The status line a decided review card shows, e.g. ``Approved by @alice``."""
+    lines = {
+        "approve": f"✅ Approved by {actor}",
+        "edit": f"✏️ Edited and approved by {actor}",
+        "reject": f"❌ Rejected by {actor}" + (f": {reason}" if reason else ""),
+        "timeout": "⌛ Expired: no moderator decided in time",
+        "cancel": "🚫 Cancelled",
+    }
+    return lines.get(outcome, f"Decided ({outcome}) by {actor}")

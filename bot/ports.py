@@ -1,0 +1,98 @@
+"""Protocols between the layers: the LLM, the clock, platform senders and the event sink.
+
+Flows depend on :class:`LLM`; the runtime on :class:`Clock` and :class:`EffectSender`;
+adapters on :class:`EventSink` (what they call) and implement :class:`EffectSender`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.models import (
+    DecideResult,
+    DecisionRequest,
+    JokeRequest,
+    OutboxEffect,
+    RequestResult,
+    ScopeConfig,
+    WaitInfo,
+)
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One chat message for the LLM."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class LLM(Protocol):
+    """A chat model. Raises :class:`bot.errors.LLMError` with a clear message on failure."""
+
+    @property
+    def label(self) -> str:
+        """Honest human label, e.g. ``SmolLM2-135M, embedded — tiny model, expect weak jokes``."""
+        ...
+
+    @property
+    def model_id(self) -> str:
+        """Model id for the card and the audit log, e.g. ``smollm2-135m-instruct``."""
+        ...
+
+    @property
+    def wants_avoid_list(self) -> bool:
+        """True when rejected jokes should go in the prompt (capable models only)."""
+        ...
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float = 0.8,
+        max_tokens: int = 80,
+        seed: int | None = None,
+    ) -> str:
+        """The assistant's reply text."""
+        ...
+
+    async def moderate(self, text: str) -> bool | None:
+        """True if the provider's moderation flags ``text``; None if it offers none."""
+        ...
+
+
+class Clock(Protocol):
+    """Wall-clock seconds since the epoch, and sleeping; faked in tests."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class EffectSender(Protocol):
+    """One platform's side of the outbox.
+
+    ``send`` returns the platform ref of what it created or edited (message id, ``ch:ts``).
+    It raises :class:`bot.errors.SendError` when the platform refused (retryable or not) and
+    :class:`bot.errors.OutcomeUnknown` when the request may have been applied.
+    ``reconcile`` answers "was this effect already applied?": the ref if found, None if
+    certainly not, or raises :class:`bot.errors.CannotReconcile`.
+    """
+
+    async def send(self, effect: OutboxEffect) -> str: ...
+
+    async def reconcile(self, effect: OutboxEffect) -> str | None: ...
+
+
+class EventSink(Protocol):
+    """What adapters call: neutral requests in, answers to show out."""
+
+    async def request_joke(self, request: JokeRequest) -> RequestResult: ...
+
+    async def decide(self, request: DecisionRequest) -> DecideResult: ...
+
+    async def wait_info(self, token: str) -> WaitInfo | None: ...
+
+    async def save_scope(self, config: ScopeConfig) -> None: ...
+
+    async def scope(self, platform: str, scope: str) -> ScopeConfig | None: ...

@@ -1,0 +1,176 @@
+"""The vocabulary of a durable pause: Wait, Decision, Effect, Suspended and their errors.
+
+Stdlib only. A node's ``post`` may return a :class:`Wait` instead of an action; the flow then
+stops and returns a :class:`Suspended` whose ``checkpoint`` is plain JSON. Nodes emit external
+effects with :func:`emit`; the durable runtime stores them in its outbox in the same
+transaction as the step that emitted them.
+"""
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+CHECKPOINT_FORMAT = 1
+
+
+class DurableError(Exception):
+    """Base class of the errors raised by suspend and resume."""
+
+
+class FlowChanged(DurableError):
+    """A checkpoint names a flow or node that the current flow no longer has."""
+
+
+class DecisionNotAllowed(DurableError, ValueError):
+    """A decision whose action the waiting node did not allow."""
+
+
+class NotSerializable(DurableError, TypeError):
+    """The shared store (or a nested flow's prep result) is not JSON-serialisable."""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """What a suspended run waits for: returned by ``post`` instead of an action.
+
+    Attributes:
+        kind: what sort of decision this is, e.g. ``"review"``.
+        allowed: the decision actions that may resume the run.
+        payload: JSON data for whoever decides (e.g. the draft shown on a review card).
+        timeout_s: seconds until the runtime decides ``on_timeout`` by itself; None = never.
+        on_timeout: the action decided on expiry; must be one of ``allowed``.
+    """
+
+    kind: str
+    allowed: tuple[str, ...]
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    timeout_s: float | None = None
+    on_timeout: str = "timeout"
+
+    def __post_init__(self) -> None:
+        if not self.allowed:
+            raise ValueError("a Wait needs at least one allowed decision")
+        if self.timeout_s is not None and self.on_timeout not in self.allowed:
+            raise ValueError(f"on_timeout {self.on_timeout!r} is not in allowed {self.allowed!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "allowed": list(self.allowed),
+            "payload": dict(self.payload),
+            "timeout_s": self.timeout_s,
+            "on_timeout": self.on_timeout,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Wait":
+        return cls(
+            kind=data["kind"],
+            allowed=tuple(data["allowed"]),
+            payload=data.get("payload", {}),
+            timeout_s=data.get("timeout_s"),
+            on_timeout=data.get("on_timeout", "timeout"),
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A human's (or a timer's) answer to a Wait: the action plus optional data."""
+
+    action: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    actor: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "data": dict(self.data), "actor": self.actor}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Decision":
+        return cls(data["action"], data.get("data", {}), data.get("actor", ""))
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An external action a node asks for (publish, notify, ...); delivered via the outbox."""
+
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "payload": dict(self.payload)}
+
+
+@dataclass
+class Suspended:
+    """The result of a run that stopped at a Wait. ``checkpoint`` is plain JSON."""
+
+    checkpoint: dict[str, Any]
+    effects: list[Effect] = field(default_factory=list)
+
+    @property
+    def wait(self) -> Wait:
+        return Wait.from_json(self.checkpoint["wait"])
+
+
+_effects: ContextVar[list[Effect] | None] = ContextVar("jokebot_effects", default=None)
+
+
+def emit(effect: Effect) -> None:
+    """Record an external effect of the current step (call it from ``post``)."""
+    sink = _effects.get()
+    if sink is None:
+        raise RuntimeError("emit() called outside a flow run")
+    sink.append(effect)
+
+
+@contextmanager
+def collect_effects() -> Iterator[list[Effect]]:
+    """Collect the effects emitted inside the block (nested collectors share the outer one)."""
+    outer = _effects.get()
+    if outer is not None:
+        yield outer
+        return
+    sink: list[Effect] = []
+    token = _effects.set(sink)
+    try:
+        yield sink
+    finally:
+        _effects.reset(token)
+
+
+def drain_effects() -> list[Effect]:
+    """Take the effects collected so far in the current run (empty outside a run)."""
+    sink = _effects.get()
+    if not sink:
+        return []
+    taken = list(sink)
+    sink.clear()
+    return taken
+
+
+def check_json(value: Any, where: str = "shared") -> None:
+    """Raise NotSerializable naming the first key path whose value is not plain JSON."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise NotSerializable(f"{_offender(value, where)} is not JSON-serialisable: {exc}") from exc
+
+
+def _offender(value: Any, where: str) -> str:
+    """Find the deepest path under ``where`` whose value fails json.dumps."""
+    items: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list | tuple):
+        items = list(enumerate(value))
+    for key, item in items:
+        try:
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                return f"{where}[{key!r}] (key type {type(key).__name__})"
+            json.dumps(item, allow_nan=False)
+        except (TypeError, ValueError):
+            return _offender(item, f"{where}[{key!r}]")
+    return f"{where} ({type(value).__name__})"
