@@ -96,3 +96,15 @@ class EventSink(Protocol):
     async def save_scope(self, config: ScopeConfig) -> None: ...
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+
+class ChatSink(EventSink, Protocol):
+    """What the terminal adapter needs beyond EventSink: resuming and following local runs."""
+
+    async def pending_reviews(self, platform: str, scope: str) -> list[WaitInfo]:
+        """Review waits still pending for runs that came from ``platform``/``scope``."""
+        ...
+
+    async def run_status(self, run_id: str) -> str | None:
+        """``running``, ``waiting``, ``finished``, ``failed``..., or None for an unknown run."""
+        ...

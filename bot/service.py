@@ -1,0 +1,137 @@
+"""JokeService: the EventSink every adapter calls; checks requests, then starts or decides runs."""
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol
+
+from bot.errors import BadRequest
+from bot.models import (
+    DecideResult,
+    DecisionRequest,
+    JokeRequest,
+    Origin,
+    RequestResult,
+    RequestStatus,
+    ScopeConfig,
+    WaitInfo,
+)
+from bot.ports import Clock
+
+log = logging.getLogger(__name__)
+
+NOT_SET_UP = (
+    "This server isn't set up for jokes yet: an admin must run /jokeconfig to choose the "
+    "moderator channel, the public channel and the moderator role."
+)
+FAILED = "Something went wrong on our side; the error was logged. Please try again later."
+
+StateFactory = Callable[[JokeRequest], dict[str, Any]]
+
+
+class RuntimePort(Protocol):
+    """The part of bot.runtime.Runtime the service needs."""
+
+    async def start_run(
+        self, flow: str, run_id: str, origin: Origin, shared: dict[str, Any]
+    ) -> tuple[str, bool]: ...
+
+    async def decide(self, request: DecisionRequest) -> DecideResult: ...
+
+    async def wait_info(self, token: str) -> WaitInfo | None: ...
+
+
+class ScopeStore(Protocol):
+    """The part of bot.store.Store the service needs."""
+
+    async def save_scope(self, config: ScopeConfig) -> None: ...
+
+    async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+
+class JokeService:
+    """Validates and rate-limits requests, fills in per-scope channels, forwards to the runtime.
+
+    Args:
+        new_state: builds the flow's initial shared store from a request; raises BadRequest
+            (e.g. an empty topic) with a message for the requester.
+        cooldown_s: minimum seconds between two new requests of one user.
+    """
+
+    def __init__(
+        self,
+        runtime: RuntimePort,
+        store: ScopeStore,
+        clock: Clock,
+        new_state: StateFactory,
+        *,
+        flow: str = "joke",
+        cooldown_s: float = 30.0,
+    ) -> None:
+        self._runtime, self._store, self._clock = runtime, store, clock
+        self._new_state, self._flow, self._cooldown_s = new_state, flow, cooldown_s
+        self._last_request: dict[str, float] = {}
+        self._seen: OrderedDict[str, RequestResult] = OrderedDict()  # request_key -> answer
+
+    async def request_joke(self, request: JokeRequest) -> RequestResult:
+        if (earlier := self._seen.get(request.request_key)) is not None:
+            return earlier  # a redelivered event gets the same answer and no second run
+        try:
+            result = await self._start(request)
+        except BadRequest as exc:
+            result = RequestResult(RequestStatus.REFUSED, str(exc))
+        except Exception:
+            log.exception("request %s failed", request.request_key)
+            return RequestResult(RequestStatus.FAILED, FAILED)
+        self._remember(request.request_key, result)
+        return result
+
+    async def _start(self, request: JokeRequest) -> RequestResult:
+        origin = await self._complete_origin(request.origin)
+        wait_s = self._cooldown_left(origin.requester.ref)
+        if wait_s > 0:
+            return RequestResult(
+                RequestStatus.REFUSED,
+                f"Easy there! You can ask for another joke in {wait_s:.0f} s.",
+            )
+        state = self._new_state(replace(request, origin=origin))
+        run_id, _ = await self._runtime.start_run(self._flow, request.request_key, origin, state)
+        self._last_request[origin.requester.ref] = self._clock.now()
+        topic = state.get("topic", request.topic)
+        return RequestResult(
+            RequestStatus.ACCEPTED,
+            f"Got it! Drafting a joke about “{topic}”. A moderator reviews it before it is posted.",
+            run_id,
+        )
+
+    async def _complete_origin(self, origin: Origin) -> Origin:
+        if origin.mod_channel and origin.public_channel:
+            return origin
+        config = await self._store.get_scope(origin.platform, origin.scope)
+        if config is None:
+            raise BadRequest(NOT_SET_UP)
+        return replace(origin, mod_channel=config.mod_channel, public_channel=config.public_channel)
+
+    def _cooldown_left(self, who: str) -> float:
+        last = self._last_request.get(who)
+        if last is None:
+            return 0.0
+        return max(0.0, last + self._cooldown_s - self._clock.now())
+
+    def _remember(self, key: str, result: RequestResult) -> None:
+        self._seen[key] = result
+        while len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+
+    async def decide(self, request: DecisionRequest) -> DecideResult:
+        return await self._runtime.decide(request)
+
+    async def wait_info(self, token: str) -> WaitInfo | None:
+        return await self._runtime.wait_info(token)
+
+    async def save_scope(self, config: ScopeConfig) -> None:
+        await self._store.save_scope(config)
+
+    async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
+        return await self._store.get_scope(platform, scope)
