@@ -1,0 +1,18 @@
+"""Fixtures for tests/bot: a clean environment so no real setting leaks into a test."""
+
+import os
+
+import pytest
+
+_PREFIXES = ("DISCORD_", "SLACK_", "OPENAI_")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove DISCORD_*, SLACK_*, OPENAI_* and jokebot's own settings from the environment."""
+    from bot.config import Settings
+
+    own = {name.upper() for name in Settings.model_fields}
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES) or name in own:
+            monkeypatch.delenv(name)
