@@ -1,0 +1,147 @@
+"""Settings: every knob of jokebot, read once from the environment and ``.env`` by the CLI."""
+
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# Human wording for constrained numbers: "<ENV> must be <this>, got '<input>'".
+_NUMBER_RULES = {
+    "llm_timeout": "a number of seconds > 0",
+    "review_timeout_s": "a number of seconds > 0",
+    "cooldown_s": "a number of seconds >= 0",
+    "max_attempts": "a whole number >= 1",
+    "topic_max_len": "a whole number >= 1",
+    "joke_max_len": "a whole number >= 1",
+}
+
+
+class Settings(BaseSettings):
+    """jokebot configuration: environment first, then ``.env``, then these defaults."""
+
+    # env_ignore_empty: a copied .env.example with blank values means "not set".
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_guild_id: str | None = None  # only for `--sync` of slash commands to one guild
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None  # Socket Mode
+    slack_signing_secret: SecretStr | None = None  # HTTP mode
+    slack_mod_channel: str = ""
+    slack_public_channel: str = ""
+    slack_moderators: str = ""  # comma-separated user ids
+    slack_moderator_group: str = ""
+    # LLM
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    llm_provider: Literal["auto", "openai", "embedded"] = "auto"
+    llm_timeout: float = Field(default=20.0, gt=0)
+    # Durable runtime and the joke flow
+    database_url: str = Field(default="sqlite:///jokebot.db", repr=False, min_length=1)
+    review_timeout_s: float = Field(default=86400.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    topic_max_len: int = Field(default=100, ge=1)
+    joke_max_len: int = Field(default=300, ge=1)
+    cooldown_s: float = Field(default=30.0, ge=0)
+    log_level: str = "INFO"
+    # Test-only: point the SDKs at local fake servers.
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    slack_api_base: str | None = None
+
+    @field_validator(
+        "discord_guild_id",
+        "openai_base_url",
+        "discord_api_base",
+        "discord_gateway_url",
+        "slack_api_base",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("openai_base_url", "discord_api_base", "slack_api_base")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("llm_provider", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @property
+    def slack_moderator_ids(self) -> tuple[str, ...]:
+        """``SLACK_MODERATORS`` split on commas, blanks dropped."""
+        return tuple(u.strip() for u in self.slack_moderators.split(",") if u.strip())
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build :class:`Settings`; a validation failure becomes one :class:`ConfigError`.
+
+    ``overrides`` are passed to ``Settings`` (e.g. ``_env_file=None`` in tests).
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors())
+        raise ConfigError(f"{problems} (see .env.example)") from None
+
+
+def _describe(err: ErrorDetails) -> str:
+    field = str(err["loc"][0]) if err["loc"] else ""
+    env = field.upper() or "settings"
+    if field.endswith(("_token", "_secret", "_key")):
+        return f"{env} is invalid: {err['msg']}"  # never echo a secret
+    got = f"got {str(err['input'])!r}"
+    if field in _NUMBER_RULES:
+        return f"{env} must be {_NUMBER_RULES[field]}, {got}"
+    if field == "llm_provider":
+        return f"LLM_PROVIDER must be one of auto, openai, embedded, {got}"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{env} {msg}, {got}"
+
+
+def require_discord(settings: Settings) -> None:
+    """Raise :class:`ConfigError` unless everything the Discord adapter needs is set."""
+    _require(settings, "Discord", ["discord_token"])
+
+
+def require_slack(settings: Settings, *, http: bool) -> None:
+    """Raise :class:`ConfigError` unless the Slack adapter can start (HTTP or Socket Mode)."""
+    needed = ["slack_bot_token", "slack_signing_secret" if http else "slack_app_token"]
+    _require(settings, f"Slack ({'HTTP mode' if http else 'Socket Mode'})", needed)
+
+
+def _require(settings: Settings, platform: str, fields: list[str]) -> None:
+    missing = [f.upper() for f in fields if not _is_set(getattr(settings, f))]
+    if missing:
+        names = " and ".join(missing)
+        raise ConfigError(f"{platform}: set {names} in the environment or .env (see .env.example)")
+
+
+def _is_set(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value().strip())
+    return bool(value)
