@@ -1,0 +1,38 @@
+"""SlackConfig: the plain values the Slack adapter is built from (never read from env here)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """Everything the Slack adapter needs; the CLI fills it from ``Settings``.
+
+    Attributes:
+        bot_token: ``xoxb-…``.
+        mod_channel: channel id (``C…``/``G…``) where review cards go.
+        public_channel: channel id where approved jokes go.
+        moderators: user ids allowed to decide.
+        moderator_group: a user group id (``S…``) whose members may decide too.
+        app_token: ``xapp-…`` with ``connections:write`` (Socket Mode).
+        signing_secret: the app's signing secret (HTTP mode).
+        api_base: Web API base URL ending in ``/api/``; only tests point it elsewhere.
+        rate_limit_retries: how many 429s in a row one call sits out before failing.
+        group_cache_s: how long the moderator group's member list is trusted.
+        history_limit: how many recent messages reconciliation scans for an effect id.
+        decide_budget_s: how long a modal submission waits for the decision before it acks.
+        command: the slash command's name.
+    """
+
+    bot_token: str
+    mod_channel: str
+    public_channel: str
+    moderators: tuple[str, ...] = ()
+    moderator_group: str = ""
+    app_token: str = ""
+    signing_secret: str = ""
+    api_base: str | None = None
+    rate_limit_retries: int = 2
+    group_cache_s: float = 60.0
+    history_limit: int = 200
+    decide_budget_s: float = 2.0
+    command: str = "/joke"

@@ -1,0 +1,139 @@
+"""Slack payloads -> small typed records, on the first line of every listener."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
+from bot.errors import BadRequest
+from bot.models import parse_button_id
+
+
+@dataclass(frozen=True)
+class Command:
+    """A ``/joke <topic>`` invocation."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    topic: str
+    response_url: str | None
+
+
+@dataclass(frozen=True)
+class Click:
+    """A click on one of our card buttons."""
+
+    token: str
+    action: str
+    user_id: str
+    team_id: str
+    trigger_id: str
+    interaction_id: str
+    channel_id: str
+    message_ts: str
+    response_url: str | None
+    blocks: tuple[Mapping[str, Any], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted Edit or Reject modal."""
+
+    token: str
+    user_id: str
+    interaction_id: str
+    text: str
+
+
+def to_command(body: Mapping[str, Any]) -> Command:
+    """A slash-command body (form fields) as a :class:`Command`."""
+    return Command(
+        team_id=_text(body, "team_id"),
+        user_id=_text(body, "user_id"),
+        channel_id=_text(body, "channel_id"),
+        trigger_id=_text(body, "trigger_id"),
+        topic=str(body.get("text") or "").strip(),
+        response_url=_optional(body.get("response_url")),
+    )
+
+
+def to_click(body: Mapping[str, Any]) -> Click:
+    """A ``block_actions`` body as a :class:`Click`; raises BadRequest when it is not ours."""
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        raise BadRequest("block_actions without actions")
+    action = actions[0]
+    parsed = parse_button_id(str(action.get("value") or ""))
+    if parsed is None:
+        raise BadRequest("This button is not one of jokebot's (or it is from an old version).")
+    token, verb = parsed
+    user_id = _text(_mapping(body, "user"), "id")
+    trigger_id = _text(body, "trigger_id")
+    container = _mapping(body, "container", required=False)
+    message = _mapping(body, "message", required=False)
+    channel_id = str(container.get("channel_id") or _mapping(body, "channel", False).get("id", ""))
+    blocks = message.get("blocks")
+    return Click(
+        token=token,
+        action=verb,
+        user_id=user_id,
+        team_id=str(_mapping(body, "team", False).get("id") or ""),
+        trigger_id=trigger_id,
+        # A redelivered envelope repeats all three; a second click has a new trigger and ts.
+        interaction_id=f"{trigger_id}:{user_id}:{action.get('action_ts', '')}",
+        channel_id=channel_id,
+        message_ts=str(container.get("message_ts") or message.get("ts") or ""),
+        response_url=_optional(body.get("response_url")),
+        blocks=tuple(b for b in blocks if isinstance(b, Mapping))
+        if isinstance(blocks, list)
+        else (),
+    )
+
+
+def to_submission(body: Mapping[str, Any]) -> Submission:
+    """A ``view_submission`` of our Edit or Reject modal as a :class:`Submission`."""
+    view = _mapping(body, "view")
+    token = str(view.get("private_metadata") or "")
+    if not token.isalnum():
+        raise BadRequest("modal without a valid token")
+    values = _mapping(_mapping(view, "state"), "values")
+    text = _input_value(values, EDIT_BLOCK, EDIT_ACTION) or _input_value(
+        values, REASON_BLOCK, REASON_ACTION
+    )
+    view_id = _text(view, "id")
+    return Submission(
+        token=token,
+        user_id=_text(_mapping(body, "user"), "id"),
+        # One modal is submitted once; Slack redelivers the same view id and hash.
+        interaction_id=f"view:{view_id}:{view.get('hash', '')}",
+        text=text,
+    )
+
+
+def _input_value(values: Mapping[str, Any], block_id: str, action_id: str) -> str:
+    block = values.get(block_id)
+    if not isinstance(block, Mapping) or not isinstance(block.get(action_id), Mapping):
+        return ""
+    return str(block[action_id].get("value") or "")
+
+
+def _mapping(body: Mapping[str, Any], key: str, required: bool = True) -> Mapping[str, Any]:
+    value = body.get(key)
+    if isinstance(value, Mapping):
+        return value
+    if required:
+        raise BadRequest(f"payload without {key!r}")
+    return {}
+
+
+def _text(body: Mapping[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"payload without {key!r}")
+    return value
+
+
+def _optional(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,92 @@
+import os
+import time
+
+import pytest
+
+from tests.e2e.slack_harness import StubSink, settle, slack_http
+from tests.e2e.slack_payloads import command_body, new_trigger
+
+
+@pytest.fixture(autouse=True)
+def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("SLACK_"):
+            monkeypatch.delenv(name)
+
+
+async def test_joke_acks_fast_then_answers_ephemerally() -> None:
+    sink = StubSink()
+    async with slack_http(sink) as slack:
+        status, _, elapsed = await slack.joke("cats", user="UREQ")
+
+        assert status == 200
+        assert elapsed < 1.0
+        (answer,) = await slack.fake.wait_webhooks(1)
+        assert answer == {"text": "Got it: cats", "response_type": "ephemeral"}
+    (request,) = sink.requests
+    assert request.topic == "cats"
+    assert request.request_key.startswith("slack:T0TEAM:")
+    origin = request.origin
+    assert (origin.platform, origin.scope, origin.reply_channel) == ("slack", "T0TEAM", "CGEN")
+    assert (origin.mod_channel, origin.public_channel) == ("CMOD", "CPUB")
+    assert (origin.requester.user_id, origin.requester.display) == ("UREQ", "<@UREQ>")
+
+
+async def test_joke_without_topic_is_answered_in_the_ack() -> None:
+    sink = StubSink()
+    async with slack_http(sink) as slack:
+        status, text, _ = await slack.joke("   ")
+
+    assert status == 200
+    assert "/joke cats" in text
+    assert sink.requests == []
+
+
+async def test_retried_delivery_starts_one_run() -> None:
+    sink = StubSink()
+    trigger = new_trigger()
+    async with slack_http(sink) as slack:
+        first = await slack.joke("cats", trigger=trigger)
+        second = await slack.joke("cats", trigger=trigger, retry=1)
+        await slack.fake.wait_webhooks(2)
+
+    assert first[0] == second[0] == 200
+    assert len(sink.requests) == 2
+    assert sink.requests[0].request_key == sink.requests[1].request_key
+    assert sink.runs == 1
+
+
+async def test_forged_signature_is_refused_and_changes_nothing() -> None:
+    sink = StubSink()
+    async with slack_http(sink) as slack:
+        body = command_body("cats", trigger=new_trigger(), response_url=slack.fake.webhook_url("x"))
+        status, _, _ = await slack.post(body, secret="not-the-secret")  # noqa: S106
+        await settle()
+
+        assert status == 401
+        assert slack.fake.webhooks == []
+    assert sink.requests == []
+
+
+async def test_stale_timestamp_is_refused_and_changes_nothing() -> None:
+    sink = StubSink()
+    async with slack_http(sink) as slack:
+        body = command_body("cats", trigger=new_trigger(), response_url=slack.fake.webhook_url("x"))
+        status, _, _ = await slack.post(body, timestamp=int(time.time()) - 301)
+        await settle()
+
+        assert status == 401
+    assert sink.requests == []
+
+
+async def test_slow_sink_does_not_delay_the_ack() -> None:
+    sink = StubSink(delay_s=1.0)
+    async with slack_http(sink) as slack:
+        start = time.monotonic()
+        status, _, elapsed = await slack.joke("cats")
+
+        assert status == 200
+        assert elapsed < 0.3  # the sink takes 1 s: the ack did not wait for it
+        (answer,) = await slack.fake.wait_webhooks(1)
+        assert time.monotonic() - start >= 1.0
+    assert answer["text"] == "Got it: cats"
