@@ -1,0 +1,160 @@
+"""The durable store: the ``Store``/``Tx`` interfaces, their records and ``open_store(url)``.
+
+Every change the runtime makes happens inside one ``Store.transaction()``: a write
+transaction that commits durably (SQLite: WAL with ``synchronous=FULL``) when the block
+exits normally and rolls back on any exception, including a simulated crash.
+"""
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from bot.errors import ConfigError
+from bot.models import ScopeConfig
+from bot.store.records import (
+    OPEN_EFFECT,
+    RUNNABLE,
+    TERMINAL,
+    AuditRow,
+    EffectStatus,
+    InboxRow,
+    OutboxRow,
+    RunRow,
+    RunStatus,
+    WaitRow,
+    WaitStatus,
+)
+
+__all__ = [
+    "OPEN_EFFECT",
+    "RUNNABLE",
+    "TERMINAL",
+    "AuditRow",
+    "EffectStatus",
+    "InboxRow",
+    "OutboxRow",
+    "RunRow",
+    "RunStatus",
+    "Store",
+    "Tx",
+    "WaitRow",
+    "WaitStatus",
+    "open_store",
+]
+
+
+class Tx(Protocol):
+    """Typed operations inside one transaction; compare-and-set methods return False on a miss."""
+
+    async def insert_run(self, run: RunRow) -> bool:
+        """Insert ``run``; False (and nothing changed) if its run_id already exists."""
+        ...
+
+    async def get_run(self, run_id: str) -> RunRow | None: ...
+
+    async def save_run(self, run: RunRow, *, expect_seq: int, expect_runner: str | None) -> bool:
+        """Write every mutable field of ``run`` if the stored seq (and runner) still match."""
+        ...
+
+    async def claim_run(
+        self, run_id: str, runner_id: str, now: float, until: float
+    ) -> RunRow | None:
+        """Take the lease of a runnable run if it is free, expired or ours; the run, or None."""
+        ...
+
+    async def runnable_runs(self, runner_id: str, now: float, limit: int) -> list[str]:
+        """Ids of runnable runs whose lease is free, expired or held by ``runner_id``."""
+        ...
+
+    async def insert_wait(self, wait: WaitRow) -> None: ...
+
+    async def get_wait(self, token: str) -> WaitRow | None: ...
+
+    async def close_wait(self, wait: WaitRow) -> bool:
+        """Store ``wait``'s status and decision if it is still pending (the compare-and-set)."""
+        ...
+
+    async def due_waits(self, now: float, limit: int) -> list[str]:
+        """Tokens of pending waits whose ``expires_at`` is at or before ``now``, earliest first."""
+        ...
+
+    async def next_expiry(self) -> float | None:
+        """The earliest ``expires_at`` of a pending wait."""
+        ...
+
+    async def insert_inbox(self, row: InboxRow) -> bool:
+        """Record an interaction; False if ``(platform, interaction_id)`` was seen before."""
+        ...
+
+    async def get_inbox(self, platform: str, interaction_id: str) -> InboxRow | None: ...
+
+    async def set_inbox_result(self, platform: str, interaction_id: str, result: str) -> None: ...
+
+    async def insert_effects(self, rows: Sequence[OutboxRow]) -> None: ...
+
+    async def get_effect(self, effect_id: str) -> OutboxRow | None: ...
+
+    async def update_effect(self, row: OutboxRow, *, expect_claim: str | None) -> bool:
+        """Write the delivery fields of ``row`` if ``expect_claim`` (when given) still holds it."""
+        ...
+
+    async def claim_effect(
+        self, effect_id: str, runner_id: str, now: float, until: float
+    ) -> OutboxRow | None:
+        """Claim an open effect that is due or already ours until ``until``; the row, or None."""
+        ...
+
+    async def due_effects(self, now: float, runner_id: str, limit: int) -> list[OutboxRow]:
+        """Open effects first in their run's ``(seq, n)`` order that are due or claimed by us."""
+        ...
+
+    async def next_effect_due(self, runner_id: str) -> float | None:
+        """When the next effect first in its run's order becomes due (0 if one is ours)."""
+        ...
+
+    async def effects_with_status(self, status: str, limit: int) -> list[OutboxRow]: ...
+
+    async def card_effect(self, token: str) -> OutboxRow | None:
+        """The ``review.post`` effect that posted the card of wait ``token``."""
+        ...
+
+    async def add_audit(self, rows: Sequence[AuditRow]) -> None: ...
+
+    async def audit(self, run_id: str | None = None) -> list[AuditRow]:
+        """Audit rows in the order written, for one run or all."""
+        ...
+
+    async def save_scope(self, config: ScopeConfig) -> None: ...
+
+    async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+
+class Store(Protocol):
+    """A durable store: write transactions, read snapshots, scope config, close."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction: committed durably on normal exit, rolled back on any exception."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """A consistent read-only snapshot (do not write through it)."""
+        ...
+
+    async def save_scope(self, config: ScopeConfig) -> None:
+        """Insert or replace the settings of one platform scope."""
+        ...
+
+    async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+    async def schema_version(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+async def open_store(url: str) -> Store:
+    """Open (creating and migrating as needed) the store at ``url``, e.g. ``sqlite:///bot.db``."""
+    if url.startswith("sqlite:///"):
+        from bot.store.sqlite import SqliteStore  # lazy: each backend imports its own driver
+
+        return await SqliteStore.open(url.removeprefix("sqlite:///"))
+    raise ConfigError(f"DATABASE_URL {url!r} is not supported; use sqlite:///path/to/jokebot.db")

@@ -1,0 +1,399 @@
+"""The SQLite implementation of ``Tx``: one method per statement, rows mapped to records."""
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from bot.models import ScopeConfig
+from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
+
+_RUN_COLS = (
+    "run_id, flow, origin_json, status, cursor, seq, checkpoint_json, decision_json, "
+    "wait_token, runner_id, lease_until, created_at, updated_at, error"
+)
+_WAIT_COLS = (
+    "token, run_id, seq, kind, allowed_json, payload_json, on_timeout, status, created_at, "
+    "expires_at, decision_json, actor, actor_display, decided_at"
+)
+_OUTBOX_COLS = (
+    "effect_id, run_id, seq, n, kind, payload_json, dedupe_key, created_at, status, attempts, "
+    "next_attempt_at, platform_ref, last_error, token, updated_at, claimed_by"
+)
+# an open effect is deliverable only when no earlier open effect of its run exists; the
+# status terms must match the outbox_open index predicate for SQLite to use that index
+_HEAD = (
+    "o.status IN ('pending', 'in_flight') AND NOT EXISTS (SELECT 1 FROM outbox p "
+    "WHERE p.run_id = o.run_id AND p.status IN ('pending', 'in_flight') "
+    "AND (p.seq < o.seq OR (p.seq = o.seq AND p.n < o.n)))"
+)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for a column."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _opt_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _run(r: Any) -> RunRow:
+    return RunRow(
+        run_id=r[0],
+        flow=r[1],
+        origin=json.loads(r[2]),
+        status=r[3],
+        cursor=r[4],
+        seq=r[5],
+        checkpoint=json.loads(r[6]),
+        decision=_opt_json(r[7]),
+        wait_token=r[8],
+        runner_id=r[9],
+        lease_until=r[10],
+        created_at=r[11],
+        updated_at=r[12],
+        error=r[13],
+    )
+
+
+def _wait(r: Any) -> WaitRow:
+    return WaitRow(
+        token=r[0],
+        run_id=r[1],
+        seq=r[2],
+        kind=r[3],
+        allowed=tuple(json.loads(r[4])),
+        payload=json.loads(r[5]),
+        on_timeout=r[6],
+        status=r[7],
+        created_at=r[8],
+        expires_at=r[9],
+        decision=_opt_json(r[10]),
+        actor=r[11],
+        actor_display=r[12],
+        decided_at=r[13],
+    )
+
+
+def _effect(r: Any) -> OutboxRow:
+    return OutboxRow(
+        effect_id=r[0],
+        run_id=r[1],
+        seq=r[2],
+        n=r[3],
+        kind=r[4],
+        payload=json.loads(r[5]),
+        dedupe_key=r[6],
+        created_at=r[7],
+        status=r[8],
+        attempts=r[9],
+        next_attempt_at=r[10],
+        platform_ref=r[11],
+        last_error=r[12],
+        token=r[13],
+        updated_at=r[14],
+        claimed_by=r[15],
+    )
+
+
+class SqliteTx:
+    """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        rows = list(await self._db.execute_fetchall(sql, params))
+        return rows[0] if rows else None
+
+    async def _changed(self, sql: str, params: Sequence[Any]) -> int:
+        cursor = await self._db.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def insert_run(self, run: RunRow) -> bool:
+        return (
+            await self._changed(
+                f"INSERT OR IGNORE INTO runs ({_RUN_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                (
+                    run.run_id,
+                    run.flow,
+                    dumps(run.origin),
+                    str(run.status),
+                    run.cursor,
+                    run.seq,
+                    dumps(run.checkpoint),
+                    None if run.decision is None else dumps(run.decision),
+                    run.wait_token,
+                    run.runner_id,
+                    run.lease_until,
+                    run.created_at,
+                    run.updated_at,
+                    run.error,
+                ),
+            )
+            == 1
+        )
+
+    async def get_run(self, run_id: str) -> RunRow | None:
+        row = await self._one(f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", (run_id,))  # noqa: S608
+        return None if row is None else _run(row)
+
+    async def save_run(self, run: RunRow, *, expect_seq: int, expect_runner: str | None) -> bool:
+        sql = (
+            "UPDATE runs SET status=?, cursor=?, seq=?, checkpoint_json=?, decision_json=?, "
+            "wait_token=?, runner_id=?, lease_until=?, updated_at=?, error=? "
+            "WHERE run_id=? AND seq=?"
+        )
+        params: list[Any] = [
+            str(run.status),
+            run.cursor,
+            run.seq,
+            dumps(run.checkpoint),
+            None if run.decision is None else dumps(run.decision),
+            run.wait_token,
+            run.runner_id,
+            run.lease_until,
+            run.updated_at,
+            run.error,
+            run.run_id,
+            expect_seq,
+        ]
+        if expect_runner is not None:
+            sql += " AND runner_id=?"
+            params.append(expect_runner)
+        return await self._changed(sql, params) == 1
+
+    async def claim_run(
+        self, run_id: str, runner_id: str, now: float, until: float
+    ) -> RunRow | None:
+        changed = await self._changed(
+            "UPDATE runs SET runner_id=?, lease_until=? WHERE run_id=? "
+            "AND status IN ('running', 'resuming') "
+            "AND (runner_id IS NULL OR runner_id=? OR lease_until IS NULL OR lease_until < ?)",
+            (runner_id, until, run_id, runner_id, now),
+        )
+        return await self.get_run(run_id) if changed == 1 else None
+
+    async def runnable_runs(self, runner_id: str, now: float, limit: int) -> list[str]:
+        rows = await self._db.execute_fetchall(
+            "SELECT run_id FROM runs WHERE status IN ('running', 'resuming') "
+            "AND (runner_id IS NULL OR runner_id=? OR lease_until IS NULL OR lease_until < ?) "
+            "ORDER BY updated_at LIMIT ?",
+            (runner_id, now, limit),
+        )
+        return [r[0] for r in rows]
+
+    async def insert_wait(self, wait: WaitRow) -> None:
+        await self._db.execute(
+            f"INSERT INTO waits ({_WAIT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+            (
+                wait.token,
+                wait.run_id,
+                wait.seq,
+                wait.kind,
+                dumps(list(wait.allowed)),
+                dumps(wait.payload),
+                wait.on_timeout,
+                str(wait.status),
+                wait.created_at,
+                wait.expires_at,
+                None if wait.decision is None else dumps(wait.decision),
+                wait.actor,
+                wait.actor_display,
+                wait.decided_at,
+            ),
+        )
+
+    async def get_wait(self, token: str) -> WaitRow | None:
+        row = await self._one(f"SELECT {_WAIT_COLS} FROM waits WHERE token = ?", (token,))  # noqa: S608
+        return None if row is None else _wait(row)
+
+    async def close_wait(self, wait: WaitRow) -> bool:
+        changed = await self._changed(
+            "UPDATE waits SET status=?, decision_json=?, actor=?, actor_display=?, decided_at=? "
+            "WHERE token=? AND status='pending'",
+            (
+                str(wait.status),
+                None if wait.decision is None else dumps(wait.decision),
+                wait.actor,
+                wait.actor_display,
+                wait.decided_at,
+                wait.token,
+            ),
+        )
+        return changed == 1
+
+    async def due_waits(self, now: float, limit: int) -> list[str]:
+        rows = await self._db.execute_fetchall(
+            "SELECT token FROM waits WHERE status = 'pending' AND expires_at IS NOT NULL "
+            "AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+            (now, limit),
+        )
+        return [r[0] for r in rows]
+
+    async def next_expiry(self) -> float | None:
+        row = await self._one(
+            "SELECT MIN(expires_at) FROM waits WHERE status = 'pending' AND expires_at IS NOT NULL",
+            (),
+        )
+        return None if row is None else row[0]
+
+    async def insert_inbox(self, row: InboxRow) -> bool:
+        changed = await self._changed(
+            "INSERT OR IGNORE INTO inbox (platform, interaction_id, token, received_at, result) "
+            "VALUES (?,?,?,?,?)",
+            (row.platform, row.interaction_id, row.token, row.received_at, row.result),
+        )
+        return changed == 1
+
+    async def get_inbox(self, platform: str, interaction_id: str) -> InboxRow | None:
+        r = await self._one(
+            "SELECT platform, interaction_id, token, received_at, result FROM inbox "
+            "WHERE platform = ? AND interaction_id = ?",
+            (platform, interaction_id),
+        )
+        return None if r is None else InboxRow(r[0], r[1], r[2], r[3], r[4])
+
+    async def set_inbox_result(self, platform: str, interaction_id: str, result: str) -> None:
+        await self._db.execute(
+            "UPDATE inbox SET result = ? WHERE platform = ? AND interaction_id = ?",
+            (result, platform, interaction_id),
+        )
+
+    async def insert_effects(self, rows: Sequence[OutboxRow]) -> None:
+        if not rows:
+            return
+        await self._db.executemany(
+            f"INSERT INTO outbox ({_OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+            [
+                (
+                    e.effect_id,
+                    e.run_id,
+                    e.seq,
+                    e.n,
+                    e.kind,
+                    dumps(e.payload),
+                    e.dedupe_key,
+                    e.created_at,
+                    str(e.status),
+                    e.attempts,
+                    e.next_attempt_at,
+                    e.platform_ref,
+                    e.last_error,
+                    e.token,
+                    e.updated_at,
+                    e.claimed_by,
+                )
+                for e in rows
+            ],
+        )
+
+    async def get_effect(self, effect_id: str) -> OutboxRow | None:
+        row = await self._one(
+            f"SELECT {_OUTBOX_COLS} FROM outbox WHERE effect_id = ?",  # noqa: S608
+            (effect_id,),
+        )
+        return None if row is None else _effect(row)
+
+    async def update_effect(self, row: OutboxRow, *, expect_claim: str | None) -> bool:
+        sql = (
+            "UPDATE outbox SET status=?, attempts=?, next_attempt_at=?, platform_ref=?, "
+            "last_error=?, updated_at=?, claimed_by=? WHERE effect_id=?"
+        )
+        params: list[Any] = [
+            str(row.status),
+            row.attempts,
+            row.next_attempt_at,
+            row.platform_ref,
+            row.last_error,
+            row.updated_at,
+            row.claimed_by,
+            row.effect_id,
+        ]
+        if expect_claim is not None:
+            sql += " AND claimed_by=?"
+            params.append(expect_claim)
+        return await self._changed(sql, params) == 1
+
+    async def claim_effect(
+        self, effect_id: str, runner_id: str, now: float, until: float
+    ) -> OutboxRow | None:
+        changed = await self._changed(
+            "UPDATE outbox SET claimed_by=?, next_attempt_at=? WHERE effect_id=? "
+            "AND status IN ('pending', 'in_flight') AND (next_attempt_at <= ? OR claimed_by=?)",
+            (runner_id, until, effect_id, now, runner_id),
+        )
+        return await self.get_effect(effect_id) if changed == 1 else None
+
+    async def due_effects(self, now: float, runner_id: str, limit: int) -> list[OutboxRow]:
+        cols = ", ".join(f"o.{c.strip()}" for c in _OUTBOX_COLS.split(","))
+        rows = await self._db.execute_fetchall(
+            f"SELECT {cols} FROM outbox o WHERE {_HEAD} "  # noqa: S608
+            "AND (o.next_attempt_at <= ? OR o.claimed_by = ?) "
+            "ORDER BY o.next_attempt_at, o.seq, o.n LIMIT ?",
+            (now, runner_id, limit),
+        )
+        return [_effect(r) for r in rows]
+
+    async def next_effect_due(self, runner_id: str) -> float | None:
+        row = await self._one(
+            "SELECT MIN(CASE WHEN o.claimed_by = ? THEN 0 ELSE o.next_attempt_at END) "  # noqa: S608
+            f"FROM outbox o WHERE {_HEAD}",
+            (runner_id,),
+        )
+        return None if row is None else row[0]
+
+    async def effects_with_status(self, status: str, limit: int) -> list[OutboxRow]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY run_id, seq, n LIMIT ?",  # noqa: S608
+            (status, limit),
+        )
+        return [_effect(r) for r in rows]
+
+    async def card_effect(self, token: str) -> OutboxRow | None:
+        row = await self._one(
+            f"SELECT {_OUTBOX_COLS} FROM outbox WHERE token = ? AND kind = 'review.post'",  # noqa: S608
+            (token,),
+        )
+        return None if row is None else _effect(row)
+
+    async def add_audit(self, rows: Sequence[AuditRow]) -> None:
+        if not rows:
+            return
+        await self._db.executemany(
+            "INSERT INTO audit (run_id, at, actor, event, data_json) VALUES (?,?,?,?,?)",
+            [(a.run_id, a.at, a.actor, a.event, dumps(a.data)) for a in rows],
+        )
+
+    async def audit(self, run_id: str | None = None) -> list[AuditRow]:
+        sql = "SELECT id, run_id, at, actor, event, data_json FROM audit"
+        params: tuple[Any, ...] = ()
+        if run_id is not None:
+            sql, params = sql + " WHERE run_id = ?", (run_id,)
+        rows = await self._db.execute_fetchall(sql + " ORDER BY id", params)
+        return [AuditRow(r[1], r[2], r[3], r[4], json.loads(r[5]), id=r[0]) for r in rows]
+
+    async def save_scope(self, config: ScopeConfig) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO scopes (platform, scope, mod_channel, public_channel, "
+            "moderator_role) VALUES (?,?,?,?,?)",
+            (
+                config.platform,
+                config.scope,
+                config.mod_channel,
+                config.public_channel,
+                config.moderator_role,
+            ),
+        )
+
+    async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None:
+        r = await self._one(
+            "SELECT platform, scope, mod_channel, public_channel, moderator_role FROM scopes "
+            "WHERE platform = ? AND scope = ?",
+            (platform, scope),
+        )
+        return None if r is None else ScopeConfig(r[0], r[1], r[2], r[3], r[4])

@@ -1,0 +1,127 @@
+"""Versioned schema migrations: ordered steps, each applied once in its own transaction.
+
+Never edit a released step; add a new one. ``schema_version`` records every applied step, so a
+database created by any earlier version upgrades in order on open.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: the version it produces and the statements that get there."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1 = Migration(
+    1,
+    "runs, waits, inbox, outbox, audit",
+    (
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            flow TEXT NOT NULL,
+            origin_json TEXT NOT NULL,
+            status TEXT NOT NULL,
+            cursor TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            checkpoint_json TEXT NOT NULL,
+            decision_json TEXT,
+            wait_token TEXT,
+            runner_id TEXT,
+            lease_until REAL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL)""",
+        "CREATE INDEX runs_runnable ON runs(status) WHERE status IN ('running', 'resuming')",
+        """CREATE TABLE waits (
+            token TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(run_id),
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            allowed_json TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            on_timeout TEXT NOT NULL,
+            status TEXT NOT NULL,
+            decision_json TEXT,
+            actor TEXT,
+            actor_display TEXT,
+            decided_at REAL,
+            expires_at REAL,
+            created_at REAL NOT NULL)""",
+        "CREATE INDEX waits_expiry ON waits(status, expires_at)",
+        "CREATE INDEX waits_run ON waits(run_id)",
+        """CREATE TABLE inbox (
+            platform TEXT NOT NULL,
+            interaction_id TEXT NOT NULL,
+            token TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            result TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (platform, interaction_id)) WITHOUT ROWID""",
+        """CREATE TABLE outbox (
+            effect_id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            dedupe_key TEXT NOT NULL,
+            token TEXT,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            platform_ref TEXT,
+            last_error TEXT NOT NULL DEFAULT '',
+            claimed_by TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL)""",
+        """CREATE INDEX outbox_open ON outbox(run_id, seq, n)
+            WHERE status IN ('pending', 'in_flight')""",
+        "CREATE INDEX outbox_token ON outbox(token, kind) WHERE token IS NOT NULL",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            event TEXT NOT NULL,
+            data_json TEXT NOT NULL)""",
+        "CREATE INDEX audit_run ON audit(run_id, id)",
+    ),
+)
+
+_V2 = Migration(
+    2,
+    "scopes; runs.error; pending-only expiry index",
+    (
+        """CREATE TABLE scopes (
+            platform TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            mod_channel TEXT NOT NULL,
+            public_channel TEXT NOT NULL,
+            moderator_role TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (platform, scope)) WITHOUT ROWID""",
+        "ALTER TABLE runs ADD COLUMN error TEXT NOT NULL DEFAULT ''",
+        # decided waits pile up forever; the timer only ever looks at pending ones
+        "DROP INDEX waits_expiry",
+        """CREATE INDEX waits_pending_expiry ON waits(expires_at)
+            WHERE status = 'pending' AND expires_at IS NOT NULL""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+LATEST = MIGRATIONS[-1].version
+
+SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at REAL NOT NULL)"""
+
+
+def pending(current: int, target: int = LATEST) -> list[Migration]:
+    """The steps that take a database from ``current`` to ``target``, in order."""
+    if current > LATEST:
+        raise RuntimeError(
+            f"database schema version {current} is newer than this code ({LATEST}); upgrade jokebot"
+        )
+    return [m for m in MIGRATIONS if current < m.version <= target]

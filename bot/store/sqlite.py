@@ -1,0 +1,110 @@
+"""SqliteStore: the default store, one SQLite file in WAL mode with ``synchronous=FULL``.
+
+One connection per store; an asyncio lock serialises this process's transactions on it, and
+``BEGIN IMMEDIATE`` plus a busy timeout serialise writers across connections and processes.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Self
+
+import aiosqlite
+
+from bot.models import ScopeConfig
+from bot.store._sqlite_tx import SqliteTx
+from bot.store.migrations import LATEST, SCHEMA_VERSION_TABLE, pending
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class SqliteStore:
+    """The ``Store`` over one SQLite database file."""
+
+    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | Path, *, target_version: int = LATEST) -> Self:
+        """Open ``path`` (created if missing) and migrate it to ``target_version``."""
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            for pragma in (
+                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+                "PRAGMA journal_mode=WAL",
+                # a commit is on disk before anyone is told about it (decisions, outbox)
+                "PRAGMA synchronous=FULL",
+                "PRAGMA foreign_keys=ON",
+            ):
+                await db.execute(pragma)
+            store = cls(db, str(path))
+            await store._migrate(target_version)
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def _migrate(self, target: int) -> None:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute(SCHEMA_VERSION_TABLE)
+                current = await self._version()
+                for step in pending(current, target):
+                    for statement in step.statements:
+                        await self._db.execute(statement)
+                    await self._db.execute(
+                        "INSERT INTO schema_version (version, description, applied_at) "
+                        "VALUES (?,?,?)",
+                        (step.version, step.description, time.time()),
+                    )
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _version(self) -> int:
+        rows = list(await self._db.execute_fetchall("SELECT MAX(version) FROM schema_version"))
+        value = rows[0][0] if rows else None
+        return int(value) if value is not None else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTx]:
+        """BEGIN IMMEDIATE ... COMMIT; any exception (a simulated crash too) rolls back."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTx(self._db)
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqliteTx]:
+        """A deferred transaction: one consistent snapshot for several reads."""
+        async with self._lock:
+            await self._db.execute("BEGIN")
+            try:
+                yield SqliteTx(self._db)
+            finally:
+                await self._db.execute("COMMIT")
+
+    async def save_scope(self, config: ScopeConfig) -> None:
+        async with self.transaction() as tx:
+            await tx.save_scope(config)
+
+    async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None:
+        async with self.read() as tx:
+            return await tx.get_scope(platform, scope)
+
+    async def schema_version(self) -> int:
+        async with self._lock:
+            return await self._version()
+
+    async def close(self) -> None:
+        await self._db.close()

@@ -1,0 +1,267 @@
+"""The Store contract, run against every backend (SQLite now; Postgres when configured)."""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.models import ScopeConfig
+from bot.store import (
+    AuditRow,
+    EffectStatus,
+    InboxRow,
+    OutboxRow,
+    RunRow,
+    RunStatus,
+    Store,
+    WaitRow,
+    WaitStatus,
+    open_store,
+)
+from bot.store.migrations import LATEST
+
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_POSTGRES_URL") else [])
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'contract.db'}"
+    else:
+        url = os.environ["TEST_POSTGRES_URL"]
+    opened = await open_store(url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def a_run(run_id: str = "r1", **changes: object) -> RunRow:
+    run = RunRow(
+        run_id, "flow", {"platform": "fake"}, RunStatus.RUNNING, "start", 0, {"s": 1}, 10.0, 10.0
+    )
+    for name, value in changes.items():
+        setattr(run, name, value)
+    return run
+
+
+def a_wait(name: str = "t1", run_id: str = "r1", expires_at: float | None = None) -> WaitRow:
+    return WaitRow(
+        name,
+        run_id,
+        1,
+        "review",
+        ("approve", "reject"),
+        {"draft": "x"},
+        "timeout",
+        WaitStatus.PENDING,
+        10.0,
+        expires_at,
+    )
+
+
+def an_effect(run_id: str, seq: int, n: int, at: float = 0.0) -> OutboxRow:
+    return OutboxRow(
+        f"{run_id}:{seq}:{n}",
+        run_id,
+        seq,
+        n,
+        "notify",
+        {"text": "hi"},
+        "key",
+        0.0,
+        next_attempt_at=at,
+    )
+
+
+async def test_store_migrates_to_latest(store: Store) -> None:
+    assert await store.schema_version() == LATEST
+
+
+async def test_store_insert_run_is_idempotent(store: Store) -> None:
+    async with store.transaction() as tx:
+        first = await tx.insert_run(a_run())
+        second = await tx.insert_run(a_run(flow="other"))
+
+    async with store.read() as tx:
+        run = await tx.get_run("r1")
+
+    assert (first, second) == (True, False)
+    assert run is not None
+    assert run.flow == "flow"
+    assert run.checkpoint == {"s": 1}
+
+
+async def test_store_transaction_rolls_back_on_any_exception(store: Store) -> None:
+    class Crash(BaseException):
+        pass
+
+    async def crash_mid_transaction() -> None:
+        async with store.transaction() as tx:
+            await tx.insert_run(a_run())
+            raise Crash
+
+    with pytest.raises(Crash):
+        await crash_mid_transaction()
+
+    async with store.read() as tx:
+        assert await tx.get_run("r1") is None
+
+
+async def test_store_save_run_is_compare_and_set_on_seq_and_runner(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run(runner_id="me"))
+        ok = await tx.save_run(a_run(seq=1, runner_id="me"), expect_seq=0, expect_runner="me")
+        stale_seq = await tx.save_run(a_run(seq=2), expect_seq=0, expect_runner="me")
+        wrong_runner = await tx.save_run(a_run(seq=2), expect_seq=1, expect_runner="other")
+
+    assert (ok, stale_seq, wrong_runner) == (True, False, False)
+
+
+async def test_store_claim_run_respects_unexpired_leases(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run())
+        mine = await tx.claim_run("r1", "a", now=100.0, until=130.0)
+        theirs = await tx.claim_run("r1", "b", now=110.0, until=140.0)
+        runnable_for_b = await tx.runnable_runs("b", 110.0, 10)
+        taken_over = await tx.claim_run("r1", "b", now=131.0, until=161.0)
+
+    assert mine is not None
+    assert mine.runner_id == "a"
+    assert theirs is None
+    assert runnable_for_b == []
+    assert taken_over is not None
+    assert taken_over.runner_id == "b"
+
+
+async def test_store_close_wait_is_compare_and_set(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run())
+        await tx.insert_wait(a_wait())
+        wait = a_wait()
+        wait.status, wait.decision, wait.actor, wait.decided_at = (
+            WaitStatus.DECIDED,
+            {"action": "approve"},
+            "x",
+            11.0,
+        )
+        first = await tx.close_wait(wait)
+        second = await tx.close_wait(wait)
+        stored = await tx.get_wait("t1")
+
+    assert (first, second) == (True, False)
+    assert stored is not None
+    assert stored.decision == {"action": "approve"}
+    assert stored.allowed == ("approve", "reject")
+
+
+async def test_store_due_waits_are_pending_and_overdue_earliest_first(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run())
+        for token, at in (("late", 50.0), ("early", 20.0), ("never", None), ("future", 500.0)):
+            await tx.insert_wait(a_wait(token, expires_at=at))
+
+    async with store.read() as tx:
+        due = await tx.due_waits(100.0, 10)
+        nxt = await tx.next_expiry()
+
+    assert due == ["early", "late"]
+    assert nxt == 20.0
+
+
+async def test_store_inbox_rejects_a_second_delivery(store: Store) -> None:
+    async with store.transaction() as tx:
+        first = await tx.insert_inbox(InboxRow("discord", "i1", "t1", 1.0))
+        again = await tx.insert_inbox(InboxRow("discord", "i1", "t1", 2.0))
+        other_platform = await tx.insert_inbox(InboxRow("slack", "i1", "t1", 2.0))
+        await tx.set_inbox_result("discord", "i1", "applied")
+        row = await tx.get_inbox("discord", "i1")
+
+    assert (first, again, other_platform) == (True, False, True)
+    assert row is not None
+    assert row.result == "applied"
+
+
+async def test_store_due_effects_are_heads_of_their_runs(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_effects([an_effect("a", 1, 0), an_effect("a", 1, 1), an_effect("a", 2, 0)])
+        await tx.insert_effects([an_effect("b", 3, 0, at=50.0), an_effect("b", 4, 0)])
+
+    async with store.read() as tx:
+        due = await tx.due_effects(10.0, "me", 10)
+        nxt = await tx.next_effect_due("me")
+
+    assert [e.effect_id for e in due] == ["a:1:0"]  # b:4:0 waits behind b:3:0 (in backoff)
+    assert nxt == 0.0
+
+
+async def test_store_claimed_effect_is_not_due_for_others_but_is_for_its_claimant(
+    store: Store,
+) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_effects([an_effect("a", 1, 0)])
+        claimed = await tx.claim_effect("a:1:0", "me", now=10.0, until=40.0)
+        other = await tx.claim_effect("a:1:0", "other", now=11.0, until=41.0)
+        due_other = await tx.due_effects(11.0, "other", 10)
+        due_me = await tx.due_effects(11.0, "me", 10)
+
+    assert claimed is not None
+    assert claimed.claimed_by == "me"
+    assert other is None
+    assert due_other == []
+    assert [e.effect_id for e in due_me] == ["a:1:0"]
+
+
+async def test_store_update_effect_checks_the_claim(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_effects([an_effect("a", 1, 0)])
+        row = await tx.claim_effect("a:1:0", "me", now=10.0, until=40.0)
+        assert row is not None
+        row.status, row.platform_ref, row.claimed_by = EffectStatus.DONE, "m1", None
+        stolen = await tx.update_effect(row, expect_claim="other")
+        mine = await tx.update_effect(row, expect_claim="me")
+        stored = await tx.get_effect("a:1:0")
+
+    assert (stolen, mine) == (False, True)
+    assert stored is not None
+    assert stored.status == "done"
+    assert stored.platform_ref == "m1"
+
+
+async def test_store_card_effect_by_token(store: Store) -> None:
+    card = an_effect("a", 1, 0)
+    card.kind, card.token = "review.post", "t1"
+    async with store.transaction() as tx:
+        await tx.insert_effects([card])
+        found = await tx.card_effect("t1")
+        missing = await tx.card_effect("t2")
+
+    assert found is not None
+    assert found.effect_id == "a:1:0"
+    assert missing is None
+
+
+async def test_store_audit_keeps_order_and_data(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.add_audit(
+            [AuditRow("r1", 1.0, "x", "one", {"k": [1]}), AuditRow("r2", 2.0, "y", "two")]
+        )
+        await tx.add_audit([AuditRow("r1", 3.0, "z", "three")])
+
+    async with store.read() as tx:
+        r1 = await tx.audit("r1")
+        everything = await tx.audit()
+
+    assert [(a.event, a.data) for a in r1] == [("one", {"k": [1]}), ("three", {})]
+    assert len(everything) == 3
+
+
+async def test_store_scopes_round_trip_and_replace(store: Store) -> None:
+    await store.save_scope(ScopeConfig("discord", "g1", "mods", "jokes", "role"))
+    await store.save_scope(ScopeConfig("discord", "g1", "mods2", "jokes2"))
+
+    assert await store.get_scope("discord", "g1") == ScopeConfig(
+        "discord", "g1", "mods2", "jokes2", ""
+    )
+    assert await store.get_scope("slack", "g1") is None
