@@ -1,0 +1,241 @@
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from adapters.slack_adapter import SlackSender, build_slack
+from bot.errors import CannotReconcile, OutcomeUnknown, SendError
+from bot.models import Actor, EffectKind, Origin, OutboxEffect, button_id, outcome_line
+from tests.e2e.fake_slack import FakeSlack
+from tests.e2e.slack_harness import StubSink, slack_config
+
+ORIGIN = Origin("slack", "T0TEAM", Actor("slack", "UREQ", "<@UREQ>"), "CMOD", "CPUB", "CGEN")
+CARD: dict[str, Any] = {
+    "topic": "cats",
+    "draft": "Why did the cat sit on the computer? To keep an eye on the mouse.",
+    "attempt": 2,
+    "max_attempts": 5,
+    "model_label": "FakeLLM (scripted)",
+    "requester": "<@UREQ>",
+}
+
+
+def effect(kind: EffectKind, payload: dict[str, Any], **kwargs: Any) -> OutboxEffect:
+    effect_id = kwargs.pop("effect_id", f"run1:{kind.value}")
+    return OutboxEffect(
+        effect_id, "run1", kind, kwargs.pop("origin", ORIGIN), payload, "k1", **kwargs
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("SLACK_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack({"CMOD": "mods", "CPUB": "jokes", "CGEN": "general"}) as slack:
+        yield slack
+
+
+def sender_for(fake: FakeSlack, **overrides: Any) -> SlackSender:
+    return build_slack(slack_config(fake, **overrides), StubSink())[1]
+
+
+async def test_review_post_is_a_card_with_three_token_buttons(fake: FakeSlack) -> None:
+    ref = await sender_for(fake).send(
+        effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": CARD})
+    )
+
+    (message,) = fake.messages("CMOD")
+    assert ref == f"CMOD:{message.ts}"
+    assert message.metadata == {
+        "event_type": "jokebot_effect",
+        "event_payload": {"effect_id": "run1:review.post"},
+    }
+    (actions,) = [b for b in message.blocks if b["type"] == "actions"]
+    buttons = {e["action_id"]: e for e in actions["elements"]}
+    assert {k: (v["value"], v.get("style")) for k, v in buttons.items()} == {
+        "jokebot_approve": (button_id("tok1", "approve"), "primary"),
+        "jokebot_reject": (button_id("tok1", "reject"), "danger"),
+        "jokebot_edit": (button_id("tok1", "edit"), None),
+    }
+    shown = str(message.blocks)
+    for part in ("cats", CARD["draft"], "<@UREQ>", "Draft 2 of 5", "FakeLLM (scripted)"):
+        assert part in shown
+
+
+async def test_review_post_escapes_the_topic(fake: FakeSlack) -> None:
+    card = {**CARD, "topic": "<!channel> & co"}
+
+    await sender_for(fake).send(effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": card}))
+
+    (message,) = fake.messages("CMOD")
+    assert "<!channel>" not in str(message.blocks) + message.text
+    assert "&lt;!channel&gt; &amp; co" in message.blocks[0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason", "text"),
+    [
+        ("approve", "", ""),
+        ("reject", "too mean", ""),
+        ("edit", "", "An edited joke."),
+        ("timeout", "", ""),
+    ],
+)
+async def test_review_update_removes_buttons_and_stamps_status(
+    fake: FakeSlack, outcome: str, reason: str, text: str
+) -> None:
+    sender = sender_for(fake)
+    ref = await sender.send(effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": CARD}))
+    payload = {
+        "token": "tok1",
+        "card": CARD,
+        "outcome": outcome,
+        "actor": "<@UMOD>",
+        "reason": reason,
+        "text": text,
+    }
+
+    again = await sender.send(effect(EffectKind.REVIEW_UPDATE, payload, card_ref=ref))
+
+    assert again == ref
+    (message,) = fake.messages("CMOD")
+    assert not [b for b in message.blocks if b["type"] == "actions"]
+    assert message.blocks[-1]["elements"][0]["text"] == outcome_line(outcome, "<@UMOD>", reason)
+    if text:
+        assert text in str(message.blocks)
+
+
+async def test_publish_credits_requester_and_reconcile_finds_it(fake: FakeSlack) -> None:
+    sender = sender_for(fake)
+    relay = effect(EffectKind.PUBLISH, {"text": "A joke.", "topic": "cats", "requester": "<@UREQ>"})
+
+    assert await sender.reconcile(relay) is None
+    ref = await sender.send(relay)
+
+    (message,) = fake.messages("CPUB")
+    assert "A joke." in message.text
+    assert "<@UREQ>" in message.text
+    assert await sender.reconcile(relay) == ref
+    other = effect(EffectKind.PUBLISH, dict(relay.payload), effect_id="run2:publish")
+    assert await sender.reconcile(other) is None
+
+
+async def test_relay_whose_response_was_lost_is_unknown_then_reconciled(fake: FakeSlack) -> None:
+    sender = sender_for(fake)
+    relay = effect(EffectKind.PUBLISH, {"text": "A joke.", "topic": "cats", "requester": "<@UREQ>"})
+    fake.fail_next("chat.postMessage", 1, apply_then_drop=True)
+
+    with pytest.raises(OutcomeUnknown):
+        await sender.send(relay)
+
+    (message,) = fake.messages("CPUB")
+    assert await sender.reconcile(relay) == f"CPUB:{message.ts}"
+    assert len(fake.calls_to("chat.postMessage")) == 1  # never re-sent behind our back
+
+
+async def test_reconcile_without_history_access_cannot_tell(fake: FakeSlack) -> None:
+    relay = effect(EffectKind.PUBLISH, {"text": "A joke.", "topic": "cats", "requester": "<@UREQ>"})
+    fake.fail_next("conversations.history", 1, status=200, error="missing_scope", retry_after=None)
+
+    with pytest.raises(CannotReconcile, match="missing_scope"):
+        await sender_for(fake).reconcile(relay)
+
+
+async def test_429_on_the_relay_is_retried_after_retry_after(fake: FakeSlack) -> None:
+    relay = effect(EffectKind.PUBLISH, {"text": "A joke.", "topic": "cats", "requester": "<@UREQ>"})
+    fake.fail_next("chat.postMessage", 1, retry_after=1)
+    start = time.monotonic()
+
+    ref = await sender_for(fake).send(relay)
+
+    assert time.monotonic() - start >= 1.0
+    assert len(fake.calls_to("chat.postMessage")) == 2
+    assert [f"CPUB:{m.ts}" for m in fake.messages("CPUB")] == [ref]
+
+
+async def test_429_beyond_the_retries_is_a_retryable_send_error(fake: FakeSlack) -> None:
+    relay = effect(EffectKind.PUBLISH, {"text": "A joke.", "topic": "cats", "requester": "<@UREQ>"})
+    fake.fail_next("chat.postMessage", 1, retry_after=7)
+
+    with pytest.raises(SendError) as caught:
+        await sender_for(fake, rate_limit_retries=0).send(relay)
+
+    assert caught.value.retryable
+    assert caught.value.retry_after == 7.0
+    assert fake.messages("CPUB") == []
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "expected"),
+    [
+        (200, "not_in_channel", "refused"),
+        (200, "channel_not_found", "refused"),
+        (503, "service_unavailable", "retryable"),
+        (500, "internal_error", "unknown"),
+        (502, "", "unknown"),
+        (200, "request_timeout", "unknown"),
+    ],
+)
+async def test_send_errors_are_mapped(
+    fake: FakeSlack, status: int, error: str, expected: str
+) -> None:
+    fake.fail_next("chat.postMessage", 1, status=status, error=error, retry_after=None)
+    alert = effect(EffectKind.ALERT, {"text": "careful"})
+
+    with pytest.raises((SendError, OutcomeUnknown)) as caught:
+        await sender_for(fake).send(alert)
+
+    if expected == "unknown":
+        assert isinstance(caught.value, OutcomeUnknown)
+    else:
+        assert isinstance(caught.value, SendError)
+        assert caught.value.retryable is (expected == "retryable")
+
+
+async def test_unreachable_slack_is_retryable(fake: FakeSlack) -> None:
+    sender = sender_for(fake, api_base="http://127.0.0.1:9/api/")  # discard port: refused
+
+    with pytest.raises(SendError) as caught:
+        await sender.send(effect(EffectKind.ALERT, {"text": "careful"}))
+
+    assert caught.value.retryable
+
+
+async def test_notify_is_ephemeral_in_the_reply_channel(fake: FakeSlack) -> None:
+    ref = await sender_for(fake).send(effect(EffectKind.NOTIFY, {"text": "Your joke was posted"}))
+
+    (call,) = fake.calls_to("chat.postEphemeral")
+    assert (call.params["channel"], call.params["user"]) == ("CGEN", "UREQ")
+    assert ref.startswith("ephemeral:CGEN:")
+    assert fake.calls_to("chat.postMessage") == []
+
+
+async def test_notify_falls_back_to_a_dm(fake: FakeSlack) -> None:
+    fake.channels["CGEN"].is_member = False
+
+    ref = await sender_for(fake).send(effect(EffectKind.NOTIFY, {"text": "Your joke was posted"}))
+
+    (message,) = fake.messages("UREQ")
+    assert message.text == "Your joke was posted"
+    assert ref == f"UREQ:{message.ts}"
+
+
+async def test_alert_goes_to_the_mod_channel(fake: FakeSlack) -> None:
+    await sender_for(fake).send(effect(EffectKind.ALERT, {"text": "relay uncertain"}))
+
+    (message,) = fake.messages("CMOD")
+    assert message.text == "⚠️ relay uncertain"
+
+
+async def test_update_without_card_ref_is_refused(fake: FakeSlack) -> None:
+    with pytest.raises(SendError) as caught:
+        await sender_for(fake).send(effect(EffectKind.REVIEW_UPDATE, {"outcome": "approve"}))
+
+    assert not caught.value.retryable
