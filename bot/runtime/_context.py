@@ -1,0 +1,39 @@
+"""What every part of the runtime shares: store, flows, senders, clock, identity and wake-ups."""
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.ports import Clock, EffectSender
+from bot.runtime._crash import CrashPoints
+from bot.store import Store
+from flows.engine import AsyncFlow
+
+
+@dataclass
+class Wakeups:
+    """One event per background loop: set when new work for that loop was committed."""
+
+    runs: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox: asyncio.Event = field(default_factory=asyncio.Event)
+    timers: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def all(self) -> None:
+        """Wake every loop."""
+        self.runs.set()
+        self.outbox.set()
+        self.timers.set()
+
+
+@dataclass
+class Context:
+    """The runtime's collaborators and settings, passed to each part."""
+
+    store: Store
+    flows: Mapping[str, AsyncFlow]
+    senders: Mapping[str, EffectSender]
+    clock: Clock
+    runner_id: str
+    crash: CrashPoints
+    lease_s: float
+    wake: Wakeups = field(default_factory=Wakeups)

@@ -1,0 +1,164 @@
+"""``decide``: inbox dedupe, authorisation and the compare-and-set on a wait, in one transaction.
+
+Timer expiries go through :func:`close_wait` too, so a click racing the timeout is settled by
+the same compare-and-set on ``waits.status = 'pending'``.
+"""
+
+import logging
+from dataclasses import replace
+
+from bot.models import DecideResult, DecideStatus, DecisionRequest
+from bot.runtime import _messages as msg
+from bot.runtime._context import Context
+from bot.runtime._effects import SYSTEM, audit, review_update
+from bot.store import InboxRow, RunStatus, Tx, WaitRow, WaitStatus
+from flows.durable import Decision
+
+log = logging.getLogger(__name__)
+
+TIMER_ACTOR = "system:timeout"
+TIMER_PLATFORM = "system"
+REVIEW = "review"
+
+
+async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
+    """Record one click; the answer is durable before this returns (ack only afterwards)."""
+    now = ctx.clock.now()
+    async with ctx.store.transaction() as tx:
+        result = await _decide_in_tx(tx, request, now)
+        if result.status != DecideStatus.DUPLICATE:
+            await tx.set_inbox_result(
+                request.actor.platform, request.interaction_id, str(result.status)
+            )
+        ctx.crash.hit("decide.in_tx", status=str(result.status))
+    ctx.crash.hit("decide.after_commit_before_ack", status=str(result.status))
+    if result.status in (DecideStatus.APPLIED, DecideStatus.EXPIRED):
+        ctx.wake.runs.set()
+        ctx.wake.outbox.set()
+    return result
+
+
+async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideResult:
+    inbox = InboxRow(request.actor.platform, request.interaction_id, request.token, now)
+    if not await tx.insert_inbox(inbox):
+        return DecideResult(DecideStatus.DUPLICATE, msg.DUPLICATE)
+    if not request.actor.is_moderator:
+        return DecideResult(DecideStatus.FORBIDDEN, msg.FORBIDDEN)
+    wait = await tx.get_wait(request.token)
+    if wait is None:
+        return DecideResult(DecideStatus.NOT_FOUND, msg.NOT_FOUND)
+    if _overdue(wait, now):
+        # the timer's decision comes first even if the scheduler has not fired yet
+        await expire_in_tx(tx, wait, now)
+        wait = await tx.get_wait(request.token)
+    if wait is None or wait.status != WaitStatus.PENDING:
+        return await _closed_answer(tx, wait)
+    if request.action not in wait.allowed:
+        return DecideResult(DecideStatus.INVALID, msg.not_allowed(request.action, wait.allowed))
+    if request.action == "edit" and not str(request.data.get("text", "")).strip():
+        return DecideResult(DecideStatus.INVALID, msg.EMPTY_EDIT)
+    decision = Decision(request.action, dict(request.data), request.actor.ref)
+    if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, request.actor.display, now):
+        return await _closed_answer(tx, await tx.get_wait(request.token))
+    return DecideResult(
+        DecideStatus.APPLIED,
+        msg.applied(request.action),
+        decided_by=request.actor.display,
+        decided_at=now,
+        decision=request.action,
+    )
+
+
+def _overdue(wait: WaitRow, now: float) -> bool:
+    return (
+        wait.status == WaitStatus.PENDING and wait.expires_at is not None and wait.expires_at <= now
+    )
+
+
+async def expire_in_tx(tx: Tx, wait: WaitRow, now: float) -> bool:
+    """Close ``wait`` with its timeout action as ``system:timeout``; False if it was not pending."""
+    if not await tx.insert_inbox(
+        InboxRow(TIMER_PLATFORM, f"timeout:{wait.token}", wait.token, now)
+    ):
+        return False
+    decision = Decision(wait.on_timeout, {}, TIMER_ACTOR)
+    done = await close_wait(tx, wait, decision, WaitStatus.EXPIRED, SYSTEM, now)
+    await tx.set_inbox_result(
+        TIMER_PLATFORM, f"timeout:{wait.token}", "applied" if done else "lost"
+    )
+    return done
+
+
+async def close_wait(
+    tx: Tx, wait: WaitRow, decision: Decision, status: WaitStatus, display: str, now: float
+) -> bool:
+    """The compare-and-set; on success the run becomes runnable with the decision."""
+    closed = replace(
+        wait,
+        status=status,
+        decision=decision.to_json(),
+        actor=decision.actor,
+        actor_display=display,
+        decided_at=now,
+    )
+    if not await tx.close_wait(closed):
+        return False
+    run = await tx.get_run(wait.run_id)
+    if run is None or run.status != RunStatus.WAITING or run.wait_token != wait.token:
+        log.error("wait %s closed but run %s is not waiting on it", wait.token, wait.run_id)
+        return True
+    seq = run.seq + 1
+    effects = []
+    if wait.kind == REVIEW:
+        effects.append(review_update(wait, seq, decision.action, display, decision.data, now))
+    resumed = replace(
+        run,
+        status=RunStatus.RESUMING,
+        decision=decision.to_json(),
+        seq=seq,
+        cursor=f"decided:{wait.token}",
+        updated_at=now,
+    )
+    if not await tx.save_run(resumed, expect_seq=run.seq, expect_runner=None):
+        raise RuntimeError(f"run {run.run_id} changed inside a write transaction")
+    await tx.insert_effects(effects)
+    event = "wait.expired" if status == WaitStatus.EXPIRED else "wait.decided"
+    await tx.add_audit(
+        [
+            audit(
+                run.run_id,
+                now,
+                decision.actor,
+                event,
+                token=wait.token,
+                action=decision.action,
+                data=dict(decision.data),
+                seq=seq,
+                status=str(RunStatus.RESUMING),
+                effects=[e.effect_id for e in effects],
+            )
+        ]
+    )
+    return True
+
+
+async def _closed_answer(tx: Tx, wait: WaitRow | None) -> DecideResult:
+    """Tell a late clicker who decided first, or that the card is stale or expired."""
+    if wait is None:
+        return DecideResult(DecideStatus.NOT_FOUND, msg.NOT_FOUND)
+    action = str((wait.decision or {}).get("action", ""))
+    by, ts = wait.actor_display or "someone", wait.decided_at
+
+    def answer(status: DecideStatus, text: str) -> DecideResult:
+        return DecideResult(status, text, decided_by=by, decided_at=ts, decision=action or None)
+
+    if wait.status == WaitStatus.EXPIRED:
+        return answer(DecideStatus.EXPIRED, msg.expired(ts))
+    if wait.status == WaitStatus.CANCELLED:
+        return answer(DecideStatus.STALE, f"{msg.REPLACED}.")
+    run = await tx.get_run(wait.run_id)
+    if run is None or run.status in (RunStatus.FINISHED, RunStatus.FAILED):
+        return answer(DecideStatus.STALE, msg.closed(action, by, ts))
+    if run.wait_token != wait.token:
+        return answer(DecideStatus.STALE, msg.replaced(action, by, ts))
+    return answer(DecideStatus.ALREADY_DECIDED, msg.already(action, by, ts))

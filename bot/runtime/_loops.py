@@ -1,0 +1,99 @@
+"""Background loops for ``serve()``: worker, outbox and timers, each woken by an event.
+
+Each loop clears its event before looking for work, so work committed while it looks is not
+missed; when idle it sleeps on the clock until its next deadline or ``poll_s`` (which also
+picks up work committed by another process on the same database).
+"""
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.runtime._context import Context
+from bot.runtime._outbox import deliver_due, next_due
+from bot.runtime._runner import execute
+from bot.runtime._timers import expire_due, next_expiry
+
+log = logging.getLogger(__name__)
+
+
+async def idle(ctx: Context, event: asyncio.Event, seconds: float) -> None:
+    """Return when ``event`` is set or ``seconds`` have passed on the runtime's clock."""
+    if event.is_set():
+        return
+    waiter = asyncio.ensure_future(event.wait())
+    sleeper = asyncio.ensure_future(ctx.clock.sleep(max(0.0, seconds)))
+    try:
+        await asyncio.wait({waiter, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiter, sleeper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _until(ctx: Context, deadline: float | None, poll_s: float) -> float:
+    if deadline is None:
+        return poll_s
+    return min(poll_s, max(0.0, deadline - ctx.clock.now()))
+
+
+async def timer_loop(ctx: Context, poll_s: float) -> None:
+    """Expire overdue waits; sleep until the earliest expiry."""
+    while True:
+        ctx.wake.timers.clear()
+        await expire_due(ctx)
+        await idle(ctx, ctx.wake.timers, _until(ctx, await next_expiry(ctx), poll_s))
+
+
+async def outbox_loop(ctx: Context, poll_s: float) -> None:
+    """Deliver due effects; sleep until the next one is due."""
+    while True:
+        ctx.wake.outbox.clear()
+        if await deliver_due(ctx):
+            continue
+        await idle(ctx, ctx.wake.outbox, _until(ctx, await next_due(ctx), poll_s))
+
+
+async def worker_loop(ctx: Context, poll_s: float, concurrency: int) -> None:
+    """Execute runnable runs, up to ``concurrency`` at once (an LLM call may take seconds)."""
+    active: dict[str, asyncio.Task[bool]] = {}
+    try:
+        while True:
+            ctx.wake.runs.clear()
+            async with ctx.store.read() as tx:
+                ids = await tx.runnable_runs(ctx.runner_id, ctx.clock.now(), concurrency * 2)
+            for run_id in ids:
+                if run_id not in active and len(active) < concurrency:
+                    task = asyncio.create_task(execute(ctx, run_id), name=f"run:{run_id}")
+                    active[run_id] = task
+                    task.add_done_callback(functools.partial(_finished, ctx, active, run_id))
+            await idle(ctx, ctx.wake.runs, poll_s)
+    finally:
+        for task in active.values():
+            task.cancel()
+        await asyncio.gather(*active.values(), return_exceptions=True)
+
+
+def _finished(
+    ctx: Context, active: dict[str, asyncio.Task[bool]], run_id: str, task: asyncio.Task[bool]
+) -> None:
+    active.pop(run_id, None)
+    if task.cancelled():
+        return
+    if task.exception() is not None:
+        log.error("run %s: worker task died", run_id, exc_info=task.exception())
+    elif task.result():
+        ctx.wake.runs.set()  # a slot is free for runs that did not fit
+
+
+async def guarded(ctx: Context, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+    """Run ``loop`` forever: an unexpected error is logged and the loop restarts a second later."""
+    while True:
+        try:
+            await loop()
+        except Exception:
+            log.exception("%s loop failed; restarting in 1 s", name)
+            await ctx.clock.sleep(1.0)

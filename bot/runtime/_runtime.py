@@ -1,0 +1,138 @@
+"""``Runtime``: the durable runner's public face (start, decide, recover, drain, serve)."""
+
+import asyncio
+import functools
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bot.models import DecideResult, DecisionRequest, Origin, WaitInfo
+from bot.ports import Clock, EffectSender
+from bot.runtime._context import Context
+from bot.runtime._crash import CrashPoints
+from bot.runtime._decide import decide
+from bot.runtime._effects import audit
+from bot.runtime._loops import guarded, outbox_loop, timer_loop, worker_loop
+from bot.runtime._outbox import deliver_due
+from bot.runtime._recovery import recover
+from bot.runtime._runner import run_due
+from bot.runtime._timers import expire_due
+from bot.store import RunRow, RunStatus, Store
+from flows.checkpoint import start
+from flows.engine import AsyncFlow
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Runs flows durably over a ``Store``; see docs/durability.md for what it promises.
+
+    Args:
+        runner_id: unique per process; names the lease holder. A restarted process with the
+            same id takes its old leases back at once, others wait ``lease_s``.
+        crash: crash points for tests; None in production.
+        lease_s: lease length; must exceed the longest single node (LLM timeout).
+        poll_s: longest idle sleep of a loop (picks up other processes' work).
+        concurrency: runs executed at once by ``serve()``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        flows: Mapping[str, AsyncFlow],
+        senders: Mapping[str, EffectSender],
+        clock: Clock,
+        *,
+        runner_id: str,
+        crash: CrashPoints | None = None,
+        lease_s: float = 30.0,
+        poll_s: float = 5.0,
+        concurrency: int = 4,
+    ) -> None:
+        self._ctx = Context(
+            store, flows, senders, clock, runner_id, crash or CrashPoints(), lease_s
+        )
+        self._poll_s, self._concurrency = poll_s, concurrency
+        self._caught_up = False
+        self._catch_up_lock = asyncio.Lock()
+
+    async def start_run(
+        self, flow: str, run_id: str, origin: Origin, shared: dict[str, Any]
+    ) -> tuple[str, bool]:
+        """Create run ``run_id`` of ``flow`` unless it exists; ``(run_id, created)``."""
+        ctx = self._ctx
+        if flow not in ctx.flows:
+            raise ValueError(f"unknown flow {flow!r}; registered: {', '.join(ctx.flows)}")
+        now = ctx.clock.now()
+        run = RunRow(
+            run_id=run_id,
+            flow=flow,
+            origin=origin.to_json(),
+            status=RunStatus.RUNNING,
+            cursor="start",
+            seq=0,
+            checkpoint=start(ctx.flows[flow], shared),
+            created_at=now,
+            updated_at=now,
+        )
+        async with ctx.store.transaction() as tx:
+            created = await tx.insert_run(run)
+            if created:
+                event = audit(run_id, now, origin.requester.ref, "run.started", flow=flow, seq=0)
+                event.data.update(status=str(RunStatus.RUNNING), origin=run.origin)
+                await tx.add_audit([event])
+        if created:
+            ctx.wake.runs.set()
+        return run_id, created
+
+    async def decide(self, request: DecisionRequest) -> DecideResult:
+        """Record a decision; the result is committed before this returns (ack after it)."""
+        await self._catch_up()
+        return await decide(self._ctx, request)
+
+    async def wait_info(self, token: str) -> WaitInfo | None:
+        """The wait behind ``token`` (e.g. to prefill an edit form), or None."""
+        async with self._ctx.store.read() as tx:
+            wait = await tx.get_wait(token)
+        if wait is None:
+            return None
+        return WaitInfo(wait.token, wait.run_id, wait.kind, wait.status, wait.payload, wait.allowed)
+
+    async def _catch_up(self) -> None:
+        """Overdue waits are decided by their timers before any click is accepted."""
+        if self._caught_up:
+            return
+        async with self._catch_up_lock:
+            if not self._caught_up:
+                await expire_due(self._ctx)
+                self._caught_up = True
+
+    async def recover(self) -> None:
+        """Boot: decide overdue waits, reconcile in-flight effects, wake the loops."""
+        async with self._catch_up_lock:
+            await recover(self._ctx)
+            self._caught_up = True
+
+    async def drain(self, *, max_rounds: int = 10_000) -> None:
+        """Do all work due now (timers, runs, effects) until nothing is left; for tests."""
+        await self._catch_up()
+        for _ in range(max_rounds):
+            worked = await expire_due(self._ctx)
+            worked += await run_due(self._ctx)
+            worked += await deliver_due(self._ctx)
+            if not worked:
+                return
+        raise RuntimeError(f"drain did not settle after {max_rounds} rounds (a flow loop?)")
+
+    async def serve(self) -> None:
+        """Recover, then run the worker, outbox and timer loops until cancelled."""
+        ctx, poll = self._ctx, self._poll_s
+        await self.recover()
+        loops = {
+            "worker": functools.partial(worker_loop, ctx, poll, self._concurrency),
+            "outbox": functools.partial(outbox_loop, ctx, poll),
+            "timers": functools.partial(timer_loop, ctx, poll),
+        }
+        async with asyncio.TaskGroup() as group:
+            for name, loop in loops.items():
+                group.create_task(guarded(ctx, name, loop), name=f"runtime:{name}")
