@@ -1,0 +1,98 @@
+"""Benchmark the embedded model: draft latency (cold and warm) and peak memory.
+
+Usage: ``python bench/llm.py [--jokes 20] [--threads N]``. The cold start (import llama_cpp,
+load the GGUF, first joke) is measured in a fresh subprocess; warm latencies and peak RSS
+in this process. The last line printed is one JSON object.
+"""
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from bot.llm.embedded import EmbeddedChat
+from bot.ports import ChatMessage
+
+SYSTEM = (
+    "You write one short, clean, family-friendly joke (a question and its punchline) about "
+    "the topic the user gives. Reply with the joke only."
+)
+TOPICS = ("cats", "coffee", "trains", "the moon", "homework")
+
+
+def messages(topic: str) -> list[ChatMessage]:
+    return [ChatMessage("system", SYSTEM), ChatMessage("user", topic)]
+
+
+async def cold(threads: int | None) -> dict[str, float]:
+    """Time import + load + first joke, as a fresh bot process would see it."""
+    start = time.perf_counter()
+    chat = EmbeddedChat(n_threads=threads)
+    await chat.load()
+    loaded = time.perf_counter()
+    await chat.complete(messages(TOPICS[0]), seed=0)
+    done = time.perf_counter()
+    await chat.close()
+    return {"cold_start_s": done - start, "load_s": loaded - start, "first_s": done - loaded}
+
+
+async def warm(jokes: int, threads: int | None) -> list[float]:
+    """Latency of each of ``jokes`` drafts on an already-loaded model."""
+    chat = EmbeddedChat(n_threads=threads)
+    await chat.load()
+    latencies = []
+    try:
+        for i in range(jokes):
+            topic = TOPICS[i % len(TOPICS)]
+            start = time.perf_counter()
+            text = await chat.complete(messages(topic), temperature=0.8, seed=i)
+            latencies.append(time.perf_counter() - start)
+            first_line = text.splitlines()[0] if text else ""
+            print(f"{latencies[-1]:6.3f}s  {topic:<9} {first_line[:90]}")
+    finally:
+        await chat.close()
+    return latencies
+
+
+def run_cold_subprocess(threads: int | None) -> dict[str, float]:
+    args = [sys.executable, __file__, "--cold-only"]
+    if threads:
+        args += ["--threads", str(threads)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=300)
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jokes", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=None, help="default: min(2, cpus)")
+    parser.add_argument("--cold-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold_only:
+        print(json.dumps(asyncio.run(cold(args.threads))))
+        return
+    cold_start = run_cold_subprocess(args.threads)
+    latencies = asyncio.run(warm(args.jokes, args.threads))
+    cuts = statistics.quantiles(latencies, n=20, method="inclusive")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    summary = {
+        "draft_p50_s": round(statistics.median(latencies), 3),
+        "draft_p95_s": round(cuts[18], 3),
+        "draft_max_s": round(max(latencies), 3),
+        "cold_start_s": round(cold_start["cold_start_s"], 3),
+        "model_load_s": round(cold_start["load_s"], 3),
+        "cold_first_draft_s": round(cold_start["first_s"], 3),
+        "rss_mb": round(rss_mb, 1),
+        "jokes": len(latencies),
+        "threads": args.threads or "default",
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
