@@ -1,0 +1,195 @@
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from adapters.slack_adapter import build_slack, preflight, run_socket_mode
+from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK
+from bot.errors import ConfigError
+from bot.models import Actor, EffectKind, Origin, OutboxEffect
+from tests.e2e.fake_slack import FakeSlack
+from tests.e2e.slack_harness import MOD, StubSink, card_message, settle, slack_config
+from tests.e2e.slack_payloads import click_payload, command_fields, new_trigger, submission_payload
+
+ORIGIN = Origin("slack", "T0TEAM", Actor("slack", "UREQ", "<@UREQ>"), "CMOD", "CPUB", "CGEN")
+CARD = {
+    "topic": "cats",
+    "draft": "A cat joke.",
+    "attempt": 1,
+    "max_attempts": 3,
+    "model_label": "m",
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("SLACK_"):
+            monkeypatch.delenv(name)
+
+
+@dataclass
+class Socket:
+    fake: FakeSlack
+    sink: StubSink
+    task: "asyncio.Task[None]"
+
+
+@asynccontextmanager
+async def socket_mode(**overrides: Any) -> AsyncIterator[Socket]:
+    sink = StubSink()
+    async with FakeSlack() as fake:
+        config = slack_config(fake, signing_secret="", **overrides)
+        app, _ = build_slack(config, sink)
+        task = asyncio.create_task(run_socket_mode(app, config))
+        try:
+            await fake.wait_until(lambda: fake.sockets == 1 or task.done())
+            assert not task.done(), task.exception()
+            yield Socket(fake, sink, task)
+            await settle()
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+
+def command(fake: FakeSlack, text: str, trigger: str | None = None) -> dict[str, str]:
+    return command_fields(
+        text, trigger=trigger or new_trigger(), response_url=fake.webhook_url("cmd")
+    )
+
+
+async def test_slash_command_over_the_socket_is_acked_then_answered() -> None:
+    async with socket_mode() as s:
+        envelope = await s.fake.push_envelope("slash_commands", command(s.fake, "cats"))
+
+        ack = await s.fake.wait_ack(envelope)
+        (answer,) = await s.fake.wait_webhooks(1)
+
+    assert ack == {"envelope_id": envelope}
+    assert answer["text"] == "Got it: cats"
+    assert [r.topic for r in s.sink.requests] == ["cats"]
+    assert s.fake.calls_to("apps.connections.open")[0].auth == "Bearer xapp-test"
+
+
+async def test_usage_travels_in_the_ack_payload() -> None:
+    async with socket_mode() as s:
+        envelope = await s.fake.push_envelope("slash_commands", command(s.fake, ""))
+
+        ack = await s.fake.wait_ack(envelope)
+
+    assert "/joke cats" in ack["payload"]["text"]
+    assert s.sink.requests == []
+
+
+async def test_redelivered_envelope_starts_one_run() -> None:
+    async with socket_mode() as s:
+        fields = command(s.fake, "cats", trigger="T-same")
+        first = await s.fake.push_envelope("slash_commands", fields)
+        second = await s.fake.push_envelope("slash_commands", fields, retry=1)
+        await s.fake.wait_ack(first)
+        await s.fake.wait_ack(second)
+        await s.fake.wait_webhooks(2)
+
+    assert s.sink.runs == 1
+
+
+async def test_click_and_modal_over_the_socket() -> None:
+    async with socket_mode() as s:
+        app_sender = build_slack(slack_config(s.fake), StubSink())[1]
+        effect = OutboxEffect(
+            "r:1", "r", EffectKind.REVIEW_POST, ORIGIN, {"token": "tok1", "card": CARD}, "k"
+        )
+        await app_sender.send(effect)
+        card = card_message(s.fake)
+
+        edit = click_payload(
+            card, "CMOD", "edit", user=MOD, trigger="T-e", response_url=s.fake.webhook_url("c")
+        )
+        await s.fake.wait_ack(await s.fake.push_envelope("interactive", edit))
+        (call,) = await s.fake.wait_for("views.open")
+        blank = submission_payload(
+            call.params["view"], user=MOD, values={EDIT_BLOCK: {EDIT_ACTION: ""}}
+        )
+        refused = await s.fake.wait_ack(await s.fake.push_envelope("interactive", blank))
+        good = submission_payload(
+            call.params["view"], user=MOD, values={EDIT_BLOCK: {EDIT_ACTION: "Better."}}
+        )
+        accepted = await s.fake.wait_ack(await s.fake.push_envelope("interactive", good))
+
+    assert refused["payload"]["response_action"] == "errors"
+    assert "payload" not in accepted or not accepted["payload"]
+    (decision,) = s.sink.decisions
+    assert (decision.action, dict(decision.data)) == ("edit", {"text": "Better."})
+
+
+async def test_disconnect_request_reconnects_and_keeps_working() -> None:
+    async with socket_mode() as s:
+        await s.fake.disconnect()
+        await s.fake.wait_until(lambda: s.fake.connections_opened == 2 and s.fake.sockets == 1)
+        envelope = await s.fake.push_envelope("slash_commands", command(s.fake, "dogs"))
+        await s.fake.wait_ack(envelope)
+        await s.fake.wait_webhooks(1)
+
+    assert [r.topic for r in s.sink.requests] == ["dogs"]
+
+
+async def test_socket_mode_needs_an_app_token() -> None:
+    async with FakeSlack() as fake:
+        config = slack_config(fake, app_token="")
+        app, _ = build_slack(config, StubSink())
+
+        with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+            await run_socket_mode(app, config)
+
+
+async def test_start_refuses_when_the_bot_is_not_in_a_channel() -> None:
+    async with FakeSlack() as fake:
+        fake.channels["CPUB"].is_member = False
+        config = slack_config(fake)
+        app, _ = build_slack(config, StubSink())
+
+        with pytest.raises(ConfigError) as caught:
+            await run_socket_mode(app, config)
+
+        assert "/invite @jokebot in #jokes" in str(caught.value)
+        assert "SLACK_PUBLIC_CHANNEL" in str(caught.value)
+        assert fake.calls_to("chat.postMessage") == []  # the check never posts
+        assert fake.sockets == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"mod_channel": "CNOPE"}, "SLACK_MOD_CHANNEL=CNOPE: channel not found"),
+        ({"mod_channel": ""}, "set SLACK_MOD_CHANNEL"),
+        ({"bot_token": "xoxb-wrong"}, "SLACK_BOT_TOKEN was refused (invalid_auth)"),
+    ],
+)
+async def test_preflight_says_what_to_fix(overrides: dict[str, str], expected: str) -> None:
+    async with FakeSlack() as fake:
+        config = slack_config(fake, **overrides)
+        app, _ = build_slack(config, StubSink())
+
+        with pytest.raises(ConfigError) as caught:
+            await preflight(app.client, config)
+
+    assert expected in str(caught.value)
+
+
+async def test_preflight_warns_when_history_is_unreadable() -> None:
+    async with FakeSlack() as fake:
+        fake.fail_next(
+            "conversations.history", 1, status=200, error="missing_scope", retry_after=None
+        )
+        config = slack_config(fake)
+        app, _ = build_slack(config, StubSink())
+
+        warnings = await preflight(app.client, config)
+
+    assert len(warnings) == 1
+    assert "channels:history" in warnings[0]
