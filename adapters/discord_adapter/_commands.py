@@ -1,0 +1,126 @@
+"""Slash commands: ``/joke <topic>`` and ``/jokeconfig`` (Manage Server)."""
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord_adapter._handlers import GENERIC_FAILURE, tell
+from adapters.discord_adapter._rules import PLATFORM, joke_request
+from bot.models import ScopeConfig
+from bot.ports import EventSink
+
+log = logging.getLogger(__name__)
+
+TOPIC_MAX = 200
+
+
+async def _defer(interaction: discord.Interaction) -> bool:
+    """Ephemeral "thinking…" within the 3 s deadline; False if Discord no longer accepts it."""
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.HTTPException:
+        # Late (10062) or duplicate (40060): the user saw a failure, so start nothing.
+        log.warning("%s: could not defer interaction %s", PLATFORM, interaction.id, exc_info=True)
+        return False
+    return True
+
+
+def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
+    """``/joke <topic>``: defer first, hand the request to the sink, answer with its message."""
+
+    @app_commands.command(name="joke", description="Ask for a joke; a moderator reviews it first")
+    @app_commands.describe(topic="What the joke should be about")
+    @app_commands.guild_only()
+    async def joke(
+        interaction: discord.Interaction, topic: app_commands.Range[str, 1, TOPIC_MAX]
+    ) -> None:
+        if not await _defer(interaction):
+            return
+        user = interaction.user
+        request = joke_request(
+            interaction_id=interaction.id,
+            guild_id=interaction.guild_id or 0,
+            channel_id=interaction.channel_id,
+            user_id=user.id,
+            display=user.display_name or user.mention,
+            topic=topic,
+        )
+        try:
+            result = await sink.request_joke(request)
+            message = result.message
+        except Exception:
+            log.exception(
+                "%s: request_joke failed (interaction=%s guild=%s)",
+                PLATFORM,
+                interaction.id,
+                interaction.guild_id,
+            )
+            message = GENERIC_FAILURE
+        await interaction.followup.send(message, ephemeral=True)
+
+    return joke
+
+
+def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
+    """``/jokeconfig``: where cards go, where jokes go, who moderates."""
+
+    @app_commands.command(
+        name="jokeconfig",
+        description="Set the moderator channel, public channel and moderator role",
+    )
+    @app_commands.describe(
+        mod_channel="Where joke drafts are reviewed",
+        public_channel="Where approved jokes are posted",
+        moderator_role="Who may approve, reject and edit drafts",
+    )
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def jokeconfig(
+        interaction: discord.Interaction,
+        mod_channel: discord.TextChannel,
+        public_channel: discord.TextChannel,
+        moderator_role: discord.Role,
+    ) -> None:
+        # default_permissions is only a default that server admins can change: check here too.
+        if not interaction.permissions.manage_guild:
+            await tell(interaction, "You need the Manage Server permission to configure jokebot.")
+            return
+        if not await _defer(interaction):
+            return
+        config = ScopeConfig(
+            PLATFORM,
+            str(interaction.guild_id),
+            str(mod_channel.id),
+            str(public_channel.id),
+            str(moderator_role.id),
+        )
+        await sink.save_scope(config)
+        await interaction.followup.send(
+            f"Done. Drafts go to {mod_channel.mention} for {moderator_role.mention} to review; "
+            f"approved jokes go to {public_channel.mention}.",
+            ephemeral=True,
+        )
+
+    return jokeconfig
+
+
+async def on_tree_error(
+    interaction: discord.Interaction, error: app_commands.AppCommandError
+) -> None:
+    """One place for command failures: log with ids, answer generically, keep running."""
+    name = interaction.command.name if interaction.command else "?"
+    if isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
+        log.info("%s: /%s refused for %s: %s", PLATFORM, name, interaction.id, error)
+        await tell(interaction, "That option is not valid here; please pick another.")
+        return
+    log.error(
+        "%s: /%s failed (interaction=%s guild=%s)",
+        PLATFORM,
+        name,
+        interaction.id,
+        interaction.guild_id,
+        exc_info=error,
+    )
+    await tell(interaction, GENERIC_FAILURE)

@@ -1,0 +1,222 @@
+"""DiscordSender: the outbox's Discord side (post cards and jokes, edit cards, reconcile).
+
+Posts carry ``nonce=effect.dedupe_key`` (discord.py then sends ``enforce_nonce``), so a resend
+inside Discord's dedupe window returns the first message. Outside it, ``reconcile`` scans the
+channel for the same key in the embed footer (see ``_render``).
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import aiohttp
+import discord
+
+from adapters.discord_adapter._items import card_view
+from adapters.discord_adapter._render import (
+    card_embed,
+    decided_card,
+    display_of,
+    footer_key,
+    joke_embed,
+    notice_embed,
+)
+from adapters.discord_adapter._rules import PLATFORM, run_snowflake
+from bot.errors import CannotReconcile, OutcomeUnknown, SendError
+from bot.models import EffectKind, OutboxEffect
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_RETRYABLE_4XX = {408, 429}
+
+
+def _http_error(exc: discord.HTTPException) -> SendError:
+    """A refused request; 429/408 may work later, other 4xx never will (permissions, gone)."""
+    retry_after: float | None = None
+    if exc.status == 429:
+        header = exc.response.headers.get("Retry-After") if exc.response is not None else None
+        retry_after = float(header) if header else None
+    text = f"Discord {exc.status} (code {exc.code}): {exc.text}"
+    return SendError(text, retryable=exc.status in _RETRYABLE_4XX, retry_after=retry_after)
+
+
+class DiscordSender:
+    """Implements :class:`bot.ports.EffectSender` for Discord over a logged-in client."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        timeout_s: float = 30.0,
+        history_limit: int = 50,
+        scan_max: int = 500,
+    ) -> None:
+        self._client = client
+        self._timeout_s = timeout_s
+        self._history_limit = history_limit
+        self._scan_max = scan_max
+
+    async def _call(self, aw: Awaitable[T], *, creates: bool) -> T:
+        """Await a Discord call, mapping failures to SendError / OutcomeUnknown."""
+        try:
+            return await asyncio.wait_for(aw, self._timeout_s)
+        except discord.RateLimited as exc:
+            raise SendError(str(exc), retryable=True, retry_after=exc.retry_after) from exc
+        except discord.DiscordServerError as exc:
+            # discord.py already retried 5xx; a create may still have happened.
+            if creates:
+                raise OutcomeUnknown(f"Discord {exc.status} after a create") from exc
+            raise SendError(f"Discord {exc.status}", retryable=True) from exc
+        except discord.HTTPException as exc:
+            raise _http_error(exc) from exc
+        except aiohttp.ClientConnectorError as exc:
+            # The connection was never made: nothing can have been applied.
+            raise SendError(f"cannot reach Discord: {exc}", retryable=True) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            if creates:
+                raise OutcomeUnknown(f"no answer from Discord: {exc!r}") from exc
+            raise SendError(f"no answer from Discord: {exc!r}", retryable=True) from exc
+
+    def _me(self) -> int:
+        user = self._client.user
+        if user is None or self._client.is_closed():
+            raise SendError("the Discord client is not logged in", retryable=True, retry_after=5.0)
+        return user.id
+
+    def _channel(self, channel_id: str) -> discord.PartialMessageable:
+        if not channel_id.isdigit():
+            raise SendError(f"not a Discord channel id: {channel_id!r}", retryable=False)
+        return self._client.get_partial_messageable(int(channel_id))
+
+    async def _post(self, channel_id: str, effect: OutboxEffect, **kwargs: Any) -> str:
+        channel = self._channel(channel_id)
+        message = await self._call(channel.send(nonce=effect.dedupe_key, **kwargs), creates=True)
+        return str(message.id)
+
+    async def send(self, effect: OutboxEffect) -> str:
+        self._me()
+        payload, origin, key = effect.payload, effect.origin, effect.dedupe_key
+        if effect.kind is EffectKind.REVIEW_POST:
+            embed = card_embed(payload.get("card") or {}, key=key)
+            view = card_view(str(payload["token"]))
+            return await self._post(origin.mod_channel, effect, embed=embed, view=view)
+        if effect.kind is EffectKind.REVIEW_UPDATE:
+            return await self._update_card(effect)
+        if effect.kind is EffectKind.PUBLISH:
+            requester = display_of(payload.get("requester"), origin.requester.display)
+            embed = joke_embed(str(payload.get("text", "")), requester, key=key)
+            return await self._post(origin.public_channel, effect, embed=embed)
+        if effect.kind is EffectKind.NOTIFY:
+            return await self._notify(effect)
+        if effect.kind is EffectKind.ALERT:
+            embed = notice_embed(str(payload.get("text", "")), key=key, title="⚠️ jokebot")
+            return await self._post(origin.mod_channel, effect, embed=embed)
+        raise SendError(f"unknown effect kind {effect.kind!r}", retryable=False)
+
+    async def _update_card(self, effect: OutboxEffect) -> str:
+        if not effect.card_ref or not effect.card_ref.isdigit():
+            raise SendError(
+                f"REVIEW_UPDATE without a card ref ({effect.card_ref!r})", retryable=False
+            )
+        line, embed = decided_card(effect.payload)
+        message = self._channel(effect.origin.mod_channel).get_partial_message(int(effect.card_ref))
+        # Edits are idempotent, so no OutcomeUnknown: just retry.
+        await self._call(message.edit(content=line, embed=embed, view=None), creates=False)
+        return effect.card_ref
+
+    async def _notify(self, effect: OutboxEffect) -> str:
+        """A DM to the requester; if DMs are closed, a message in the channel they asked in."""
+        requester = effect.origin.requester
+        embed = notice_embed(str(effect.payload.get("text", "")), key=effect.dedupe_key)
+        try:
+            dm = await self._call(self._dm(requester.user_id), creates=False)
+            message = await self._call(dm.send(embed=embed, nonce=effect.dedupe_key), creates=True)
+            return str(message.id)
+        except SendError as exc:
+            if exc.retryable or not effect.origin.reply_channel:
+                raise
+            log.info("%s: DM to %s refused (%s); using the channel", PLATFORM, requester.ref, exc)
+        who = discord.Object(int(requester.user_id))
+        # The one ping we allow: the requester, for their own notice; parse stays [].
+        return await self._post(
+            effect.origin.reply_channel,
+            effect,
+            content=f"<@{requester.user_id}>",
+            embed=embed,
+            allowed_mentions=discord.AllowedMentions(users=[who]),
+        )
+
+    async def _dm(self, user_id: str) -> discord.DMChannel:
+        if not user_id.isdigit():
+            raise SendError(f"not a Discord user id: {user_id!r}", retryable=False)
+        return await self._client.create_dm(discord.Object(int(user_id)))
+
+    async def reconcile(self, effect: OutboxEffect) -> str | None:
+        self._me()
+        try:
+            return await self._reconcile(effect)
+        except SendError as exc:
+            if exc.retryable:
+                raise
+            raise CannotReconcile(f"cannot look up {effect.effect_id}: {exc}") from exc
+
+    async def _reconcile(self, effect: OutboxEffect) -> str | None:
+        origin = effect.origin
+        if effect.kind is EffectKind.REVIEW_UPDATE:
+            return await self._card_updated(effect)
+        if effect.kind is EffectKind.NOTIFY:
+            dm = await self._call(self._dm(origin.requester.user_id), creates=False)
+            found = await self._find(dm, effect)
+            if found is None and origin.reply_channel:
+                found = await self._find(self._channel(origin.reply_channel), effect)
+            return found
+        if effect.kind is EffectKind.PUBLISH:
+            return await self._find(self._channel(origin.public_channel), effect)
+        return await self._find(self._channel(origin.mod_channel), effect)
+
+    async def _card_updated(self, effect: OutboxEffect) -> str | None:
+        """The card ref if it already shows this outcome; None means "edit again" (idempotent)."""
+        if not effect.card_ref or not effect.card_ref.isdigit():
+            return None
+        channel = self._channel(effect.origin.mod_channel)
+        try:
+            message = await self._call(channel.fetch_message(int(effect.card_ref)), creates=False)
+        except SendError as exc:
+            if exc.retryable:
+                raise
+            return None  # card gone or unreadable: the edit will report the real error
+        line, _ = decided_card(effect.payload)
+        done = message.content == line and not message.components
+        return effect.card_ref if done else None
+
+    async def _find(self, channel: discord.abc.Messageable, effect: OutboxEffect) -> str | None:
+        """Our message carrying this effect's nonce or footer key, scanning back to the run's start.
+
+        Raises CannotReconcile when the scan budget ends before the run's start (or, for run
+        ids without a time, when the first page is full): absence is then unproven.
+        """
+        me, key = self._me(), effect.dedupe_key
+        since = run_snowflake(effect.run_id)
+        before: discord.Message | None = None
+        scanned = 0
+        while scanned < self._scan_max:
+            page = await self._call(self._page(channel, before), creates=False)
+            for message in page:
+                if message.author.id == me and key in (str(message.nonce), footer_key(message)):
+                    return str(message.id)
+            scanned += len(page)
+            if len(page) < self._history_limit:
+                return None  # reached the start of the channel
+            if since is not None and page[-1].id < since:
+                return None  # older than the run: the effect cannot be further back
+            if since is None:
+                break
+            before = page[-1]
+        raise CannotReconcile(f"{effect.effect_id} not in the last {scanned} messages")
+
+    async def _page(
+        self, channel: discord.abc.Messageable, before: discord.Message | None
+    ) -> list[discord.Message]:
+        return [m async for m in channel.history(limit=self._history_limit, before=before)]
