@@ -1,9 +1,9 @@
 """Settings: every knob of jokebot, read once from the environment and ``.env`` by the CLI."""
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -109,7 +109,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"{problems} (see .env.example)") from None
 
 
-def _describe(err: ErrorDetails) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
     field = str(err["loc"][0]) if err["loc"] else ""
     env = field.upper() or "settings"
     if field.endswith(("_token", "_secret", "_key")):

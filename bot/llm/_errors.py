@@ -5,13 +5,15 @@ import openai
 from bot.errors import LLMError
 
 
-def to_llm_error(exc: Exception, *, host: str, model: str) -> LLMError:
+def to_llm_error(exc: Exception, *, host: str, model: str, timeout: float) -> LLMError:
     """The :class:`LLMError` (kind + message safe to show) for an exception from the SDK."""
     # APITimeoutError subclasses APIConnectionError: test it first.
     if isinstance(exc, openai.APITimeoutError):
-        return LLMError("timeout", f"{host} did not answer in time (LLM_TIMEOUT)")
+        return LLMError("timeout", f"{host} did not answer within {timeout:g} s (LLM_TIMEOUT)")
     if isinstance(exc, openai.APIConnectionError):
-        return LLMError("unreachable", f"cannot connect to {host}: check OPENAI_BASE_URL")
+        return LLMError(
+            "unreachable", f"cannot connect to {host}: check OPENAI_BASE_URL and the network"
+        )
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc, host=host, model=model)
     if isinstance(exc, openai.APIResponseValidationError | ValueError):

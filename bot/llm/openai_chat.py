@@ -56,6 +56,7 @@ class OpenAIChat:
         self._host = urlsplit(url).netloc or url
         self._official = self._host == "api.openai.com"
         self._model = model
+        self._timeout = timeout
         self._moderation = self._official if moderation is None else moderation
         # base_url is always explicit so the SDK never falls back to OPENAI_BASE_URL itself.
         self._client = openai.AsyncOpenAI(
@@ -95,7 +96,9 @@ class OpenAIChat:
                 seed=openai.omit if seed is None else seed,
             )
         except (openai.OpenAIError, ValueError) as exc:
-            raise to_llm_error(exc, host=self._host, model=self._model) from exc
+            raise to_llm_error(
+                exc, host=self._host, model=self._model, timeout=self._timeout
+            ) from exc
         return self._text(reply)
 
     def _text(self, reply: object) -> str:
