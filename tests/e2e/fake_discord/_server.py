@@ -97,6 +97,17 @@ class FakeDiscord:
         assert call is not None
         return call
 
+    async def wait_for_path(
+        self, method: str, pattern: str, *, since: int = 0, timeout: float = 5.0
+    ) -> Call:
+        """The first call at index >= ``since`` with this method and a path matching a regex."""
+        rx = re.compile(pattern)
+        return await self.wait_for_call(
+            lambda c: c.method == method and rx.fullmatch(c.path) is not None,
+            since=since,
+            timeout=timeout,
+        )
+
     def calls_to(self, method: str, pattern: str, *, since: int = 0) -> list[Call]:
         """Recorded calls with this method whose path fully matches a regex."""
         rx = re.compile(pattern)
