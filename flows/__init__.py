@@ -3,6 +3,12 @@
 ``from flows import Node, Flow, ...`` is a drop-in replacement for ``from pocketflow import``.
 """
 
+# PocketFlow's star-import also exports the four modules it imports; programs may rely on it
+import asyncio
+import copy
+import time
+import warnings
+
 from flows.checkpoint import node_names, start
 from flows.durable import (
     Decision,
@@ -29,7 +35,7 @@ from flows.engine import (
     Flow,
     Node,
     StepHook,
-    _ConditionalTransition,
+    _ConditionalTransition as _ConditionalTransition,  # importable, not star-exported
 )
 
 __all__ = [
@@ -53,9 +59,12 @@ __all__ = [
     "StepHook",
     "Suspended",
     "Wait",
-    "_ConditionalTransition",
+    "asyncio",
     "collect_effects",
+    "copy",
     "emit",
     "node_names",
     "start",
+    "time",
+    "warnings",
 ]

@@ -26,7 +26,7 @@ from flows.durable import (
 )
 
 
-class _Suspend(Exception):  # noqa: N818  # control flow, not an error
+class _Suspend(Exception):  # control flow, not an error
     """Internal: unwinds the orchestration from a Wait up to the top-level run."""
 
     def __init__(self, wait: Wait) -> None:

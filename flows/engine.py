@@ -14,6 +14,7 @@ decision selects. Differences from PocketFlow 0.0.3 / HEAD, all deliberate:
 
 import asyncio
 import copy
+import copyreg
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -36,6 +37,8 @@ StepHook = Callable[[dict[str, Any], list[Effect]], Awaitable[None]]
 _hook: ContextVar[tuple[StepHook, Any] | None] = ContextVar("jokebot_step_hook", default=None)
 _trail: ContextVar[list[dict[str, Any]] | None] = ContextVar("jokebot_trail", default=None)
 _plain_classes: dict[type, bool] = {}
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+_OBJECT = vars(object)
 
 
 def _is_plain(cls: type) -> bool:
@@ -43,9 +46,14 @@ def _is_plain(cls: type) -> bool:
     return (
         getattr(cls, "__copy__", None) is None
         and getattr(cls, "__setstate__", None) is None
-        and cls.__reduce_ex__ is object.__reduce_ex__
-        and cls.__reduce__ is object.__reduce__
-        and cls.__getstate__ is object.__getstate__
+        and getattr(cls, "__getnewargs__", None) is None
+        and getattr(cls, "__getnewargs_ex__", None) is None
+        and all(
+            getattr(cls, m) is _OBJECT[m] for m in ("__reduce_ex__", "__reduce__", "__getstate__")
+        )
+        and cls not in copyreg.dispatch_table
+        # builtin bases (dict, list...) copy their contents too; class statements make heap types
+        and all(k is object or k.__flags__ & _HEAPTYPE for k in cls.__mro__)
         and not any("__slots__" in vars(k) for k in cls.__mro__)
     )
 
@@ -54,7 +62,7 @@ def _copy(node: Any) -> Any:
     """copy.copy(node), but about three times faster for ordinary node classes."""
     if node is None:
         return None
-    cls = node.__class__
+    cls: Any = type(node)
     plain = _plain_classes.get(cls)
     if plain is None:
         plain = _plain_classes[cls] = _is_plain(cls)
@@ -153,7 +161,7 @@ class Node(BaseNode):
         raise exc
 
     def _exec(self, prep_res: Any) -> Any:
-        for self.cur_retry in range(self.max_retries):
+        for self.cur_retry in range(self.max_retries):  # noqa: B020  # PocketFlow exposes it
             try:
                 return self.exec(prep_res)
             except Exception as e:
@@ -188,7 +196,8 @@ class Flow(BaseNode):
     def get_next_node(self, curr: BaseNode, action: Any) -> Any:
         nxt = curr.successors.get(action or "default")
         if not nxt and curr.successors:
-            warnings.warn(f"Flow ends: '{action}' not found in {list(curr.successors)}", stacklevel=1)
+            keys = list(curr.successors)
+            warnings.warn(f"Flow ends: '{action}' not found in {keys}", stacklevel=1)
         return nxt
 
     def _orch(self, shared: Any, params: Any = None) -> Any:
@@ -235,7 +244,9 @@ class Flow(BaseNode):
         shared, levels = load(self, checkpoint, decision)
         with collect_effects() as effects:
             try:
-                return self._resume_level(shared, levels, 0, decision)
+                if levels:
+                    return self._resume_level(shared, levels, 0, decision)
+                return self._run(shared)
             except _Suspend as s:
                 return Suspended(suspended(self, s, shared), list(effects))
 
@@ -290,8 +301,8 @@ class AsyncNode(Node):
     async def post_async(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         pass
 
-    async def _exec(self, prep_res: Any) -> Any:  # type: ignore[override]  # PocketFlow's shape
-        for self.cur_retry in range(self.max_retries):
+    async def _exec(self, prep_res: Any) -> Any:
+        for self.cur_retry in range(self.max_retries):  # noqa: B020  # PocketFlow exposes it
             try:
                 return await self.exec_async(prep_res)
             except Exception as e:
@@ -322,7 +333,7 @@ class AsyncBatchNode(AsyncNode, BatchNode):
         return [await super(AsyncBatchNode, self)._exec(i) for i in items]
 
 
-_item_retry: ContextVar[int] = ContextVar("jokebot_item_retry")
+_item_retry: ContextVar[tuple[Any, int] | None] = ContextVar("jokebot_item_retry", default=None)
 
 
 class AsyncParallelBatchNode(AsyncNode, BatchNode):
@@ -331,14 +342,18 @@ class AsyncParallelBatchNode(AsyncNode, BatchNode):
     @property
     def cur_retry(self) -> int:
         """The attempt number of the item whose ``exec_async`` is running (per task)."""
-        try:
-            return _item_retry.get()
-        except LookupError:
+        mine = _item_retry.get()
+        if mine is not None and mine[0] is self:
+            return mine[1]
+        try:  # outside an item (e.g. in post_async): the last value set, as in PocketFlow
+            return int(self.__dict__["cur_retry"])
+        except KeyError:
             raise AttributeError("cur_retry") from None
 
     @cur_retry.setter
     def cur_retry(self, value: int) -> None:
-        _item_retry.set(value)
+        _item_retry.set((self, value))
+        self.__dict__["cur_retry"] = value
 
     async def _exec(self, items: Any) -> Any:
         # gather wraps each coroutine in a task with its own context: one counter per item
@@ -427,7 +442,8 @@ class AsyncFlow(Flow, AsyncNode):
         The state handed to ``on_step`` is live: serialise it during the call.
         """
         shared, levels = load(self, checkpoint, decision)
-        tokens = _hook.set((on_step, self) if on_step else None), _trail.set([] if on_step else None)
+        hook_token = _hook.set((on_step, self) if on_step else None)
+        trail_token = _trail.set([] if on_step else None)
         try:
             with collect_effects() as effects:
                 try:
@@ -444,8 +460,8 @@ class AsyncFlow(Flow, AsyncNode):
                     await on_step(finished(self, shared, last), list(effects))
                 return last
         finally:
-            _hook.reset(tokens[0])
-            _trail.reset(tokens[1])
+            _hook.reset(hook_token)
+            _trail.reset(trail_token)
 
     async def _resume_level_async(
         self, shared: Any, levels: list[Any], k: int, decision: Any
