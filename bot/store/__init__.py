@@ -82,6 +82,14 @@ class Tx(Protocol):
         """The earliest ``expires_at`` of a pending wait."""
         ...
 
+    async def pending_waits(self, platform: str, scope: str) -> list[WaitRow]:
+        """Pending waits of runs whose origin is ``platform``/``scope``, oldest first."""
+        ...
+
+    async def open_effects(self, run_id: str) -> int:
+        """How many effects of ``run_id`` are not yet delivered (pending or in flight)."""
+        ...
+
     async def insert_inbox(self, row: InboxRow) -> bool:
         """Record an interaction; False if ``(platform, interaction_id)`` was seen before."""
         ...

@@ -242,6 +242,23 @@ class SqliteTx:
         )
         return None if row is None else row[0]
 
+    async def pending_waits(self, platform: str, scope: str) -> list[WaitRow]:
+        cols = ", ".join(f"w.{c.strip()}" for c in _WAIT_COLS.split(","))
+        rows = await self._db.execute_fetchall(
+            f"SELECT {cols} FROM waits w JOIN runs r ON r.run_id = w.run_id "  # noqa: S608
+            "WHERE w.status = 'pending' AND json_extract(r.origin_json, '$.platform') = ? "
+            "AND json_extract(r.origin_json, '$.scope') = ? ORDER BY w.created_at",
+            (platform, scope),
+        )
+        return [_wait(r) for r in rows]
+
+    async def open_effects(self, run_id: str) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) FROM outbox WHERE run_id = ? AND status IN ('pending', 'in_flight')",
+            (run_id,),
+        )
+        return int(row[0]) if row is not None else 0
+
     async def insert_inbox(self, row: InboxRow) -> bool:
         changed = await self._changed(
             "INSERT OR IGNORE INTO inbox (platform, interaction_id, token, received_at, result) "

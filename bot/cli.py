@@ -1,0 +1,78 @@
+"""The ``jokebot`` command: reads Settings once and hands plain values to the wiring."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import app
+from bot.config import Settings, load_settings, require_discord, require_slack
+from bot.errors import ConfigError
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jokebot", description="A joke bot with a human in the loop."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("chat", help="the approval loop in this terminal (no platform needed)")
+    discord = sub.add_parser("discord", help="run the Discord bot")
+    discord.add_argument("action", nargs="?", choices=["run", "invite-url"], default="run")
+    discord.add_argument("--sync", action="store_true", help="sync slash commands, then exit")
+    discord.add_argument("--guild", type=int, help="with --sync: sync to this guild only")
+    slack = sub.add_parser("slack", help="run the Slack bot (Socket Mode unless --http)")
+    slack.add_argument("--http", action="store_true", help="HTTP mode (needs a signing secret)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode address")  # noqa: S104
+    check = sub.add_parser("check-config", help="validate the settings and exit")
+    check.add_argument("--platform", choices=["discord", "slack", "slack-http"])
+    sub.add_parser("init-db", help="create or migrate the database and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``jokebot`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        return asyncio.run(_dispatch(args, settings))
+    except ConfigError as exc:
+        print(f"jokebot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("\nInterrupted; pending drafts are kept.", file=sys.stderr)
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "chat":
+        return await app.run_chat(settings)
+    if args.command == "discord":
+        if args.action == "invite-url":
+            return await app.print_invite_url(settings)
+        require_discord(settings)
+        if args.sync:
+            return await app.sync_discord(settings, args.guild)
+        return await app.run_discord(settings)
+    if args.command == "slack":
+        require_slack(settings, http=args.http)
+        return await app.run_slack(settings, http=args.http, host=args.host, port=args.port)
+    if args.command == "init-db":
+        return await app.init_db(settings)
+    return _check_config(settings, args.platform)
+
+
+def _check_config(settings: Settings, platform: str | None) -> int:
+    if platform == "discord":
+        require_discord(settings)
+    elif platform in {"slack", "slack-http"}:
+        require_slack(settings, http=platform == "slack-http")
+    _, description = app.make_llm(settings)
+    print(f"Configuration OK. LLM: {description}")
+    return 0

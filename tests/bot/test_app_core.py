@@ -1,0 +1,136 @@
+"""The production wiring end to end: service -> runtime -> joke flow -> outbox, over SQLite."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import JokeOptions
+from bot.models import (
+    Actor,
+    DecideStatus,
+    DecisionRequest,
+    JokeRequest,
+    Origin,
+    RequestStatus,
+    ScopeConfig,
+)
+from tests.fakes.clock import FakeClock
+from tests.fakes.platform import FakePlatform
+from tests.fakes_llm import FakeLLM
+from tests.stack import Stack, joke_stack
+
+REQUESTER = Actor("fake", "u1", "@ann")
+MOD = Actor("fake", "m1", "@mod", is_moderator=True)
+
+
+def origin(mod: str = "mods", public: str = "fun") -> Origin:
+    return Origin("fake", "guild1", REQUESTER, mod, public, "general")
+
+
+async def ask(stack: Stack, key: str, topic: str = "cats", **kw: str) -> str:
+    result = await stack.service.request_joke(JokeRequest(key, origin(**kw), topic))
+    assert result.status == RequestStatus.ACCEPTED, result.message
+    assert result.run_id is not None
+    await stack.drain()
+    return result.run_id
+
+
+async def click(stack: Stack, token: str, action: str, n: int, **data: str) -> DecideStatus:
+    request = DecisionRequest(token, action, MOD, f"i{n}", data)
+    result = await stack.service.decide(request)
+    await stack.drain()
+    return result.status
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform(FakeClock())
+
+
+async def test_core_reject_then_approve_publishes_once(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    llm = FakeLLM("Why did the cat nap? To recharge.", "What do cats read? Catalogs!")
+    async with joke_stack(tmp_path, llm=llm, serve=False) as stack:
+        stack.senders["fake"] = platform
+        run_id = await ask(stack, "fake:1")
+
+        first = platform.latest_token(run_id)
+        assert first is not None
+        assert await click(stack, first, "reject", 1, reason="meh") == DecideStatus.APPLIED
+        second = platform.latest_token(run_id)
+        assert second is not None
+        assert second != first
+        assert await click(stack, second, "approve", 2) == DecideStatus.APPLIED
+        stale = await stack.service.decide(DecisionRequest(first, "approve", MOD, "i3"))
+
+    assert [m.payload["text"] for m in platform.public_posts(run_id)] == [
+        "What do cats read? Catalogs!"
+    ]
+    assert stale.status == DecideStatus.STALE
+    assert len(platform.cards(run_id)) == 2
+
+
+async def test_core_pending_review_survives_restart_and_is_listed(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM("Why? Because."), serve=False) as stack:
+        stack.senders["fake"] = platform
+        run_id = await ask(stack, "fake:1")
+        await stack.restart()
+
+        pending = await stack.service.pending_reviews("fake", "guild1")
+        status_before = await stack.service.run_status(run_id)
+        assert await click(stack, pending[0].token, "approve", 1) == DecideStatus.APPLIED
+        status_after = await stack.service.run_status(run_id)
+
+    assert [w.run_id for w in pending] == [run_id]
+    assert pending[0].payload["draft"] == "Why? Because."
+    assert status_before == "waiting"
+    assert status_after == "finished"
+    assert len(platform.public_posts(run_id)) == 1
+
+
+async def test_core_request_is_idempotent_and_cooldown_applies_to_new_ones(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    options = JokeOptions(cooldown_s=30.0)
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), options=options) as stack:
+        stack.senders["fake"] = platform
+        first = await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
+        again = await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
+        other = await stack.service.request_joke(JokeRequest("k2", origin(), "dogs"))
+
+    assert again == first
+    assert other.status == RequestStatus.REFUSED
+    assert "another joke in 30 s" in other.message
+
+
+async def test_core_unconfigured_scope_is_refused_then_works_after_config(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), serve=False) as stack:
+        stack.senders["fake"] = platform
+        refused = await stack.service.request_joke(JokeRequest("k1", origin("", ""), "cats"))
+        await stack.service.save_scope(ScopeConfig("fake", "guild1", "mods2", "fun2", "role"))
+        run_id = await ask(stack, "k2", mod="", public="")
+
+    assert refused.status == RequestStatus.REFUSED
+    assert "/jokeconfig" in refused.message
+    assert [m.channel for m in platform.cards(run_id)] == ["mods2"]
+
+
+@pytest.mark.parametrize("topic", ["", "   ", "\x00\x07"])
+async def test_core_bad_topic_is_refused_and_starts_nothing(
+    tmp_path: Path, platform: FakePlatform, topic: str
+) -> None:
+    llm = FakeLLM("A joke.")
+    async with joke_stack(tmp_path, llm=llm, serve=False) as stack:
+        stack.senders["fake"] = platform
+        result = await stack.service.request_joke(JokeRequest("k1", origin(), topic))
+        await stack.drain()
+
+    assert result.status == RequestStatus.REFUSED
+    assert "topic" in result.message.lower()
+    assert platform.messages == []
+    assert llm.calls == []
