@@ -16,16 +16,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_adapter._app import SlackListeners
+from adapters.slack_adapter._checks import preflight
 from adapters.slack_adapter._config import SlackConfig
 from adapters.slack_adapter._moderators import Moderators
 from adapters.slack_adapter._sender import SlackSender
-from adapters.slack_adapter._server import (
-    EVENTS_PATH,
-    preflight,
-    run_http,
-    run_socket_mode,
-    start_http,
-)
+from adapters.slack_adapter._server import EVENTS_PATH, run_http, run_socket_mode, serve_http
 from bot.ports import EventSink
 
 DEFAULT_API_BASE = "https://slack.com/api/"
@@ -38,7 +33,7 @@ __all__ = [
     "preflight",
     "run_http",
     "run_socket_mode",
-    "start_http",
+    "serve_http",
 ]
 
 
@@ -57,7 +52,8 @@ def build_slack(config: SlackConfig, sink: EventSink) -> tuple[AsyncApp, SlackSe
         client, config.moderators, config.moderator_group, ttl_s=config.group_cache_s
     )
     SlackListeners(sink, config, moderators).register(app)
-    return app, SlackSender(_sender_client(config), history_limit=config.history_limit)
+    sender = SlackSender(_sender_client(config), history_limit=config.history_limit, pool=client)
+    return app, sender
 
 
 def _sender_client(config: SlackConfig) -> AsyncWebClient:

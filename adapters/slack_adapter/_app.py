@@ -10,6 +10,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack_adapter._blocks import (
     ACTION_PATTERN,
@@ -263,8 +264,13 @@ class SlackListeners:
     ) -> None:
         """An ephemeral answer: via response_url, else chat.postEphemeral, else a DM."""
         if respond.response_url:
+            # Not respond(): it opens a new HTTP session per call; reuse the app's pool.
+            webhook = AsyncWebhookClient(respond.response_url, session=client.session)
+            message: dict[str, Any] = {"text": text, "response_type": "ephemeral"}
+            if replace is not None:
+                message["replace_original"] = replace
             try:
-                resp = await respond(text=text, response_type="ephemeral", replace_original=replace)
+                resp = await webhook.send_dict(message)
                 if resp.status_code == 200:
                     return
                 log.warning("slack: response_url answered %s", resp.status_code)

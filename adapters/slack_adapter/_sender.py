@@ -32,11 +32,24 @@ class SlackSender:
     effect id, so :meth:`reconcile` can find it in ``conversations.history``.
     """
 
-    def __init__(self, client: AsyncWebClient, *, history_limit: int = 200) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        history_limit: int = 200,
+        pool: AsyncWebClient | None = None,
+    ) -> None:
         self._client = client
         self._history_limit = history_limit
+        self._pool = pool
+
+    def _borrow_session(self) -> None:
+        # Use the running app's connection pool when there is one (see shared_session);
+        # otherwise slack_sdk opens a session per call, which needs no closing.
+        self._client.session = self._pool.session if self._pool is not None else None
 
     async def send(self, effect: OutboxEffect) -> str:
+        self._borrow_session()
         try:
             return await self._send(effect)
         except BotError:
@@ -124,6 +137,7 @@ class SlackSender:
             # chat.update is idempotent; an ephemeral notice cannot be looked up and a second
             # one is harmless, so "not applied" is the useful answer for both.
             return None
+        self._borrow_session()
         channel = (
             effect.origin.public_channel
             if effect.kind is EffectKind.PUBLISH

@@ -1,108 +1,71 @@
-"""Starting the Slack app: preflight checks, HTTP mode (aiohttp) and Socket Mode."""
+"""Running the Slack app: HTTP mode (aiohttp) or Socket Mode, with one shared HTTP session."""
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
-from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack_adapter._checks import preflight
 from adapters.slack_adapter._config import SlackConfig
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+HTTP_TIMEOUT_S = 30  # slack_sdk's default; a shared session must carry it itself
 
 
-async def preflight(client: AsyncWebClient, config: SlackConfig) -> list[str]:
-    """Check the token and that the bot can post in both channels.
+@asynccontextmanager
+async def shared_session(client: AsyncWebClient) -> AsyncIterator[aiohttp.ClientSession]:
+    """One connection pool for every Web API call and response_url post while running.
 
-    Returns warnings (logged, not fatal); raises ConfigError saying exactly what to do.
-    Uses read-only calls, so a restart never spams the channels.
+    Without it slack_sdk opens a new session (and TCP/TLS connection) per call; Bolt's
+    per-request clients and the sender borrow ``client.session`` while it is open.
     """
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT_S))
+    client.session = session
     try:
-        auth = await client.auth_test()
-    except SlackApiError as exc:
-        error = exc.response.get("error", "")
-        raise ConfigError(
-            f"Slack: SLACK_BOT_TOKEN was refused ({error}); copy the Bot User OAuth Token "
-            "(xoxb-…) from the app's OAuth & Permissions page"
-        ) from None
-    bot = str(auth.get("user") or "jokebot")
-    problems: list[str] = []
-    warnings: list[str] = []
-    for setting, channel in (
-        ("SLACK_MOD_CHANNEL", config.mod_channel),
-        ("SLACK_PUBLIC_CHANNEL", config.public_channel),
-    ):
-        problem, warning = await _check_channel(client, setting, channel, bot)
-        problems += [problem] if problem else []
-        warnings += [warning] if warning else []
-    if problems:
-        raise ConfigError("Slack: " + "; ".join(problems))
-    for warning in warnings:
-        log.warning("slack: %s", warning)
-    return warnings
+        yield session
+    finally:
+        client.session = None
+        await session.close()
 
 
-async def _check_channel(
-    client: AsyncWebClient, setting: str, channel: str, bot: str
-) -> tuple[str, str]:
-    if not channel:
-        return f"set {setting} to a channel id (channel details → About → Channel ID)", ""
-    invite = f"type `/invite @{bot}` in that channel"
-    try:
-        info = await client.conversations_info(channel=channel)
-    except SlackApiError as exc:
-        error = exc.response.get("error", "")
-        if error == "channel_not_found":
-            return (
-                f"{setting}={channel}: channel not found. Use the channel id (C…), not its name; "
-                f"for a private channel {invite} first"
-            ), ""
-        if error == "missing_scope":
-            return "", f"cannot check {setting} (add channels:read, groups:read to the app)"
-        raise ConfigError(f"Slack: conversations.info {setting}={channel}: {error}") from None
-    data = info.get("channel")
-    about: dict[str, Any] = data if isinstance(data, dict) else {}
-    name = str(about.get("name") or channel)
-    if not about.get("is_member"):
-        return f"the bot is not in #{name} ({setting}): invite it: /invite @{bot} in #{name}", ""
-    try:
-        await client.conversations_history(channel=channel, limit=1)
-    except SlackApiError as exc:
-        return "", (
-            f"cannot read #{name} history ({exc.response.get('error', '')}): duplicate posts "
-            "after a crash cannot be detected; add channels:history and groups:history"
-        )
-    return "", ""
-
-
-async def start_http(
+@asynccontextmanager
+async def serve_http(
     app: AsyncApp, config: SlackConfig, *, host: str, port: int, check: bool = True
-) -> web.AppRunner:
-    """Serve ``POST /slack/events`` on ``host:port`` (bound port: ``runner.addresses``)."""
+) -> AsyncIterator[int]:
+    """Serve ``POST /slack/events`` on ``host:port``; yields the bound port."""
     if not config.signing_secret:
         raise ConfigError(
             "Slack HTTP mode: set SLACK_SIGNING_SECRET (Basic Information → App Credentials)"
         )
-    if check:
-        await preflight(app.client, config)
-    runner = web.AppRunner(events_app(app, config.signing_secret), access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    log.info("slack: HTTP mode listening on %s%s", runner.addresses, EVENTS_PATH)
-    return runner
+    async with shared_session(app.client):
+        if check:
+            await preflight(app.client, config)
+        runner = web.AppRunner(events_app(app, config.signing_secret), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+            bound = runner.addresses[0][1]
+            log.info("slack: HTTP mode listening on %s:%s%s", host, bound, EVENTS_PATH)
+            yield bound
+        finally:
+            await runner.cleanup()
+
+
+async def run_http(app: AsyncApp, config: SlackConfig, *, host: str, port: int) -> None:
+    """Run in HTTP mode until cancelled; bad signatures and stale timestamps get 401."""
+    async with serve_http(app, config, host=host, port=port):
+        await asyncio.Event().wait()
 
 
 def events_app(app: AsyncApp, signing_secret: str) -> web.Application:
@@ -140,30 +103,22 @@ def _signed(verifier: SignatureVerifier, body: str, request: web.Request) -> boo
         return False
 
 
-async def run_http(app: AsyncApp, config: SlackConfig, *, host: str, port: int) -> None:
-    """Run in HTTP mode until cancelled; bad signatures and stale timestamps get 401."""
-    runner = await start_http(app, config, host=host, port=port)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-
-
 async def run_socket_mode(
     app: AsyncApp, config: SlackConfig, *, check: bool = True, watchdog_s: float = 30.0
 ) -> None:
     """Run in Socket Mode until cancelled (one process per app: several would split events)."""
     if not config.app_token.startswith("xapp-"):
         raise ConfigError("Slack Socket Mode: set SLACK_APP_TOKEN to an app-level token (xapp-…)")
-    if check:
-        await preflight(app.client, config)
-    handler = AsyncSocketModeHandler(app, config.app_token, web_client=app.client)
-    try:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(handler.start_async())  # type: ignore[no-untyped-call]  # bolt leaves this untyped
-            tasks.create_task(_watchdog(handler, watchdog_s))
-    finally:
-        await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves this untyped
+    async with shared_session(app.client):
+        if check:
+            await preflight(app.client, config)
+        handler = AsyncSocketModeHandler(app, config.app_token, web_client=app.client)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(handler.start_async())  # type: ignore[no-untyped-call]  # bolt leaves this untyped
+                tasks.create_task(_watchdog(handler, watchdog_s))
+        finally:
+            await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves this untyped
 
 
 async def _watchdog(handler: AsyncSocketModeHandler, interval_s: float) -> None:
@@ -173,8 +128,6 @@ async def _watchdog(handler: AsyncSocketModeHandler, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
         down = 0 if await handler.client.is_connected() else down + 1
         if down >= 2:
-            log.warning(
-                "slack: Socket Mode connection down for %.0f s, reconnecting", down * interval_s
-            )
+            log.warning("slack: Socket Mode down for %.0f s, reconnecting", down * interval_s)
             await handler.client.connect_to_new_endpoint(force=True)
             down = 0

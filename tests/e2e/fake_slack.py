@@ -78,7 +78,8 @@ class FakeSlack:
         self.webhooks: list[tuple[str, dict[str, Any]]] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.faults: dict[str, Fault] = {}
-        self.connections_opened = 0
+        self.connections_opened = 0  # apps.connections.open calls
+        self.links = 0  # websocket connections ever accepted
         self.expired_triggers: set[str] = set()
         self._ts = itertools.count(1)
         self._envelopes = itertools.count(1)
@@ -291,6 +292,7 @@ class FakeSlack:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
+        self.links += 1
         await self._record()
         await ws.send_json({"type": "hello", "num_connections": len(self._sockets)})
         try:

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, start_http
+from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
 from bot.models import (
     DecideResult,
     DecideStatus,
@@ -179,16 +179,13 @@ async def slack_http(
     async with _fake(fake) as slack:
         config = slack_config(slack, **overrides)
         app, sender = build_slack(config, sink)
-        runner = await start_http(app, config, host="127.0.0.1", port=0)
-        port = runner.addresses[0][1]
-        try:
-            async with aiohttp.ClientSession() as session:
-                yield SlackHttp(
-                    slack, app, sender, config, f"http://127.0.0.1:{port}{EVENTS_PATH}", session
-                )
-                await settle()
-        finally:
-            await runner.cleanup()
+        async with (
+            serve_http(app, config, host="127.0.0.1", port=0) as port,
+            aiohttp.ClientSession() as session,
+        ):
+            url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
+            yield SlackHttp(slack, app, sender, config, url, session)
+            await settle()
 
 
 @asynccontextmanager

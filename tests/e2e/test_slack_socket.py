@@ -130,12 +130,13 @@ async def test_click_and_modal_over_the_socket() -> None:
 async def test_disconnect_request_reconnects_and_keeps_working() -> None:
     async with socket_mode() as s:
         await s.fake.disconnect()
-        await s.fake.wait_until(lambda: s.fake.connections_opened == 2 and s.fake.sockets == 1)
+        await s.fake.wait_until(lambda: s.fake.links == 2 and s.fake.sockets == 1)
         envelope = await s.fake.push_envelope("slash_commands", command(s.fake, "dogs"))
         await s.fake.wait_ack(envelope)
         await s.fake.wait_webhooks(1)
 
     assert [r.topic for r in s.sink.requests] == ["dogs"]
+    assert s.fake.connections_opened == 2
 
 
 async def test_socket_mode_needs_an_app_token() -> None:
