@@ -85,6 +85,12 @@ def clean_joke(raw: str, max_len: int = 300) -> str:
     return _cap(joke, max_len)
 
 
+def looks_unfinished(text: str) -> bool:
+    """True when a joke stops mid-sentence, as replies cut off by ``max_tokens`` do."""
+    last = text.rstrip()[-1:]
+    return not last or last.isalnum() or last in ",;:-("
+
+
 def blocked_term(text: str) -> str | None:
     """The blocklist entry that ``text`` matches, or None when it is clean."""
     variants = {_fold(text), _fold(text).translate(_LEET)}

@@ -14,7 +14,13 @@ from bot.ports import LLM, ChatMessage
 from flows import prompts
 from flows.durable import Decision, DecisionNotAllowed, Effect, Wait, emit
 from flows.engine import AsyncFlow, AsyncNode, Node
-from flows.hygiene import blocked_term, clean_joke, clean_topic, is_near_duplicate
+from flows.hygiene import (
+    blocked_term,
+    clean_joke,
+    clean_topic,
+    is_near_duplicate,
+    looks_unfinished,
+)
 
 SCHEMA_VERSION = 1
 
@@ -178,6 +184,8 @@ class DraftJoke(AsyncNode):
         text = clean_joke(raw, self.joke_max_len)
         if not text:
             return DraftResult(text, "empty")
+        if looks_unfinished(text):
+            return DraftResult(text, "unfinished")
         term = blocked_term(text)
         if term is not None:
             return DraftResult(text, "blocklist", term)

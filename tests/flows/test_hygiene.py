@@ -12,6 +12,7 @@ from flows.hygiene import (
     clean_topic,
     compile_blocklist,
     is_near_duplicate,
+    looks_unfinished,
     normalise_joke,
 )
 
@@ -115,6 +116,23 @@ def test_clean_joke_caps_a_single_long_word() -> None:
 
 def test_clean_joke_short_text_is_not_capped() -> None:
     assert clean_joke(CAT, max_len=len(CAT)) == CAT
+
+
+@pytest.mark.parametrize(
+    ("text", "unfinished"),
+    [
+        (CAT, False),
+        ("What do you call a sad strawberry? A blueberry.", False),
+        ("Why so serious? Because\u2026", False),  # our own length cap
+        ('He said "meow"', False),
+        ("Cats rule \U0001f63a", False),
+        ("I'm going to tell you I'm going to tell you I", True),  # cut off by max_tokens
+        ("Why did the cat cross the road? Because,", True),
+        ("", True),
+    ],
+)
+def test_looks_unfinished(text: str, unfinished: bool) -> None:
+    assert looks_unfinished(text) is unfinished
 
 
 @pytest.mark.parametrize(

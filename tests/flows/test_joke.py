@@ -273,6 +273,7 @@ async def test_joke_blocklisted_draft_is_regenerated_silently() -> None:
     [
         ("Sure! Here's a joke:", "empty"),
         ("", "empty"),
+        ("Why did the cat go to school? Because it wanted to be the", "unfinished"),
         (prompts.FEW_SHOT[0][1], "duplicate"),  # the tiny model echoes its few-shot example
         ("Why are cats so mean? They are mean.", "moderation"),
     ],
