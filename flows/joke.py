@@ -282,7 +282,10 @@ class AwaitReview(Node):
         # deterministic and emits nothing: the runtime may apply it again to the same checkpoint
         action = decision.action
         if action == EDIT:
-            text = clean_joke(str(decision.data.get("text", "")), self.joke_max_len)
+            raw = str(decision.data.get("text", ""))
+            # the decision is already committed when this runs: keep what the moderator typed
+            # if cleanup would leave nothing, rather than strand the run
+            text = clean_joke(raw, self.joke_max_len) or " ".join(raw.split())[: self.joke_max_len]
             if not text:
                 raise DecisionNotAllowed("an edit needs the new joke text")
             shared["final_text"], shared["edited"] = text, True
