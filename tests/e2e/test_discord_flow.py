@@ -1,0 +1,469 @@
+"""Whole scenarios: the real discord.py client, the fake Discord and the real jokebot core.
+
+The core (SQLite file, runtime, joke flow, service) comes from ``tests.stack``; only the LLM and
+the clock are fakes. The runtime is driven with ``drain()`` so every step is deterministic.
+"""
+
+import asyncio
+import copy
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.discord_adapter import DiscordSender, JokeClient, build_discord
+from bot.errors import LLMError
+from bot.ports import ChatMessage
+from bot.service import NOT_SET_UP
+from tests.e2e.fake_discord import (
+    ADMIN,
+    ALICE,
+    APP_ID,
+    MOD,
+    MOD2,
+    MOD_CHANNEL,
+    PUBLIC_CHANNEL,
+    RANDO,
+    Call,
+    FakeDiscord,
+    button_ids,
+    click,
+    jokeconfig,
+    modal_submit,
+    running,
+    serve_fake,
+    slash,
+)
+from tests.fakes_llm import FakeLLM
+from tests.stack import Stack, joke_stack
+
+JOKE1 = "What do cats eat for breakfast? Mice Krispies."
+JOKE2 = "Why was the cat so good at video games? It had nine lives."
+CALLBACK = r"/interactions/\d+/[^/]+/callback"
+FOLLOWUP = rf"/webhooks/{APP_ID}/[^/]+"
+
+
+@dataclass
+class World:
+    """The fake Discord, the core, and the currently connected client."""
+
+    fake: FakeDiscord
+    stack: Stack
+    llm: FakeLLM
+    client: JokeClient
+    sender: DiscordSender
+
+    async def ask(self, topic: str, *, user: int = ALICE) -> tuple[int, Call]:
+        since = len(self.fake.calls)
+        iid = await self.fake.interact(slash("joke", {"topic": topic}, user=user))
+        followup = await self.fake.wait_for_path("POST", FOLLOWUP, since=since)
+        return iid, followup
+
+    async def configure(self) -> None:
+        since = len(self.fake.calls)
+        await self.fake.interact(jokeconfig(user=ADMIN))
+        await self.fake.wait_for_path("POST", FOLLOWUP, since=since)
+
+    def cards(self) -> list[dict[str, Any]]:
+        return [m for m in self.fake.messages(MOD_CHANNEL) if m["embeds"] and m["author"]["bot"]]
+
+    def pending_card(self) -> dict[str, Any]:
+        """A snapshot of the one card with buttons (as a client would still show it)."""
+        [card] = [c for c in self.cards() if c["components"]]
+        return copy.deepcopy(card)
+
+    def public_posts(self) -> list[dict[str, Any]]:
+        return self.fake.messages(PUBLIC_CHANNEL)
+
+    async def press(self, action: str, card: dict[str, Any], *, user: int = MOD) -> Call:
+        [custom_id] = [i for i in button_ids(card) if i.endswith(f":{action}")]
+        since = len(self.fake.calls)
+        await self.fake.interact(click(custom_id, card, user=user))
+        return await self.fake.wait_for_path("POST", CALLBACK, since=since)
+
+    async def submit(
+        self, kind: str, card: dict[str, Any], values: dict[str, str], *, shape: str = "label"
+    ) -> Call:
+        token = button_ids(card)[0].split(":")[2]
+        since = len(self.fake.calls)
+        payload = modal_submit(f"jk:v1:{token}:{kind}", values, card, shape=shape)
+        await self.fake.interact(payload)
+        return await self.fake.wait_for_path("POST", CALLBACK, since=since)
+
+
+@asynccontextmanager
+async def connect(
+    fake: FakeDiscord, stack: Stack
+) -> AsyncIterator[tuple[JokeClient, DiscordSender]]:
+    """A client bound to the stack's current service, registered as its Discord sender."""
+    client, sender = build_discord(stack.service, guild_ready_timeout=0.05)
+    stack.senders["discord"] = sender
+    async with running(client):
+        yield client, sender
+
+
+@asynccontextmanager
+async def world_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, llm: FakeLLM, *, serve: bool = False
+) -> AsyncIterator[World]:
+    async with serve_fake() as fake, joke_stack(tmp_path, llm=llm, serve=serve) as stack:
+        fake.patch(monkeypatch)
+        async with connect(fake, stack) as (client, sender):
+            yield World(fake, stack, llm, client, sender)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    async with world_for(tmp_path, monkeypatch, FakeLLM(JOKE1, JOKE2)) as w:
+        yield w
+
+
+async def test_happy_path(world: World) -> None:
+    await world.configure()
+
+    iid, followup = await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+    answer = await world.press("approve", card)
+    await world.stack.drain()
+
+    assert followup.body["content"].startswith("Got it! Drafting a joke about “cats”")
+    assert followup.body["flags"] == 64
+    assert card["embeds"][0]["description"] == JOKE1
+    assert answer.body["type"] == 7
+    assert answer.body["data"]["content"] == "✅ Approved by Mo"
+    assert answer.body["data"]["components"] == []
+    [post] = world.public_posts()
+    assert post["embeds"][0]["description"] == JOKE1
+    assert post["embeds"][0]["footer"]["text"].startswith("Requested by Alice · ref ")
+    assert world.fake.message(card["id"])["content"] == "✅ Approved by Mo"
+    assert world.fake.message(card["id"])["components"] == []
+    dm = world.fake.state.dm_channels[ALICE]
+    [notice] = world.fake.messages(dm)
+    assert notice["embeds"][0]["description"] == "Your joke about cats was approved and posted."
+    sends = [c for c in world.fake.calls if c.method in ("POST", "PATCH") and c.body]
+    assert all(c.body.get("allowed_mentions", {"parse": []})["parse"] == [] for c in sends)
+    assert world.llm.call_count == 1
+    assert await world.stack.service.run_status(f"discord:{iid}") == "finished"
+
+
+async def test_reject_regenerate_approve(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    first = world.pending_card()
+
+    rejected = await world.press("reject", first)
+    await world.stack.drain()
+    second = world.pending_card()
+    await world.press("approve", second)
+    await world.stack.drain()
+
+    assert rejected.body["data"]["content"] == "❌ Rejected by Mo"
+    assert second["id"] != first["id"]
+    assert second["embeds"][0]["description"] == JOKE2
+    assert {"name": "Attempt", "value": "2 of 5", "inline": True} in second["embeds"][0]["fields"]
+    assert [p["embeds"][0]["description"] for p in world.public_posts()] == [JOKE2]
+    assert world.llm.call_count == 2
+    assert JOKE1 in world.llm.calls[1].text  # the rejected joke is in the avoid list
+
+
+@pytest.mark.parametrize("shape", ["label", "action-row"])
+async def test_edit(world: World, shape: str) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+
+    modal = await world.press("edit", card)
+    answer = await world.submit("editmodal", card, {"text": "  A better cat joke.  "}, shape=shape)
+    await world.stack.drain()
+
+    assert modal.body["type"] == 9
+    assert modal.body["data"]["custom_id"] == button_ids(card)[0].replace(":approve", ":editmodal")
+    [label] = modal.body["data"]["components"]
+    assert label["component"]["value"] == JOKE1  # prefilled with the current draft
+    assert answer.body["type"] == 7
+    assert answer.body["data"]["content"] == "✏️ Edited and approved by Mo"
+    assert [p["embeds"][0]["description"] for p in world.public_posts()] == ["A better cat joke."]
+
+
+async def test_edit_with_empty_text_changes_nothing(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+
+    answer = await world.submit("editmodal", card, {"text": "   "})
+    await world.stack.drain()
+
+    assert answer.body["type"] == 4
+    assert answer.body["data"]["flags"] == 64
+    assert "empty" in answer.body["data"]["content"]
+    assert world.pending_card()["id"] == card["id"]
+    assert world.public_posts() == []
+
+
+async def test_reject_with_reason(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+
+    modal = await world.press("reason", card)
+    answer = await world.submit("reasonmodal", card, {"reason": "too mean"})
+    await world.stack.drain()
+
+    assert modal.body["type"] == 9
+    assert answer.body["data"]["content"] == "❌ Rejected by Mo: too mean"
+    assert world.fake.message(card["id"])["content"] == "❌ Rejected by Mo: too mean"
+    assert world.pending_card()["embeds"][0]["description"] == JOKE2
+    assert world.llm.call_count == 2
+
+
+async def test_non_moderator_is_refused_visibly(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+
+    approve = await world.press("approve", card, user=RANDO)
+    edit = await world.press("edit", card, user=RANDO)
+    await world.stack.drain()
+
+    for answer in (approve, edit):
+        assert answer.body["type"] == 4
+        assert answer.body["data"]["flags"] == 64
+    assert approve.body["data"]["content"] == "Only moderators can decide on jokes."
+    assert edit.body["data"]["content"].startswith("Moderators only")
+    assert world.pending_card()["id"] == card["id"]
+    assert world.public_posts() == []
+
+
+async def test_two_moderators_click_at_once(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+    ids = button_ids(card)
+    since = len(world.fake.calls)
+
+    approve_by_mo = click(ids[0], card, user=MOD)
+    reject_by_moe = click(ids[1], card, user=MOD2)
+    await asyncio.gather(world.fake.interact(approve_by_mo), world.fake.interact(reject_by_moe))
+    answers = await _callbacks(world, 2, since)
+    await world.stack.drain()
+
+    assert sorted(a.body["type"] for a in answers) == [4, 7]
+    winner = next(a for a in answers if a.body["type"] == 7).body["data"]["content"]
+    loser = next(a for a in answers if a.body["type"] == 4).body["data"]
+    approved = winner == "✅ Approved by Mo"
+    assert winner in ("✅ Approved by Mo", "❌ Rejected by Moe")
+    expected = "Already approved by Mo at " if approved else "Already rejected by Moe at "
+    assert loser["content"].startswith(expected)
+    assert loser["flags"] == 64
+    assert len(world.public_posts()) == (1 if approved else 0)
+
+
+async def _callbacks(world: World, n: int, since: int) -> list[Call]:
+    async with asyncio.timeout(5):
+        while len(calls := world.fake.calls_to("POST", CALLBACK, since=since)) < n:
+            await asyncio.sleep(0.01)
+    return calls
+
+
+async def test_restart_between_card_and_click(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+
+    await world.client.close()
+    await world.stack.restart()
+    async with connect(world.fake, world.stack) as (client, _):
+        answer = await world.press("approve", card)
+        await world.stack.drain()
+
+    assert client is not world.client
+    assert answer.body["type"] == 7
+    assert answer.body["data"]["content"] == "✅ Approved by Mo"
+    assert [p["embeds"][0]["description"] for p in world.public_posts()] == [JOKE1]
+
+
+async def test_edit_modal_submitted_after_a_restart(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+    await world.press("edit", card)
+
+    await world.client.close()
+    await world.stack.restart()
+    async with connect(world.fake, world.stack):
+        answer = await world.submit("editmodal", card, {"text": "Typed before the restart."})
+        await world.stack.drain()
+
+    assert answer.body["data"]["content"] == "✏️ Edited and approved by Mo"
+    assert [p["embeds"][0]["description"] for p in world.public_posts()] == [
+        "Typed before the restart."
+    ]
+
+
+async def test_expiry_while_the_bot_is_down(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    card = world.pending_card()
+
+    await world.client.close()
+    await world.stack.stop()
+    world.stack.clock.advance(world.stack.options.review_timeout_s + 60)
+    await world.stack.start()
+    async with connect(world.fake, world.stack):
+        await world.stack.drain()
+        late = await world.press("approve", card)  # a client that still shows the old card
+
+    updated = world.fake.message(card["id"])
+    assert updated["content"] == "⌛ Expired: no moderator decided in time"
+    assert updated["components"] == []
+    assert late.body["type"] == 4
+    assert "expired" in late.body["data"]["content"].lower()
+    assert world.public_posts() == []
+    dm = world.fake.state.dm_channels[ALICE]
+    assert "not posted" in world.fake.messages(dm)[-1]["embeds"][0]["description"]
+
+
+async def test_public_post_retries_after_429(world: World) -> None:
+    await world.configure()
+    await world.ask("cats")
+    await world.stack.drain()
+    world.fake.rate_limit("POST", rf"/channels/{PUBLIC_CHANNEL}/messages", retry_after=0.05)
+
+    await world.press("approve", world.pending_card())
+    await world.stack.drain()
+
+    statuses = [
+        c.status for c in world.fake.calls_to("POST", rf"/channels/{PUBLIC_CHANNEL}/messages")
+    ]
+    assert statuses == [429, 200]
+    assert len(world.public_posts()) == 1
+
+
+async def test_guild_not_set_up(world: World) -> None:
+    _, followup = await world.ask("cats")
+    await world.stack.drain()
+
+    assert followup.body["content"] == NOT_SET_UP
+    assert world.cards() == []
+    assert world.llm.call_count == 0
+
+
+async def test_everyone_in_topic_and_draft_pings_nobody(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = "@everyone Why do cats hate @here? Too many mice. <@&1>"
+    async with world_for(tmp_path, monkeypatch, FakeLLM(draft)) as w:
+        await w.configure()
+        _, followup = await w.ask("cats @everyone")
+        await w.stack.drain()
+        await w.press("approve", w.pending_card())
+        await w.stack.drain()
+
+        bodies = [c.body for c in w.fake.calls if c.method in ("POST", "PATCH") and c.body]
+        with_text = [b for b in bodies if "content" in b or "data" in b or "embeds" in b]
+        assert with_text
+        for body in with_text:
+            data = body.get("data", body)
+            if "content" in data or "embeds" in data:
+                assert data["allowed_mentions"]["parse"] == []
+        assert "@everyone" in followup.body["content"]
+        assert "@everyone" in w.public_posts()[0]["embeds"][0]["description"]
+
+
+class GatedLLM(FakeLLM):
+    """A FakeLLM whose replies wait for ``release`` (a model slower than Discord's deadline)."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__(*replies)
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float = 0.8,
+        max_tokens: int = 80,
+        seed: int | None = None,
+    ) -> str:
+        self.started.set()
+        await self.release.wait()
+        return await super().complete(
+            messages, temperature=temperature, max_tokens=max_tokens, seed=seed
+        )
+
+
+async def test_slow_llm_does_not_delay_the_ack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    llm = GatedLLM(JOKE1)
+    async with world_for(tmp_path, monkeypatch, llm, serve=True) as w:
+        await w.configure()
+
+        iid, followup = await w.ask("cats")
+        await asyncio.wait_for(llm.started.wait(), 5)
+        latency = w.fake.ack_latency(iid)
+        since = len(w.fake.calls)
+        assert w.cards() == []  # still drafting
+        llm.release.set()
+        await w.fake.wait_for_path("POST", rf"/channels/{MOD_CHANNEL}/messages", since=since)
+
+        assert latency is not None
+        assert latency < 0.5
+        assert w.fake.state.interactions[iid].responses == [5]
+        assert followup.status == 200
+        assert len(w.cards()) == 1
+
+
+async def test_unknown_token_on_a_card_is_answered(world: World) -> None:
+    await world.configure()
+    card = {
+        "id": "1",
+        "channel_id": str(MOD_CHANNEL),
+        "type": 0,
+        "content": "",
+        "author": {"id": "1", "username": "x", "discriminator": "0", "avatar": None},
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "embeds": [],
+        "components": [
+            {
+                "type": 1,
+                "components": [{"type": 2, "style": 3, "custom_id": "jk:v1:abc123:approve"}],
+            }
+        ],
+    }
+
+    answer = await world.press("approve", card)
+
+    assert answer.body["type"] == 4
+    assert answer.body["data"]["content"] == "This review no longer exists."
+
+
+async def test_llm_failure_tells_moderators(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    llm = FakeLLM(LLMError("unreachable", "model server down"))
+    async with world_for(tmp_path, monkeypatch, llm) as w:
+        await w.configure()
+        await w.ask("cats")
+        await w.stack.drain()
+
+        alerts = [
+            m for m in w.fake.messages(MOD_CHANNEL) if "⚠️" in (m["embeds"][0].get("title") or "")
+        ]
+        assert alerts
+        assert "model server down" in alerts[0]["embeds"][0]["description"]
+        assert w.public_posts() == []
