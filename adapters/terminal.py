@@ -142,19 +142,19 @@ class ChatApp:
             )
             if answer.strip().lower() in {"", "y", "yes"}:
                 self._sender.cards.pop(wait.run_id, None)  # shown now, not again
-                if await self._review(wait):
-                    await self._follow(wait.run_id)
+                action = await self._review(wait)
+                await self._follow(wait.run_id, drafting=action == "reject")
 
-    async def _follow(self, run_id: str) -> None:
+    async def _follow(self, run_id: str, *, drafting: bool = True) -> None:
         """Show each new card of the run and take decisions until the run ends."""
-        while (card := await self._next_card(run_id)) is not None:
+        while (card := await self._next_card(run_id, drafting)) is not None:
             wait = await self._sink.wait_info(card.payload["token"])
-            if wait is not None and wait.status == "pending" and not await self._review(wait):
-                return
+            if wait is not None and wait.status == "pending":
+                drafting = await self._review(wait) == "reject"
 
-    async def _next_card(self, run_id: str) -> OutboxEffect | None:
+    async def _next_card(self, run_id: str, drafting: bool) -> OutboxEffect | None:
         spinner = itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
-        if not self._tty:
+        if drafting and not self._tty:
             self._say("Drafting…")
         while True:
             if cards := self._sender.cards.get(run_id):
@@ -163,15 +163,15 @@ class ChatApp:
             if await self._sink.run_status(run_id) in ENDED:
                 self._clear_spinner()
                 return None
-            if self._tty:
+            if self._tty and drafting:
                 self._out.write(f"\r{next(spinner)} drafting…")
                 self._out.flush()
             self._sender.arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sender.arrived.wait(), timeout=0.1)
 
-    async def _review(self, wait: WaitInfo) -> bool:
-        """Show the card and decide; False if the run needs no more following."""
+    async def _review(self, wait: WaitInfo) -> str:
+        """Show the card and take one decision; returns the action taken."""
         card = wait.payload
         self._say(
             f"\n── Draft {card.get('attempt', '?')} of {card.get('max_attempts', '?')}"
@@ -202,7 +202,7 @@ class ChatApp:
                 continue
             if result.status != DecideStatus.APPLIED:
                 self._say(result.message)
-            return True
+            return action
 
     async def _ask(self, prompt: str) -> str:
         self._out.write(prompt)

@@ -170,7 +170,7 @@ async def run_chat(settings: Settings) -> int:
     from adapters.terminal import ChatApp, LineReader, TerminalSender
 
     llm, description = make_llm(settings)
-    log.info("LLM: %s", description)
+    log.info("%s", description)
     options = JokeOptions.from_settings(settings)
     options = JokeOptions(**{**options.__dict__, "cooldown_s": 0.0})  # one local user
     sender = TerminalSender(sys.stdout)
@@ -198,7 +198,7 @@ async def run_discord(settings: Settings) -> int:
 
     use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
     llm, description = make_llm(settings)
-    log.info("LLM: %s", description)
+    log.info("%s", description)
     options = JokeOptions.from_settings(settings)
     async with open_core(database_url=settings.database_url, llm=llm, options=options) as core:
         client, sender = build_discord(core.service)
@@ -252,7 +252,7 @@ async def run_slack(settings: Settings, *, http: bool, host: str, port: int) -> 
         api_base=settings.slack_api_base,
     )
     llm, description = make_llm(settings)
-    log.info("LLM: %s", description)
+    log.info("%s", description)
     options = JokeOptions.from_settings(settings)
     async with open_core(database_url=settings.database_url, llm=llm, options=options) as core:
         slack_app, sender = build_slack(config, core.service)

@@ -38,9 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        level = settings.log_level
+        if args.command == "chat" and "log_level" not in settings.model_fields_set:
+            level = "WARNING"  # the chat screen is the user interface; keep logs out of it
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         return asyncio.run(_dispatch(args, settings))
     except ConfigError as exc:
         print(f"jokebot: configuration error: {exc}", file=sys.stderr)

@@ -1,0 +1,193 @@
+"""The terminal adapter: in process over the real core, and as `jokebot chat` through pipes."""
+
+import io
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from adapters.terminal import ChatApp, LineReader, TerminalSender
+from tests.fakes_llm import FakeLLM
+from tests.llm_server import FakeOpenAIServer, completion
+from tests.stack import Stack, joke_stack
+
+JOKES = (
+    "Why do cats love boxes? Free rent and no questions asked.",
+    "What do you call a pile of cats? A meowtain.",
+    "Why was the kitten so calm? It had nine lives of practice.",
+)
+
+
+async def chat(stack: Stack, script: str) -> tuple[int, str]:
+    out = io.StringIO()
+    sender = TerminalSender(out)
+    stack.senders["terminal"] = sender
+    app = ChatApp(
+        stack.service,
+        sender,
+        LineReader(io.StringIO(script)),
+        out,
+        user="tester",
+        model_label="FakeLLM",
+        tty=False,
+    )
+    status = await app.run()
+    return status, out.getvalue()
+
+
+async def test_terminal_reject_then_approve_prints_to_the_audience(tmp_path: Path) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
+        status, out = await chat(stack, "cats\nreject too mild\napprove\nquit\n")
+
+    assert status == 0
+    assert "Draft 1 of 5" in out
+    assert "Draft 2 of 5" in out
+    assert "Rejected by tester: too mild" in out
+    assert f"📣 To the audience: {JOKES[1]}" in out
+    assert f"To the audience: {JOKES[0]}" not in out
+    assert out.rstrip().endswith("Bye!")
+
+
+async def test_terminal_edit_publishes_the_moderators_text(tmp_path: Path) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
+        _, out = await chat(stack, "cats\nedit\nCats rule. Dogs drool.\n")
+
+    assert "📣 To the audience: Cats rule. Dogs drool." in out
+    assert "Edited and approved by tester" in out
+
+
+async def test_terminal_bad_topic_and_unknown_command_are_explained(tmp_path: Path) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
+        _, out = await chat(stack, "   \ncats\nmaybe\napprove\n")
+
+    assert "topic" in out.lower().split("topic for a joke")[1]  # the refusal names the topic
+    assert "Type approve, reject [reason], edit, or quit." in out
+    assert f"To the audience: {JOKES[0]}" in out
+
+
+async def test_terminal_eof_keeps_the_draft_and_the_next_session_continues_it(
+    tmp_path: Path,
+) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
+        first_status, first = await chat(stack, "cats\n")
+        await stack.restart()
+        _, second = await chat(stack, "y\napprove\nquit\n")
+
+    assert first_status == 0
+    assert "1 draft(s) kept" in first
+    assert "is still waiting. Continue it?" in second
+    assert f"📣 To the audience: {JOKES[0]}" in second
+
+
+def run_chat(db: Path, server: FakeOpenAIServer, script: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(db.parent),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_MODEL": "test-model",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=db.parent,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_jokebot_chat_through_pipes_quit_and_resume_across_processes(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    with FakeOpenAIServer() as server:
+        server.script(completion(JOKES[0]), completion(JOKES[1]))
+        first = run_chat(db, server, "cats\nreject\nquit\n")
+        second = run_chat(db, server, "y\napprove\n")
+
+    assert first.returncode == 0, first.stderr
+    assert "Draft 2 of 5" in first.stdout
+    assert "1 draft(s) kept" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "is still waiting" in second.stdout
+    assert f"📣 To the audience: {JOKES[1]}" in second.stdout
+    assert "test-model via 127.0.0.1" in first.stdout  # honest label of what drafts
+
+
+def test_jokebot_chat_reports_a_bad_setting_with_exit_status_2(tmp_path: Path) -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "REVIEW_TIMEOUT_S": "soon"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "REVIEW_TIMEOUT_S" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def read_until(fd: int, marker: str, timeout: float = 30.0) -> str:
+    """Read the pty until ``marker`` appears (or fail after ``timeout`` seconds)."""
+    buffer = ""
+    deadline = time.monotonic() + timeout
+    while marker not in buffer:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{marker!r} never appeared; screen so far:\n{buffer}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                buffer += os.read(fd, 4096).decode("utf-8", "replace")
+            except OSError:  # the child closed the pty
+                break
+    return buffer
+
+
+def test_jokebot_chat_on_a_terminal_shows_a_spinner_and_takes_decisions(tmp_path: Path) -> None:
+    db = tmp_path / "tty.db"
+    with FakeOpenAIServer() as server:
+        server.script(replace(completion(JOKES[0]), delay=0.5))  # the spinner turns meanwhile
+        primary, replica = pty.openpty()
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{db}",
+            "OPENAI_BASE_URL": server.base_url,
+        }
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bot", "chat"],
+            stdin=replica,
+            stdout=replica,
+            stderr=replica,
+            env=env,
+            cwd=tmp_path,
+        )
+        os.close(replica)
+        try:
+            read_until(primary, "Topic for a joke")
+            os.write(primary, b"cats\n")
+            drafting = read_until(primary, "quit: ")
+            os.write(primary, b"approve\n")
+            published = read_until(primary, "Topic for a joke")
+            os.write(primary, b"quit\n")
+            status = child.wait(timeout=30)
+        finally:
+            child.kill()
+            child.wait()
+            os.close(primary)
+
+    assert "drafting…" in drafting  # the spinner, drawn with carriage returns
+    assert "\r" in drafting
+    assert JOKES[0] in drafting
+    assert f"To the audience: {JOKES[0]}" in published
+    assert status == 0
