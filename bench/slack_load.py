@@ -1,0 +1,274 @@
+"""Load test of the Slack adapter in HTTP mode: how fast /joke is acked under load.
+
+Two processes: the bot (this file with ``--serve``: the real adapter, ``start_http``, and a
+sink whose "LLM" takes 2 s in the background, then posts a review card through the real
+sender) and the load generator, which also hosts the fake Slack. Run::
+
+    .venv/bin/python -m bench.slack_load [--n 500] [--rate 100] [--llm-s 2]
+
+The last line is one JSON object.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
+from bot.models import (
+    DecideResult,
+    DecideStatus,
+    DecisionRequest,
+    EffectKind,
+    JokeRequest,
+    OutboxEffect,
+    RequestResult,
+    RequestStatus,
+    ScopeConfig,
+    WaitInfo,
+)
+from tests.e2e.fake_slack import BOT_TOKEN, FakeSlack, signed_headers
+from tests.e2e.slack_payloads import command_body, new_trigger
+
+SECRET = "bench-signing-secret"  # noqa: S105  # a local fake, not a credential
+DEADLINE_S = 3.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SlowLLMSink:
+    """An EventSink that accepts at once and drafts in the background for ``llm_s`` seconds."""
+
+    sender: SlackSender | None = None
+    llm_s: float = 2.0
+    tasks: set["asyncio.Task[None]"] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)
+    peak: int = 0
+
+    async def request_joke(self, request: JokeRequest) -> RequestResult:
+        if request.request_key not in self.keys:
+            self.keys.add(request.request_key)
+            task = asyncio.create_task(self._draft(request))
+            self.tasks.add(task)
+            self.peak = max(self.peak, len(self.tasks))
+            task.add_done_callback(self.tasks.discard)
+        return RequestResult(RequestStatus.ACCEPTED, f"Drafting a joke about {request.topic}")
+
+    async def _draft(self, request: JokeRequest) -> None:
+        await asyncio.sleep(self.llm_s)  # the model, as slow as a real one
+        card = {"topic": request.topic, "draft": "A joke.", "attempt": 1, "max_attempts": 3}
+        payload = {"token": f"t{len(self.keys)}", "card": {**card, "model_label": "bench"}}
+        effect = OutboxEffect(
+            f"{request.request_key}:card",
+            request.request_key,
+            EffectKind.REVIEW_POST,
+            request.origin,
+            payload,
+            "k",
+        )
+        assert self.sender is not None
+        try:
+            await self.sender.send(effect)
+        except Exception as exc:  # a bench must not die on one failed card
+            logging.getLogger(__name__).warning("card failed: %s", exc)
+
+    async def decide(self, request: DecisionRequest) -> DecideResult:
+        return DecideResult(DecideStatus.NOT_FOUND, "bench")
+
+    async def wait_info(self, token: str) -> WaitInfo | None:
+        return None
+
+    async def save_scope(self, config: ScopeConfig) -> None:
+        return None
+
+    async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
+        return None
+
+
+async def serve(api_base: str, llm_s: float) -> None:
+    """The bot process: the real adapter on 127.0.0.1:0; prints ``PORT <n>``."""
+    logging.basicConfig(level=logging.WARNING)
+    config = SlackConfig(
+        bot_token=BOT_TOKEN,
+        mod_channel="CMOD",
+        public_channel="CPUB",
+        signing_secret=SECRET,
+        api_base=api_base,
+    )
+    sink = SlowLLMSink(llm_s=llm_s)
+    app, sink.sender = build_slack(config, sink)
+    async with serve_http(app, config, host="127.0.0.1", port=0) as port:
+        print(f"PORT {port}", flush=True)
+        # Until the load generator closes our stdin.
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        for task in list(sink.tasks):  # drafts still "thinking" when the bench ends
+            task.cancel()
+        await asyncio.gather(*sink.tasks, return_exceptions=True)
+    print(f"PEAK_DRAFTS {sink.peak}", flush=True)
+
+
+@dataclass
+class Round:
+    """One burst of requests at a fixed arrival rate."""
+
+    rate: float
+    latencies_ms: list[float]
+    errors: int
+    max_in_flight: int
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("inf")
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for x in self.latencies_ms if x > DEADLINE_S * 1000) + self.errors
+
+
+async def load(
+    session: aiohttp.ClientSession, url: str, fake: FakeSlack, n: int, rate: float
+) -> Round:
+    """Send ``n`` signed /joke requests arriving at ``rate`` per second."""
+    latencies: list[float] = []
+    errors = 0
+    in_flight = 0
+    peak = 0
+
+    async def one() -> None:
+        nonlocal errors, in_flight, peak
+        body = command_body("cats", trigger=new_trigger(), response_url=fake.webhook_url("b"))
+        headers = signed_headers(SECRET, body)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        start = time.perf_counter()
+        try:
+            async with session.post(url, data=body.encode(), headers=headers) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    errors += 1
+                    return
+            latencies.append((time.perf_counter() - start) * 1000)
+        except aiohttp.ClientError:
+            errors += 1
+        finally:
+            in_flight -= 1
+
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    tasks = []
+    for i in range(n):
+        delay = t0 + i / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one()))
+    await asyncio.gather(*tasks)
+    return Round(rate, latencies, errors, peak)
+
+
+async def main(n: int, rate: float, llm_s: float, budget_s: float) -> dict[str, object]:
+    async with FakeSlack({"CMOD": "mods", "CPUB": "jokes"}) as fake:
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.slack_load",
+            "--serve",
+            fake.base_url,
+            "--llm-s",
+            str(llm_s),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert bot.stdin is not None
+        assert bot.stdout is not None
+        try:
+            port = int((await bot.stdout.readline()).split()[1])
+            url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                await load(session, url, fake, 20, 50)  # warm-up: auth.test, connections
+                main_round = await load(session, url, fake, n, rate)
+                report(main_round)
+                await fake.wait_until(
+                    lambda: len(fake.messages("CMOD")) >= n + 20, timeout=llm_s + 30
+                )
+                print(f"review cards posted by the background drafts: {len(fake.messages('CMOD'))}")
+                best = await max_rate(session, url, fake, budget_s)
+        finally:
+            bot.stdin.close()
+            out = (await asyncio.wait_for(bot.stdout.read(), 30)).decode()
+            await bot.wait()
+        peak_drafts = int(out.split()[-1]) if "PEAK_DRAFTS" in out else -1
+    return {
+        "n": n,
+        "rate_per_s": rate,
+        "ack_p50_ms": round(main_round.pct(0.50), 1),
+        "ack_p99_ms": round(main_round.pct(0.99), 1),
+        "ack_max_ms": round(max(main_round.latencies_ms, default=float("inf")), 1),
+        "ack_mean_ms": round(statistics.fmean(main_round.latencies_ms), 1),
+        "missed_deadlines": main_round.missed,
+        "errors": main_round.errors,
+        "max_requests_in_flight": main_round.max_in_flight,
+        "peak_drafts_in_flight": peak_drafts,
+        "max_rate_p99_under_100ms": best,
+    }
+
+
+async def max_rate(
+    session: aiohttp.ClientSession, url: str, fake: FakeSlack, budget_s: float
+) -> float:
+    """Double the rate while p99 < 100 ms, then bisect once; each step sends ~2 s of load."""
+    deadline = time.monotonic() + budget_s
+    good, bad, rate = 0.0, None, 100.0
+    while time.monotonic() < deadline:
+        r = await load(session, url, fake, int(rate * 2), rate)
+        ok = r.pct(0.99) < 100 and r.errors == 0
+        verdict = "ok" if ok else "too slow"
+        print(f"  step {rate:7.0f}/s: p99 {r.pct(0.99):7.1f} ms, errors {r.errors} -> {verdict}")
+        if ok:
+            good = max(good, rate)
+        else:
+            bad = rate if bad is None else min(bad, rate)
+        if bad is None:
+            rate *= 2
+        elif bad - good <= max(25.0, good * 0.1):
+            break
+        else:
+            rate = (good + bad) / 2
+        await asyncio.sleep(0.5)  # let the background drafts of the last step drain a little
+    return good
+
+
+def report(r: Round) -> None:
+    print(
+        f"{len(r.latencies_ms)} acks at {r.rate:.0f}/s (peak {r.max_in_flight} in flight): "
+        f"p50 {r.pct(0.5):.1f} ms, p99 {r.pct(0.99):.1f} ms, "
+        f"max {max(r.latencies_ms, default=0):.1f} ms, "
+        f"over {DEADLINE_S:.0f} s or failed: {r.missed}"
+    )
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", metavar="API_BASE", help="internal: run the bot process")
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--llm-s", type=float, default=2.0)
+    parser.add_argument("--budget-s", type=float, default=60.0, help="time for the max-rate search")
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve, args.llm_s))
+        return
+    result = asyncio.run(main(args.n, args.rate, args.llm_s, args.budget_s))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    cli()
