@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 import sys
+import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -91,6 +92,9 @@ def state_factory(options: JokeOptions) -> Callable[[JokeRequest], dict[str, Any
             request.origin.requester.display,
             max_attempts=options.max_attempts,
             max_topic_len=options.topic_max_len,
+            # seeds derive from the run's state: vary them per request, or every "/joke cats"
+            # would get the same sequence of drafts from a deterministic local model
+            seed_base=zlib.crc32(request.request_key.encode()) & 0x7FFFFFFF,
         )
         return dict(state)
 
