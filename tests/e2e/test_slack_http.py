@@ -3,7 +3,10 @@ import time
 
 import pytest
 
-from tests.e2e.slack_harness import StubSink, settle, slack_http
+from adapters.slack_adapter import build_slack, serve_http
+from bot.errors import ConfigError
+from tests.e2e.fake_slack import FakeSlack
+from tests.e2e.slack_harness import StubSink, settle, slack_config, slack_http
 from tests.e2e.slack_payloads import command_body, new_trigger
 
 
@@ -90,3 +93,27 @@ async def test_slow_sink_does_not_delay_the_ack() -> None:
         (answer,) = await slack.fake.wait_webhooks(1)
         assert time.monotonic() - start >= 1.0
     assert answer["text"] == "Got it: cats"
+
+
+async def test_http_mode_needs_a_signing_secret() -> None:
+    async with FakeSlack() as fake:
+        config = slack_config(fake, signing_secret="")
+        app, _ = build_slack(config, StubSink())
+
+        with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+            async with serve_http(app, config, host="127.0.0.1", port=0):
+                pass
+
+
+async def test_http_mode_refuses_to_start_when_it_cannot_post() -> None:
+    async with FakeSlack() as fake:
+        fake.channels["CMOD"].is_member = False
+        config = slack_config(fake)
+        app, _ = build_slack(config, StubSink())
+
+        with pytest.raises(ConfigError) as caught:
+            async with serve_http(app, config, host="127.0.0.1", port=0):
+                pass
+
+    assert "invite it: /invite @jokebot in #mods" in str(caught.value)
+    assert fake.calls_to("chat.postMessage") == []
