@@ -1,0 +1,82 @@
+"""The joke flow: draft a joke, screen it, wait for a moderator, then publish, redraft or stop.
+
+Platform-free: the review card, the public post and the notices are effects and waits that the
+durable runtime delivers. Node ids are stable names stored in checkpoints: renaming one needs a
+migration (and a new ``flow_version``).
+"""
+
+from flows.joke._draft import DraftJoke, DraftRequest, DraftResult
+from flows.joke._finish import (
+    CancelRequest,
+    ExpireRequest,
+    GiveUp,
+    PublishJoke,
+    ReportModelDown,
+    ReportNoCleanJoke,
+)
+from flows.joke._flow import JokeFlow, build_joke_flow
+from flows.joke._review import AwaitReview, WaitForModel
+from flows.joke._state import (
+    APPROVE,
+    AUDIT,
+    CANCEL,
+    CANCELLED,
+    DRAFTED,
+    EDIT,
+    EXPIRED,
+    GAVE_UP,
+    GIVE_UP,
+    MODEL_DOWN,
+    NO_CLEAN_JOKE,
+    PUBLISHED,
+    REJECT,
+    RETRY,
+    RETRY_WAIT,
+    REVIEW_WAIT,
+    SCHEMA_VERSION,
+    SCREENED,
+    TIMEOUT,
+    UNAVAILABLE,
+    JokeState,
+    RejectedJoke,
+    new_joke_state,
+)
+
+__all__ = [
+    "APPROVE",
+    "AUDIT",
+    "CANCEL",
+    "CANCELLED",
+    "DRAFTED",
+    "EDIT",
+    "EXPIRED",
+    "GAVE_UP",
+    "GIVE_UP",
+    "MODEL_DOWN",
+    "NO_CLEAN_JOKE",
+    "PUBLISHED",
+    "REJECT",
+    "RETRY",
+    "RETRY_WAIT",
+    "REVIEW_WAIT",
+    "SCHEMA_VERSION",
+    "SCREENED",
+    "TIMEOUT",
+    "UNAVAILABLE",
+    "AwaitReview",
+    "CancelRequest",
+    "DraftJoke",
+    "DraftRequest",
+    "DraftResult",
+    "ExpireRequest",
+    "GiveUp",
+    "JokeFlow",
+    "JokeState",
+    "PublishJoke",
+    "RejectedJoke",
+    "ReportModelDown",
+    "ReportNoCleanJoke",
+    "WaitForModel",
+    "build_joke_flow",
+    "new_joke_state",
+]

@@ -1,0 +1,148 @@
+"""The drafting node: ask the model for a joke and screen it before anyone sees it."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import LLMError
+from bot.models import EffectKind
+from bot.ports import LLM, ChatMessage
+from flows import prompts
+from flows.engine import AsyncNode
+from flows.hygiene import blocked_term, clean_joke, is_near_duplicate, looks_unfinished
+from flows.joke._state import (
+    DRAFTED,
+    MODEL_DOWN,
+    NO_CLEAN_JOKE,
+    SCREENED,
+    UNAVAILABLE,
+    JokeState,
+    RejectedJoke,
+    audit,
+    emit_text,
+    notice_fields,
+)
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    """What one LLM call needs: messages, seed, and the jokes a draft must not resemble."""
+
+    messages: tuple[ChatMessage, ...]
+    seed: int
+    known: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    """A cleaned draft and why it was screened out ("" = fine), or the model's error."""
+
+    text: str = ""
+    problem: str = ""
+    detail: str = ""
+    error: str = ""
+
+
+class DraftJoke(AsyncNode):
+    """Ask the model for a joke and screen it; route to review, redraft, or the failure paths."""
+
+    node_id = "draft_joke"
+
+    def __init__(
+        self,
+        llm: LLM,
+        *,
+        joke_max_len: int,
+        max_screen_retries: int,
+        max_llm_failures: int,
+        retry_s: float,
+    ) -> None:
+        super().__init__(max_retries=1)  # the provider retries; no second retry layer here
+        self.llm = llm
+        self.retry_s = retry_s
+        self.joke_max_len = joke_max_len
+        self.max_screen_retries = max_screen_retries
+        self.max_llm_failures = max_llm_failures
+
+    async def prep_async(self, shared: JokeState) -> DraftRequest:
+        rejected = shared["rejected"]
+        avoid = [_avoid_line(r) for r in rejected[-prompts.AVOID_LIST_CAP :]]
+        # the tiny embedded model echoes jokes put in its prompt, so only capable models get them
+        messages = prompts.joke_messages(
+            shared["topic"], avoid if self.llm.wants_avoid_list else []
+        )
+        # distinct per review attempt and per silent retry, and the same again after a crash
+        seed = shared["seed_base"] + shared["attempt"] * (self.max_screen_retries + 1)
+        known = [r["text"] for r in rejected] + [joke for _, joke in prompts.FEW_SHOT]
+        return DraftRequest(tuple(messages), seed + shared["screen_tries"], tuple(known))
+
+    async def exec_async(self, prep_res: DraftRequest) -> DraftResult:
+        raw = await self.llm.complete(
+            prep_res.messages,
+            temperature=prompts.TEMPERATURE,
+            max_tokens=prompts.MAX_TOKENS,
+            seed=prep_res.seed,
+        )
+        text = clean_joke(raw, self.joke_max_len)
+        if not text:
+            return DraftResult(text, "empty")
+        if looks_unfinished(text):
+            return DraftResult(text, "unfinished")
+        term = blocked_term(text)
+        if term is not None:
+            return DraftResult(text, "blocklist", term)
+        if is_near_duplicate(text, prep_res.known):
+            return DraftResult(text, "duplicate")
+        if await self.llm.moderate(text):
+            return DraftResult(text, "moderation")
+        return DraftResult(text)
+
+    async def exec_fallback_async(self, prep_res: DraftRequest, exc: Exception) -> DraftResult:
+        if not isinstance(exc, LLMError):
+            raise exc  # a bug, not an outage: let it surface
+        return DraftResult(error=str(exc) or exc.kind)
+
+    async def post_async(self, shared: JokeState, prep_res: DraftRequest, exec_res: Any) -> str:
+        result: DraftResult = exec_res
+        if result.error:
+            return self._model_failed(shared, result.error)
+        shared["llm_failures"], shared["llm_error"] = 0, ""
+        if result.problem:
+            return self._screened_out(shared, prep_res, result)
+        shared["draft"], shared["screen_tries"] = result.text, 0
+        shared["model_id"], shared["model_label"] = self.llm.model_id, self.llm.label
+        return DRAFTED
+
+    def _model_failed(self, shared: JokeState, reason: str) -> str:
+        shared["llm_failures"] += 1
+        shared["llm_error"] = reason
+        failures = shared["llm_failures"]
+        audit("llm_error", reason=reason, failures=failures, attempt=shared["attempt"] + 1)
+        if failures >= self.max_llm_failures:
+            return MODEL_DOWN
+        if failures == 1:  # tell people once per outage, not on every retry
+            emit_text(EffectKind.NOTIFY, prompts.MODEL_UNAVAILABLE.format(reason=reason))
+            alert = prompts.ALERT_MODEL_DOWN.format(retry_s=self.retry_s, **notice_fields(shared))
+            emit_text(EffectKind.ALERT, alert)
+        return UNAVAILABLE
+
+    def _screened_out(self, shared: JokeState, req: DraftRequest, result: DraftResult) -> str:
+        shared["screened_out"] += 1
+        shared["screen_tries"] += 1
+        audit(
+            "screened_out",
+            count=shared["screened_out"],
+            reason=result.problem,
+            detail=result.detail,
+            text=result.text,
+            attempt=shared["attempt"] + 1,
+            tries=shared["screen_tries"],
+            seed=req.seed,
+            model_id=self.llm.model_id,
+        )
+        return NO_CLEAN_JOKE if shared["screen_tries"] >= self.max_screen_retries else SCREENED
+
+
+def _avoid_line(rejected: RejectedJoke) -> str:
+    """One line of the prompt's avoid list: the rejected joke and the moderator's reason."""
+    reason = rejected["reason"]
+    return f"{rejected['text']} (moderator: {reason})" if reason else rejected["text"]
