@@ -125,14 +125,17 @@ class EmbeddedChat:
     ) -> Any:
         llama = self._load_sync()
         with self._thread_lock:
-            return llama.create_chat_completion(
-                messages=chat,  # type: ignore[arg-type]  # llama_cpp's TypedDict union
-                max_tokens=max_tokens,
-                temperature=temperature,
-                top_p=self._top_p,
-                seed=seed,
-                stop=self._stop,
-            )
+            try:
+                return llama.create_chat_completion(
+                    messages=chat,  # type: ignore[arg-type]  # llama_cpp's TypedDict union
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    top_p=self._top_p,
+                    seed=seed,
+                    stop=self._stop,
+                )
+            except ValueError as exc:  # e.g. the prompt exceeds n_ctx
+                raise LLMError("bad_response", f"the embedded model failed: {exc}") from exc
 
     def _close_sync(self) -> None:
         with self._thread_lock:
