@@ -11,7 +11,6 @@ that flow's orchestration and the flow's own prep result. ``status`` is ``runnin
 at the node named by the last level), ``waiting`` (needs a decision) or ``finished``.
 """
 
-import json
 from collections import deque
 from typing import Any
 
@@ -136,7 +135,7 @@ def load(top: Any, cp: dict[str, Any], decision: Decision | None) -> tuple[Any, 
     if status == "finished":
         raise DurableError("this run has finished; there is nothing to resume")
     if status == "waiting":
-        _check_decision(Wait.from_json(cp["wait"]), decision)
+        _check_decision(cp["wait"], decision)
     elif decision is not None:
         raise DurableError("this run is not waiting for a decision")
     levels, flow = [], top
@@ -148,16 +147,27 @@ def load(top: Any, cp: dict[str, Any], decision: Decision | None) -> tuple[Any, 
                 f"flow changed: node {path!r} no longer exists in flow {flow_id(top)!r} "
                 f"(version {top.flow_version}); migrate or expire this checkpoint"
             )
-        levels.append((node, level["params"], level["prep"], level["node"]))
+        levels.append((node, _clone(level["params"]), _clone(level["prep"]), level["node"]))
         flow = node
-    return json.loads(json.dumps(cp["shared"])), levels
+    return _clone(cp["shared"]), levels
 
 
-def _check_decision(wait: Wait, decision: Decision | None) -> None:
+def _clone(value: Any) -> Any:
+    """A private copy of JSON data (a deep copy of its dicts and lists, several times faster)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _clone(v) for k, v in value.items()}
+    if kind is list:
+        return [_clone(v) for v in value]
+    return value
+
+
+def _check_decision(wait: dict[str, Any], decision: Decision | None) -> None:
+    """Refuse a missing decision or one whose action the (JSON) Wait does not allow."""
     if decision is None:
-        raise DecisionNotAllowed(f"this run waits for a {wait.kind!r} decision; none was given")
-    if decision.action not in wait.allowed:
+        raise DecisionNotAllowed(f"this run waits for a {wait['kind']!r} decision; none was given")
+    if decision.action not in wait["allowed"]:
         raise DecisionNotAllowed(
             f"decision {decision.action!r} is not allowed here; expected one of "
-            f"{', '.join(repr(a) for a in wait.allowed)}"
+            f"{', '.join(repr(a) for a in wait['allowed'])}"
         )
