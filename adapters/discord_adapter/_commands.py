@@ -14,6 +14,7 @@ from bot.ports import EventSink
 log = logging.getLogger(__name__)
 
 TOPIC_MAX = 200
+IN_A_SERVER = "Use this command in a server, not in direct messages."
 
 
 async def _defer(interaction: discord.Interaction) -> bool:
@@ -36,12 +37,15 @@ def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
     async def joke(
         interaction: discord.Interaction, topic: app_commands.Range[str, 1, TOPIC_MAX]
     ) -> None:
+        if interaction.guild_id is None:  # guild_only() hides it in DMs; Discord may not
+            await tell(interaction, IN_A_SERVER)
+            return
         if not await _defer(interaction):
             return
         user = interaction.user
         request = joke_request(
             interaction_id=interaction.id,
-            guild_id=interaction.guild_id or 0,
+            guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             user_id=user.id,
             display=user.display_name or user.mention,
@@ -83,6 +87,9 @@ def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         public_channel: discord.TextChannel,
         moderator_role: discord.Role,
     ) -> None:
+        if interaction.guild_id is None:
+            await tell(interaction, IN_A_SERVER)
+            return
         # default_permissions is only a default that server admins can change: check here too.
         if not interaction.permissions.manage_guild:
             await tell(interaction, "You need the Manage Server permission to configure jokebot.")
@@ -111,6 +118,9 @@ async def on_tree_error(
 ) -> None:
     """One place for command failures: log with ids, answer generically, keep running."""
     name = interaction.command.name if interaction.command else "?"
+    if isinstance(error, app_commands.NoPrivateMessage):
+        await tell(interaction, IN_A_SERVER)
+        return
     if isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
         log.info("%s: /%s refused for %s: %s", PLATFORM, name, interaction.id, error)
         await tell(interaction, "That option is not valid here; please pick another.")

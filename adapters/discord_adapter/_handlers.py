@@ -74,7 +74,7 @@ async def tell(interaction: discord.Interaction, text: str, *, deferred: bool = 
             await interaction.followup.send(text, ephemeral=True)
         else:
             await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
+    except Exception:  # the last-resort answer: never let it raise out of an error path
         log.warning("discord: could not answer interaction %s", interaction.id, exc_info=True)
 
 

@@ -277,3 +277,31 @@ async def test_sync_only_global_reports_the_invite(bot: Session) -> None:
     assert report.application_id == APP_ID
     assert f"client_id={APP_ID}" in report.invite_url
     assert bot.fake.calls_to("PUT", rf"/applications/{APP_ID}/commands", since=since)
+
+
+async def test_joke_in_a_dm_is_refused_with_a_reason(bot: Session, sink: StubSink) -> None:
+    payload = slash("joke", {"topic": "cats"})
+    payload["user"] = payload.pop("member")["user"]
+    del payload["guild_id"]
+    payload["channel"] = {"id": payload["channel_id"], "type": 1}
+    payload["context"] = 1
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(payload)
+    answer = await bot.fake.wait_for_path("POST", CALLBACK, since=since)
+
+    assert answer.body["type"] == 4
+    assert answer.body["data"]["content"] == "Use this command in a server, not in direct messages."
+    assert sink.requests == []
+
+
+async def test_jokeconfig_with_an_unknown_channel_is_answered(bot: Session, sink: StubSink) -> None:
+    payload = jokeconfig(user=ADMIN, mod=1_200_000_000_000_000_999)  # not in the guild cache
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(payload)
+    answer = await bot.fake.wait_for_path("POST", CALLBACK, since=since)
+
+    assert answer.body["type"] == 4
+    assert answer.body["data"]["content"] == "That option is not valid here; please pick another."
+    assert sink.saved == []

@@ -61,6 +61,7 @@ class FakeDiscord:
         self._sockets: set[web.WebSocketResponse] = set()
         self._seq = 0
         self._changed = asyncio.Condition()
+        self.identified = asyncio.Event()  # set once a client has sent IDENTIFY
         self.app = web.Application()
         self.app.router.add_get("/gateway", self._gateway)
         self.app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
@@ -176,6 +177,7 @@ class FakeDiscord:
             await self._send(ws, "READY", ready(self.port))
             await self._send(ws, "GUILD_CREATE", guild_create())
             self._sockets.add(ws)
+            self.identified.set()
         elif op == 6:
             await self._send(ws, "RESUMED", {})
             self._sockets.add(ws)
@@ -183,6 +185,11 @@ class FakeDiscord:
     async def _send(self, ws: web.WebSocketResponse, event: str, data: Any) -> None:
         self._seq += 1
         await ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+
+    @property
+    def clients(self) -> int:
+        """How many identified gateway connections are open."""
+        return len(self._sockets)
 
     async def dispatch(self, event: str, data: Any) -> None:
         """Send a gateway event to every identified client."""

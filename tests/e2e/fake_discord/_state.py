@@ -39,6 +39,8 @@ class DiscordState:
         self.nonce_window_s = nonce_window_s
         self.messages: dict[int, list[dict[str, Any]]] = {}
         self.interactions: dict[int, PendingInteraction] = {}
+        self._by_token_map: dict[str, PendingInteraction] = {}
+        self._by_id: dict[int, dict[str, Any]] = {}
         self.dm_blocked: set[int] = set()
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.history_includes_nonce = False  # Discord does not document nonce in REST history
@@ -51,11 +53,7 @@ class DiscordState:
 
     def find(self, message_id: int) -> dict[str, Any] | None:
         """A stored message by id, in any channel."""
-        for msgs in self.messages.values():
-            for msg in msgs:
-                if int(msg["id"]) == message_id:
-                    return msg
-        return None
+        return self._by_id.get(message_id)
 
     def new_message(self, channel_id: int, body: Mapping[str, Any], author: int) -> dict[str, Any]:
         """A message object as Discord returns it (not stored)."""
@@ -90,18 +88,20 @@ class DiscordState:
     def _store(self, channel_id: int, msg: dict[str, Any]) -> None:
         if not msg["flags"] & EPHEMERAL:
             self.messages.setdefault(channel_id, []).append(msg)
+            self._by_id[int(msg["id"])] = msg
 
     def register(self, payload: Mapping[str, Any], age_s: float) -> int:
         """Remember a dispatched interaction (``age_s`` backdates it)."""
         iid = int(payload.get("id", 0) or 0)
         message = payload.get("message")
-        self.interactions[iid] = PendingInteraction(
+        pending = PendingInteraction(
             id=iid,
             token=str(payload.get("token", "")),
             dispatched_at=time.monotonic() - age_s,
             message_id=int(message["id"]) if isinstance(message, Mapping) else None,
             channel_id=int(payload.get("channel_id", 0) or 0),
         )
+        self.interactions[iid] = self._by_token_map[pending.token] = pending
         return iid
 
     def callback(self, iid: int, token: str, body: Mapping[str, Any]) -> Answer:
@@ -129,7 +129,7 @@ class DiscordState:
         return 200, {"interaction": interaction, "resource": resource}
 
     def _by_token(self, token: str) -> PendingInteraction | None:
-        return next((p for p in self.interactions.values() if p.token == token), None)
+        return self._by_token_map.get(token)
 
     def followup(self, token: str, body: Mapping[str, Any]) -> Answer:
         """POST /webhooks/{app}/{token}: a followup message."""
