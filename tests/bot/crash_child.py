@@ -1,0 +1,55 @@
+"""The bot process killed by test_runtime_kill.py: a runtime over a SQLite file and a
+journal-backed FakePlatform, booting (recovery) and then working flat out until SIGKILL.
+
+Usage: ``python -m tests.bot.crash_child DB JOURNAL TAG``. Writes ``ready`` to stdout once it
+has opened the database. Every round starts a run, drains it to its card, decides (mostly
+approve, some rejects) and drains again.
+"""
+
+import asyncio
+import random
+import sys
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.models import DecisionRequest
+from bot.runtime import Runtime
+from bot.store import open_store
+from tests.bot.runtime_flows import Drafter, build_review_flow, initial_state
+from tests.bot.runtime_harness import ALICE, ORIGIN, PLATFORM
+from tests.fakes import FakePlatform
+
+RUNNER_ID = "bot-1"  # the same id across restarts: a rebooted bot takes its leases back at once
+
+
+async def pending_tokens(runtime: Runtime, platform: FakePlatform) -> list[str]:
+    """Tokens of cards whose wait is still pending."""
+    tokens = []
+    for card in platform.cards():
+        info = await runtime.wait_info(str(card.payload["token"]))
+        if info is not None and info.status == "pending":
+            tokens.append(info.token)
+    return tokens
+
+
+async def work(db: Path, journal: Path, tag: str) -> None:
+    store = await open_store(f"sqlite:///{db}")
+    clock = SystemClock()
+    platform = FakePlatform(clock, journal=journal)
+    flows = {"review": build_review_flow(Drafter())}
+    runtime = Runtime(store, flows, {PLATFORM: platform}, clock, runner_id=RUNNER_ID)
+    sys.stdout.write("ready\n")  # before recovery, so some kills land in the middle of it
+    sys.stdout.flush()
+    await runtime.recover()
+    rng = random.Random(tag)
+    for n in range(1_000_000):
+        await runtime.start_run("review", f"{tag}-{n}", ORIGIN, initial_state(timeout_s=None))
+        await runtime.drain()
+        for i, token in enumerate(await pending_tokens(runtime, platform)):
+            action = "reject" if rng.random() < 0.2 else "approve"
+            await runtime.decide(DecisionRequest(token, action, ALICE, f"{tag}-{n}-{i}"))
+        await runtime.drain()
+
+
+if __name__ == "__main__":
+    asyncio.run(work(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))
