@@ -47,6 +47,7 @@ FAILED = "Something went wrong on our side; the error was logged. Please try aga
 NOT_OURS = "This button is no longer valid (it may come from an old card)."
 MODAL_FAILED = "Slack could not open the form ({error}); please click the button again."
 SLOW_ANSWER = "Your decision on the joke was not applied: {message}"
+LOOKUP_BUDGET_S = 1.0
 _TELL_ERRORS = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
@@ -67,7 +68,11 @@ class SlackListeners:
         app.error(self.on_error)
 
     async def on_joke(
-        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond | None,
+        client: AsyncWebClient,
     ) -> None:
         try:
             command = to_command(body)
@@ -105,7 +110,11 @@ class SlackListeners:
             return RequestResult(RequestStatus.FAILED, FAILED)
 
     async def on_click(
-        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond | None,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
         try:
@@ -122,9 +131,13 @@ class SlackListeners:
             await self._approve(click, client, respond)
 
     async def _open_modal(
-        self, click: Click, client: AsyncWebClient, respond: AsyncRespond
+        self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
-        if self._moderators.known(click.user_id) is False:
+        # A cold group cache costs one lookup; bounded, so the 3 s trigger_id stays usable.
+        is_moderator = self._moderators.known(click.user_id)
+        if is_moderator is None:
+            is_moderator = await self._moderators.check_within(click.user_id, LOOKUP_BUDGET_S)
+        if is_moderator is False:
             # Let the runtime give its FORBIDDEN answer instead of showing a useless form.
             await self._decide_and_tell(click, _actor(click.user_id), client, respond)
             return
@@ -155,14 +168,16 @@ class SlackListeners:
         source = card if isinstance(card, Mapping) else info.payload
         return str(source.get("draft", ""))
 
-    async def _approve(self, click: Click, client: AsyncWebClient, respond: AsyncRespond) -> None:
+    async def _approve(
+        self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
+    ) -> None:
         actor = _actor(click.user_id, await self._moderators.check(click.user_id))
         result = await self._decide_and_tell(click, actor, client, respond)
         if result is not None and result.status is DecideStatus.APPLIED:
             await self._stamp_card(client, click, outcome_line("approve", actor.display))
 
     async def _decide_and_tell(
-        self, click: Click, actor: Actor, client: AsyncWebClient, respond: AsyncRespond
+        self, click: Click, actor: Actor, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> DecideResult | None:
         request = DecisionRequest(click.token, click.action, actor, click.interaction_id)
         result = await self._decide(request)
@@ -248,14 +263,14 @@ class SlackListeners:
         log.error("slack: unhandled error in a listener: %r", error, exc_info=error)
 
     async def _tell_click(
-        self, client: AsyncWebClient, respond: AsyncRespond, click: Click, text: str
+        self, client: AsyncWebClient, respond: AsyncRespond | None, click: Click, text: str
     ) -> None:
         await self._tell(client, respond, click.channel_id, click.user_id, text, replace=False)
 
     async def _tell(
         self,
         client: AsyncWebClient,
-        respond: AsyncRespond,
+        respond: AsyncRespond | None,
         channel: str,
         user: str,
         text: str,
@@ -263,7 +278,7 @@ class SlackListeners:
         replace: bool | None = None,
     ) -> None:
         """An ephemeral answer: via response_url, else chat.postEphemeral, else a DM."""
-        if respond.response_url:
+        if respond is not None and respond.response_url:
             # Not respond(): it opens a new HTTP session per call; reuse the app's pool.
             webhook = AsyncWebhookClient(respond.response_url, session=client.session)
             message: dict[str, Any] = {"text": text, "response_type": "ephemeral"}

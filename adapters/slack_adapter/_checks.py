@@ -36,6 +36,8 @@ async def preflight(client: AsyncWebClient, config: SlackConfig) -> list[str]:
         problem, warning = await _check_channel(client, setting, channel, bot)
         problems += [problem] if problem else []
         warnings += [warning] if warning else []
+    if config.moderator_group:
+        problems += await _check_group(client, config.moderator_group)
     if problems:
         raise ConfigError("Slack: " + "; ".join(problems))
     for warning in warnings:
@@ -74,3 +76,17 @@ async def _check_channel(
             "after a crash cannot be detected; add channels:history and groups:history"
         )
     return "", ""
+
+
+async def _check_group(client: AsyncWebClient, group: str) -> list[str]:
+    try:
+        await client.usergroups_users_list(usergroup=group)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "")
+        hint = (
+            "add the usergroups:read scope and reinstall"
+            if error == "missing_scope"
+            else ("use the group id (S…) from the group's page")
+        )
+        return [f"SLACK_MODERATOR_GROUP={group}: {error} ({hint})"]
+    return []

@@ -36,6 +36,7 @@ class Moderators:
         self._members: frozenset[str] = frozenset()
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
+        self._lookups: set[asyncio.Task[bool]] = set()
 
     def known(self, user_id: str) -> bool | None:
         """The answer without any network call, or None when the group must be looked up."""
@@ -56,6 +57,16 @@ class Moderators:
             if self.known(user_id) is None:
                 await self._refresh()
         return user_id in self._user_ids or user_id in self._members
+
+    async def check_within(self, user_id: str, timeout_s: float) -> bool | None:
+        """The answer if it comes within ``timeout_s``, else None (the lookup carries on)."""
+        task = asyncio.ensure_future(self.check(user_id))
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+        if done:
+            return task.result()
+        self._lookups.add(task)  # keep it alive: it fills the cache for the next click
+        task.add_done_callback(self._lookups.discard)
+        return None
 
     async def _refresh(self) -> None:
         try:

@@ -108,7 +108,7 @@ class SlackSender:
         await self._client.chat_update(
             channel=channel,
             ts=ts,
-            text=f"{status}: {card.get('topic', '')}",
+            text=f"{status}: {escape(str(card.get('topic', '')))}",
             blocks=card_blocks(card, token=None, status=status),
         )
         return effect.card_ref

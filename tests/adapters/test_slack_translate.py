@@ -1,3 +1,4 @@
+import asyncio
 from typing import Any
 
 import pytest
@@ -205,3 +206,19 @@ async def test_moderator_group_lookup_failure_fails_closed() -> None:
         assert await mods.check("U5") is False
 
     assert len(fake.calls_to("usergroups.users.list")) == 1  # not hammered
+
+
+async def test_check_within_gives_up_but_the_lookup_fills_the_cache() -> None:
+    async with FakeSlack(usergroups={"S1": ["U5"]}) as fake:
+        client = AsyncWebClient(token=BOT_TOKEN, base_url=fake.base_url)
+        mods = Moderators(client, [], "S1")
+
+        assert await mods.check_within("U5", 0.0) is None
+        await fake.wait_for("usergroups.users.list")
+        for _ in range(100):
+            if mods.known("U5") is not None:
+                break
+            await asyncio.sleep(0.01)
+
+        assert mods.known("U5") is True
+        assert await mods.check_within("U5", 0.0) is True

@@ -185,6 +185,17 @@ async def test_non_moderator_click_is_refused_and_changes_nothing(tmp_path: Path
         assert w.status_line() == ""  # still pending, buttons intact
 
 
+async def test_non_moderator_edit_gets_no_modal(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await w.ask("cats")
+        await w.stack.drain()
+
+        told = await w.click(w.card(), "edit", user="URANDOM")
+
+        assert "moderator" in told.lower()
+        assert w.fake.calls_to("views.open") == []
+
+
 async def test_group_member_decides(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         await w.ask("cats")

@@ -169,6 +169,7 @@ async def test_start_refuses_when_the_bot_is_not_in_a_channel() -> None:
         ({"mod_channel": "CNOPE"}, "SLACK_MOD_CHANNEL=CNOPE: channel not found"),
         ({"mod_channel": ""}, "set SLACK_MOD_CHANNEL"),
         ({"bot_token": "xoxb-wrong"}, "SLACK_BOT_TOKEN was refused (invalid_auth)"),
+        ({"moderator_group": "S404"}, "SLACK_MODERATOR_GROUP=S404: no_such_subteam"),
     ],
 )
 async def test_preflight_says_what_to_fix(overrides: dict[str, str], expected: str) -> None:
