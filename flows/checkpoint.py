@@ -11,7 +11,6 @@ that flow's orchestration and the flow's own prep result. ``status`` is ``runnin
 at the node named by the last level), ``waiting`` (needs a decision) or ``finished``.
 """
 
-from collections import deque
 from typing import Any
 
 from flows.durable import (
@@ -40,16 +39,13 @@ def node_names(flow: Any) -> dict[str, Any]:
     An explicit ``node_id`` wins; otherwise the class name, with ``_2``, ``_3``... appended in
     traversal order when a name repeats. Give long-lived flows explicit ids.
     """
-    order: list[Any] = []
-    seen: set[int] = set()
-    queue = deque([flow.start_node] if flow.start_node is not None else [])
-    while queue:
-        node = queue.popleft()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        order.append(node)
-        queue.extend(n for n in node.successors.values() if n is not None)
+    order = [flow.start_node] if flow.start_node is not None else []
+    seen = {id(node) for node in order}
+    for node in order:  # grows while we walk it: a breadth-first queue
+        for succ in node.successors.values():
+            if succ is not None and id(succ) not in seen:
+                seen.add(id(succ))
+                order.append(succ)
     names: dict[str, Any] = {}
     for node in order:
         if node.node_id is not None:
@@ -86,8 +82,8 @@ def suspended(top: Any, s: _Suspend, shared: Any) -> dict[str, Any]:
     """The waiting checkpoint for a run that raised _Suspend."""
     levels = []
     for flow, node, params, prep in s.levels:
-        by_id = {id(n): name for name, n in node_names(flow).items()}
-        levels.append({"node": by_id[id(node)], "params": params, "prep": prep})
+        name = next(name for name, n in node_names(flow).items() if n is node)
+        levels.append({"node": name, "params": params, "prep": prep})
     cp = _header(top, "waiting", shared)
     cp["levels"], cp["wait"] = levels, s.wait.to_json()
     check_json(shared)
