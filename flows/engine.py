@@ -8,8 +8,15 @@ decision selects. Differences from PocketFlow 0.0.3 / HEAD, all deliberate:
 
 * ``AsyncNode`` sets ``self.cur_retry`` (HEAD behaviour; 0.0.3 used a local variable).
 * ``AsyncParallelBatchNode`` counts attempts per item (PocketFlow PR #148): concurrent items
-  no longer share ``cur_retry``, so each item gets its full ``max_retries``.
+  no longer share ``cur_retry``, so each item gets its full ``max_retries``. Read outside
+  ``exec_async`` (e.g. in ``post_async``), ``cur_retry`` is the last value set, as upstream.
 * Node copies are made by a fast path equivalent to ``copy.copy`` for plain classes.
+* ``from flows import *`` exports PocketFlow's names (the 11 classes and the modules asyncio,
+  copy, time, warnings) plus the durable vocabulary.
+
+Kept on purpose: ``prep_async`` returning None in an async batch node raises PocketFlow's
+``TypeError`` (sync ``BatchNode`` treats None as ``[]``), and ``Flow(start=...)`` is the only
+constructor keyword (the PocketFlow tutorial's ``Flow(start_node=...)`` fails on both).
 """
 
 import asyncio
