@@ -1,10 +1,18 @@
 """Load test of the Slack adapter in HTTP mode: how fast /joke is acked under load.
 
-Two processes: the bot (this file with ``--serve``: the real adapter, ``start_http``, and a
-sink whose "LLM" takes 2 s in the background, then posts a review card through the real
-sender) and the load generator, which also hosts the fake Slack. Run::
+Two processes: the bot (this file with ``--serve``: the real adapter, ``serve_http``) and the
+load generator, which also hosts the fake Slack. The bot's EventSink is either
 
-    .venv/bin/python -m bench.slack_load [--n 500] [--rate 100] [--llm-s 2]
+- ``--core stub`` (default): accepts at once and drafts in the background, every draft "in the
+  LLM" for ``--llm-s`` seconds, then posts a review card through the real sender (at 100/s
+  and 2 s that is ~200 drafts in flight), or
+- ``--core real``: the real core (``bot.app.open_core``: SQLite in a temp dir, runtime, joke
+  flow, service) with an LLM that takes ``--llm-s`` seconds; the runtime drafts 4 at a time,
+  so the others wait in the database.
+
+Run::
+
+    .venv/bin/python -m bench.slack_load [--n 500] [--rate 100] [--llm-s 2] [--core stub|real]
 
 The last line is one JSON object.
 """
@@ -15,13 +23,17 @@ import json
 import logging
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
+from bot.app import JokeOptions, open_core
 from bot.models import (
     DecideResult,
     DecideStatus,
@@ -34,6 +46,7 @@ from bot.models import (
     ScopeConfig,
     WaitInfo,
 )
+from bot.ports import ChatMessage, EffectSender, EventSink
 from tests.e2e.fake_slack import BOT_TOKEN, FakeSlack, signed_headers
 from tests.e2e.slack_payloads import command_body, new_trigger
 
@@ -92,9 +105,51 @@ class SlowLLMSink:
         return None
 
 
-async def serve(api_base: str, llm_s: float) -> None:
+class SlowLLM:
+    """A ``bot.ports.LLM`` that thinks for ``seconds`` and answers a fresh joke each time."""
+
+    label = "bench LLM (sleeps, then answers)"
+    model_id = "bench-slow"
+    wants_avoid_list = False
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.calls = 0
+
+    async def complete(self, messages: Sequence[ChatMessage], **kwargs: Any) -> str:
+        self.calls += 1
+        await asyncio.sleep(self.seconds)
+        return f"Bench joke {self.calls}: my router and I have a connection that never drops."
+
+    async def moderate(self, text: str) -> bool | None:
+        return None
+
+
+async def serve(api_base: str, llm_s: float, core: str) -> None:
     """The bot process: the real adapter on 127.0.0.1:0; prints ``PORT <n>``."""
     logging.basicConfig(level=logging.WARNING)
+    if core == "real":
+        with tempfile.TemporaryDirectory() as tmp:
+            async with open_core(
+                database_url=f"sqlite:///{tmp}/bench.db",
+                llm=SlowLLM(llm_s),
+                options=JokeOptions(cooldown_s=0.0),
+            ) as running:
+                await serve_adapter(api_base, running.service, running.senders)
+        return
+    sink = SlowLLMSink(llm_s=llm_s)
+    senders: dict[str, EffectSender] = {}
+    await serve_adapter(api_base, sink, senders, sink)
+    print(f"PEAK_DRAFTS {sink.peak}", flush=True)
+
+
+async def serve_adapter(
+    api_base: str,
+    service: EventSink,
+    senders: dict[str, EffectSender],
+    stub: "SlowLLMSink | None" = None,
+) -> None:
+    """Serve the adapter until the load generator closes our stdin."""
     config = SlackConfig(
         bot_token=BOT_TOKEN,
         mod_channel="CMOD",
@@ -102,16 +157,17 @@ async def serve(api_base: str, llm_s: float) -> None:
         signing_secret=SECRET,
         api_base=api_base,
     )
-    sink = SlowLLMSink(llm_s=llm_s)
-    app, sink.sender = build_slack(config, sink)
+    app, sender = build_slack(config, service)
+    senders["slack"] = sender
+    if stub is not None:
+        stub.sender = sender
     async with serve_http(app, config, host="127.0.0.1", port=0) as port:
         print(f"PORT {port}", flush=True)
-        # Until the load generator closes our stdin.
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        for task in list(sink.tasks):  # drafts still "thinking" when the bench ends
-            task.cancel()
-        await asyncio.gather(*sink.tasks, return_exceptions=True)
-    print(f"PEAK_DRAFTS {sink.peak}", flush=True)
+        if stub is not None:
+            for task in list(stub.tasks):  # drafts still "thinking" when the bench ends
+                task.cancel()
+            await asyncio.gather(*stub.tasks, return_exceptions=True)
 
 
 @dataclass
@@ -172,7 +228,7 @@ async def load(
     return Round(rate, latencies, errors, peak)
 
 
-async def main(n: int, rate: float, llm_s: float, budget_s: float) -> dict[str, object]:
+async def main(n: int, rate: float, llm_s: float, budget_s: float, core: str) -> dict[str, object]:
     async with FakeSlack({"CMOD": "mods", "CPUB": "jokes"}) as fake:
         bot = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -182,6 +238,8 @@ async def main(n: int, rate: float, llm_s: float, budget_s: float) -> dict[str, 
             fake.base_url,
             "--llm-s",
             str(llm_s),
+            "--core",
+            core,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=ROOT,
@@ -196,10 +254,12 @@ async def main(n: int, rate: float, llm_s: float, budget_s: float) -> dict[str, 
                 await load(session, url, fake, 20, 50)  # warm-up: auth.test, connections
                 main_round = await load(session, url, fake, n, rate)
                 report(main_round)
-                await fake.wait_until(
-                    lambda: len(fake.messages("CMOD")) >= n + 20, timeout=llm_s + 30
-                )
-                print(f"review cards posted by the background drafts: {len(fake.messages('CMOD'))}")
+                if core == "stub":
+                    await fake.wait_until(
+                        lambda: len(fake.messages("CMOD")) >= n + 20, timeout=llm_s + 30
+                    )
+                cards = len(fake.messages("CMOD"))
+                print(f"review cards posted by the background drafts so far: {cards}")
                 best = await max_rate(session, url, fake, budget_s)
         finally:
             bot.stdin.close()
@@ -207,6 +267,7 @@ async def main(n: int, rate: float, llm_s: float, budget_s: float) -> dict[str, 
             await bot.wait()
         peak_drafts = int(out.split()[-1]) if "PEAK_DRAFTS" in out else -1
     return {
+        "core": core,
         "n": n,
         "rate_per_s": rate,
         "ack_p50_ms": round(main_round.pct(0.50), 1),
@@ -262,11 +323,12 @@ def cli() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--llm-s", type=float, default=2.0)
     parser.add_argument("--budget-s", type=float, default=60.0, help="time for the max-rate search")
+    parser.add_argument("--core", choices=["stub", "real"], default="stub")
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.llm_s))
+        asyncio.run(serve(args.serve, args.llm_s, args.core))
         return
-    result = asyncio.run(main(args.n, args.rate, args.llm_s, args.budget_s))
+    result = asyncio.run(main(args.n, args.rate, args.llm_s, args.budget_s, args.core))
     print(json.dumps(result))
 
 

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,6 +49,7 @@ NOT_OURS = "This button is no longer valid (it may come from an old card)."
 MODAL_FAILED = "Slack could not open the form ({error}); please click the button again."
 SLOW_ANSWER = "Your decision on the joke was not applied: {message}"
 LOOKUP_BUDGET_S = 1.0
+_LISTENERS: "weakref.WeakKeyDictionary[AsyncApp, SlackListeners]" = weakref.WeakKeyDictionary()
 _TELL_ERRORS = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
@@ -58,6 +60,20 @@ class SlackListeners:
         self._sink = sink
         self._config = config
         self._moderators = moderators
+        self._active: set[asyncio.Task[Any]] = set()
+
+    def _track(self) -> None:
+        # Work after ack() runs in Bolt's own tasks; remember them so shutdown can wait.
+        task = asyncio.current_task()
+        if task is not None and task not in self._active:
+            self._active.add(task)
+            task.add_done_callback(self._active.discard)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait (at most ``timeout_s``) for listeners still working after their ack."""
+        pending = self._active - {asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
 
     def register(self, app: AsyncApp) -> None:
         """Attach every listener to ``app``."""
@@ -66,6 +82,7 @@ class SlackListeners:
         app.view(EDIT_CALLBACK)(self.on_edit_submit)
         app.view(REJECT_CALLBACK)(self.on_reject_submit)
         app.error(self.on_error)
+        _LISTENERS[app] = self
 
     async def on_joke(
         self,
@@ -74,6 +91,7 @@ class SlackListeners:
         respond: AsyncRespond | None,
         client: AsyncWebClient,
     ) -> None:
+        self._track()
         try:
             command = to_command(body)
         except BadRequest as exc:
@@ -116,6 +134,7 @@ class SlackListeners:
         respond: AsyncRespond | None,
         client: AsyncWebClient,
     ) -> None:
+        self._track()
         await ack()
         try:
             click = to_click(body)
@@ -221,6 +240,7 @@ class SlackListeners:
     async def _submit(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, action: str, block: str
     ) -> None:
+        self._track()
         try:
             sub = to_submission(body)
         except BadRequest as exc:
@@ -306,6 +326,13 @@ class SlackListeners:
             await client.chat_postMessage(channel=user, text=text)
         except _TELL_ERRORS as exc:
             log.warning("slack: could not tell %s anything: %s", user, exc)
+
+
+async def drain_listeners(app: AsyncApp, timeout_s: float = 5.0) -> None:
+    """Let ``app``'s listeners finish what they started after their ack (shutdown)."""
+    listeners = _LISTENERS.get(app)
+    if listeners is not None:
+        await listeners.drain(timeout_s)
 
 
 def _actor(user_id: str, is_moderator: bool = False) -> Actor:

@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack_adapter._app import drain_listeners
 from adapters.slack_adapter._checks import preflight
 from adapters.slack_adapter._config import SlackConfig
 from bot.errors import ConfigError
@@ -20,6 +21,7 @@ from bot.errors import ConfigError
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+DRAIN_S = 5.0  # at shutdown, how long work after an ack may still finish (store still open)
 HTTP_TIMEOUT_S = 30  # slack_sdk's default; a shared session must carry it itself
 
 
@@ -59,7 +61,8 @@ async def serve_http(
             log.info("slack: HTTP mode listening on %s:%s%s", host, bound, EVENTS_PATH)
             yield bound
         finally:
-            await runner.cleanup()
+            await runner.cleanup()  # no new requests from here on
+            await drain_listeners(app, DRAIN_S)
 
 
 async def run_http(app: AsyncApp, config: SlackConfig, *, host: str, port: int) -> None:
@@ -119,6 +122,7 @@ async def run_socket_mode(
                 tasks.create_task(_watchdog(handler, watchdog_s))
         finally:
             await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves this untyped
+            await drain_listeners(app, DRAIN_S)
 
 
 async def _watchdog(handler: AsyncSocketModeHandler, interval_s: float) -> None:

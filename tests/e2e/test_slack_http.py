@@ -1,12 +1,13 @@
 import os
 import time
 
+import aiohttp
 import pytest
 
-from adapters.slack_adapter import build_slack, serve_http
+from adapters.slack_adapter import EVENTS_PATH, build_slack, serve_http
 from bot.errors import ConfigError
-from tests.e2e.fake_slack import FakeSlack
-from tests.e2e.slack_harness import StubSink, settle, slack_config, slack_http
+from tests.e2e.fake_slack import FakeSlack, signed_headers
+from tests.e2e.slack_harness import SECRET, StubSink, settle, slack_config, slack_http
 from tests.e2e.slack_payloads import command_body, new_trigger
 
 
@@ -117,3 +118,23 @@ async def test_http_mode_refuses_to_start_when_it_cannot_post() -> None:
 
     assert "invite it: /invite @jokebot in #mods" in str(caught.value)
     assert fake.calls_to("chat.postMessage") == []
+
+
+async def test_shutdown_lets_acked_work_finish() -> None:
+    sink = StubSink(delay_s=0.5)
+    async with FakeSlack() as fake:
+        config = slack_config(fake)
+        app, _ = build_slack(config, sink)
+        body = command_body("cats", trigger=new_trigger(), response_url=fake.webhook_url("x"))
+        async with (
+            serve_http(app, config, host="127.0.0.1", port=0) as port,
+            aiohttp.ClientSession() as session,
+        ):
+            url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
+            headers = signed_headers(SECRET, body)
+            async with session.post(url, data=body.encode(), headers=headers) as resp:
+                assert resp.status == 200
+            assert sink.requests == []  # acked; the sink is still busy
+
+        assert [r.topic for r in sink.requests] == ["cats"]
+        assert len(fake.webhooks) == 1
