@@ -643,3 +643,28 @@ async def test_engine_parallel_batch_counts_attempts_per_item_unlike_pocketflow_
     # the race (PR #148): a's retry set the shared cur_retry to 1, so b's failure was "last"
     assert head["out"] == ["ok", "fallback(b)"]
     assert head["seen"] == [("a", 0), ("b", 0), ("a", 1)]
+
+
+def test_engine_copies_slotted_and_builtin_based_nodes_like_copy_copy(pf: Any) -> None:
+    class Slotted:
+        __slots__ = ("tag",)
+        tag: str
+
+        def post(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Any:
+            shared["tag"] = self.tag
+
+    class Mapping(dict[str, int]):
+        pass
+
+    slotted = make(pf.Node, Slotted)()
+    slotted.tag = "kept"
+    mapping = make(pf.Node, Mapping)()
+    mapping["k"] = 1  # an empty one would be falsy, and a falsy node ends the flow
+
+    pf.Flow(start=slotted).run(shared := store())
+
+    assert shared == {"tag": "kept"}
+    # copy.copy of a dict-based object rebuilds it from its items and drops its attributes;
+    # the engine's fast copy path must not kick in and "fix" that
+    with pytest.raises(AttributeError, match="max_retries"):
+        pf.Flow(start=mapping).run({})

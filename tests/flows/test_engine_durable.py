@@ -447,10 +447,14 @@ def test_engine_emit_outside_a_run_is_an_error() -> None:
         emit(Effect("publish"))
 
 
-async def test_engine_resuming_any_intermediate_checkpoint_reaches_the_same_end() -> None:
+@pytest.mark.parametrize(
+    "decisions", [["approve"], ["reject", "approve"], ["reject", "reject", "approve"]]
+)
+async def test_engine_resuming_any_intermediate_checkpoint_reaches_the_same_end(
+    decisions: list[str],
+) -> None:
     # crash recovery: the runtime resumes from the last checkpoint that on_step committed
     flow = async_flow([])
-    decisions = ["reject", "reject", "approve"]
     calls = await drive(flow, start(flow, {"drafts": [], "rejected": []}), decisions)
     waits_before = [sum(c[0]["status"] == "waiting" for c in calls[:i]) for i in range(len(calls))]
 
