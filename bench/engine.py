@@ -148,9 +148,8 @@ def main() -> None:
         loop.close()
     size = len(json.dumps(joke_state()))
     for mode in ("sync", "async"):
-        print(
-            f"{mode} step: flows {us[f'flows {mode}']:.2f} us, pocketflow {us[f'pocketflow {mode}']:.2f} us"
-        )
+        ours, theirs = us[f"flows {mode}"], us[f"pocketflow {mode}"]
+        print(f"{mode} step: flows {ours:.2f} us, pocketflow {theirs:.2f} us")
     print(f"round trip (shared {size} bytes of JSON): {trip:.1f} us")
     result = {
         "ratio_sync": round(us["flows sync"] / us["pocketflow sync"], 3),
