@@ -8,6 +8,7 @@ in this process. The last line printed is one JSON object.
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -40,22 +41,23 @@ async def cold(threads: int | None) -> dict[str, float]:
     return {"cold_start_s": done - start, "load_s": loaded - start, "first_s": done - loaded}
 
 
-async def warm(jokes: int, threads: int | None) -> list[float]:
-    """Latency of each of ``jokes`` drafts on an already-loaded model."""
+async def warm(jokes: int, threads: int | None) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU seconds of each of ``jokes`` drafts on an already-loaded model."""
     chat = EmbeddedChat(n_threads=threads)
     await chat.load()
-    latencies = []
+    latencies, cpu = [], []
     try:
         for i in range(jokes):
             topic = TOPICS[i % len(TOPICS)]
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             text = await chat.complete(messages(topic), temperature=0.8, seed=i)
             latencies.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             first_line = text.splitlines()[0] if text else ""
             print(f"{latencies[-1]:6.3f}s  {topic:<9} {first_line[:90]}")
     finally:
         await chat.close()
-    return latencies
+    return latencies, cpu
 
 
 def run_cold_subprocess(threads: int | None) -> dict[str, float]:
@@ -76,20 +78,24 @@ def main() -> None:
     if args.cold_only:
         print(json.dumps(asyncio.run(cold(args.threads))))
         return
+    load_before = os.getloadavg()[0]
     cold_start = run_cold_subprocess(args.threads)
-    latencies = asyncio.run(warm(args.jokes, args.threads))
+    latencies, cpu = asyncio.run(warm(args.jokes, args.threads))
     cuts = statistics.quantiles(latencies, n=20, method="inclusive")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     summary = {
         "draft_p50_s": round(statistics.median(latencies), 3),
         "draft_p95_s": round(cuts[18], 3),
         "draft_max_s": round(max(latencies), 3),
+        # CPU seconds (all threads): wall >> cpu / threads means the machine was busy.
+        "draft_cpu_p50_s": round(statistics.median(cpu), 3),
         "cold_start_s": round(cold_start["cold_start_s"], 3),
         "model_load_s": round(cold_start["load_s"], 3),
         "cold_first_draft_s": round(cold_start["first_s"], 3),
         "rss_mb": round(rss_mb, 1),
         "jokes": len(latencies),
         "threads": args.threads or "default",
+        "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     print(json.dumps(summary))
 
