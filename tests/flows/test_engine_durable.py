@@ -465,3 +465,36 @@ async def test_engine_resuming_any_intermediate_checkpoint_reaches_the_same_end(
             assert replay == calls[i + 1 :], f"resuming from call {i}"
         else:  # the node runs again; effects up to i were committed with checkpoint i
             assert replay == [(checkpoint, []), *calls[i + 1 :]], f"resuming from call {i}"
+
+
+def three_levels(journal: Journal, cls: type[Flow]) -> Any:
+    ask = Ask(journal)
+    ask - "approve" >> Publish(journal)
+    inner = cls(start=ask)
+    inner.node_id = "inner"
+    inner - "published" >> Discard(journal, action="middle-done")
+    middle = cls(start=inner)
+    middle.node_id = "middle"
+    first = Intake(journal)
+    _ = first >> middle
+    middle - "middle-done" >> Step(journal, action=None)
+    return cls(start=first)
+
+
+@pytest.mark.parametrize("cls", [Flow, AsyncFlow])
+async def test_engine_wait_three_flows_deep_resumes_at_every_level(cls: type[Flow]) -> None:
+    journal: Journal = []
+
+    async def run(flow: Any, *args: Any) -> Any:
+        if isinstance(flow, AsyncFlow):
+            return await (flow.resume_async(*args) if args else flow.run_async({}))
+        return flow.resume(*args) if args else flow.run({})
+
+    suspended = await run(three_levels(journal, cls))
+    checkpoint = roundtrip(suspended.checkpoint)
+    journal.clear()
+    result = await run(three_levels(journal, cls), checkpoint, Decision("approve"))
+
+    assert [lv["node"] for lv in checkpoint["levels"]] == ["middle", "inner", "Ask"]
+    assert [j for j in journal if not j.startswith("final")] == ["Publish", "Discard", "Step"]
+    assert result is None
