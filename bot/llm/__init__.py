@@ -58,7 +58,7 @@ def select_llm(
         timeout=timeout,
         max_retries=max_retries,
     )
-    return LLMChoice(llm, f"LLM: {llm.label} ({_openai_reason(provider, api_key, base_url)})")
+    return LLMChoice(llm, f"{llm.label} ({_openai_reason(provider, api_key, base_url)})")
 
 
 def _embedded_reason(configured: bool) -> str:
@@ -67,7 +67,7 @@ def _embedded_reason(configured: bool) -> str:
         if configured
         else "no OPENAI_API_KEY or OPENAI_BASE_URL set"
     )
-    return f"LLM: {EMBEDDED_LABEL} ({why})"
+    return f"{EMBEDDED_LABEL} ({why})"
 
 
 def _openai_reason(provider: str, api_key: str | None, base_url: str | None) -> str:

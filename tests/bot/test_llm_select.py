@@ -26,7 +26,7 @@ async def test_select_openai_when_a_key_is_set() -> None:
     llm, description = select_llm(api_key="sk-secret", model="gpt-4o-mini")
     try:
         assert isinstance(llm, OpenAIChat)
-        assert description == "LLM: gpt-4o-mini via OpenAI (OPENAI_API_KEY set)"
+        assert description == "gpt-4o-mini via OpenAI (OPENAI_API_KEY set)"
         assert "sk-secret" not in description
     finally:
         await llm.close()
@@ -37,7 +37,7 @@ async def test_select_openai_compatible_when_only_a_base_url_is_set() -> None:
     try:
         assert isinstance(llm, OpenAIChat)
         assert llm.label == "llama3.2 via 127.0.0.1:11434"
-        assert description == "LLM: llama3.2 via 127.0.0.1:11434 (OPENAI_BASE_URL set)"
+        assert description == "llama3.2 via 127.0.0.1:11434 (OPENAI_BASE_URL set)"
     finally:
         await llm.close()
 
