@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from adapters.slack_adapter import build_slack, preflight, run_socket_mode
 from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK
+from adapters.slack_adapter._server import _watchdog
 from bot.errors import ConfigError
 from bot.models import Actor, EffectKind, Origin, OutboxEffect
-from tests.e2e.fake_slack import FakeSlack
+from tests.e2e.fake_slack import APP_TOKEN, FakeSlack
 from tests.e2e.slack_harness import MOD, StubSink, card_message, settle, slack_config
 from tests.e2e.slack_payloads import click_payload, command_fields, new_trigger, submission_payload
 
@@ -195,3 +197,19 @@ async def test_preflight_warns_when_history_is_unreadable() -> None:
 
     assert len(warnings) == 1
     assert "channels:history" in warnings[0]
+
+
+async def test_watchdog_reconnects_a_dead_socket() -> None:
+    async with FakeSlack() as fake:
+        app, _ = build_slack(slack_config(fake), StubSink())
+        handler = AsyncSocketModeHandler(app, APP_TOKEN, web_client=app.client)  # not connected
+        watchdog = asyncio.create_task(_watchdog(handler, 0.01))
+        try:
+            await fake.wait_until(lambda: fake.links == 1)
+        finally:
+            watchdog.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await watchdog
+            await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves this untyped
+
+    assert fake.connections_opened == 1
