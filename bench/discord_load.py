@@ -139,6 +139,8 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
             result = json.loads(line)
             if result.get("phase") == "done":
                 break
+            if result.get("phase") == "main":
+                result["peak_drafts_in_flight"] = sink.peak_in_flight
             results.append(result)
             print(json.dumps(result), flush=True)
         await asyncio.gather(*sink.tasks, return_exceptions=True)
@@ -162,7 +164,7 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
         "ack_p99_ms": main["ack_p99_ms"],
         "ack_max_ms": main["ack_max_ms"],
         "missed_deadlines": main["missed_deadlines"],
-        "peak_drafts_in_flight": sink.peak_in_flight,
+        "peak_drafts_in_flight": main["peak_drafts_in_flight"],
         "cards_posted": sink.cards,
         "card_errors": sink.card_errors,
         "max_rate_p99_under_100ms": max(under) if under else 0,
