@@ -34,6 +34,7 @@ class JokeOptions:
     joke_max_len: int = 300
     cooldown_s: float = 30.0
     retry_s: float = 60.0
+    concurrency: int = 16  # runs drafting at once; a remote LLM serves many in parallel
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "JokeOptions":
@@ -134,6 +135,7 @@ async def open_core(
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
             crash=crash,
             poll_s=poll_s,
+            concurrency=options.concurrency,
         )
         service = ChatService(
             store, runtime, store, clock, state_factory(options), cooldown_s=options.cooldown_s
