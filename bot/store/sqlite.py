@@ -2,6 +2,8 @@
 
 One connection per store; an asyncio lock serialises this process's transactions on it, and
 ``BEGIN IMMEDIATE`` plus a busy timeout serialise writers across connections and processes.
+WAL checkpoints run on a second connection in the background every ``CHECKPOINT_EVERY``
+commits, so no decision waits for one (SQLite's automatic checkpoint runs inside a COMMIT).
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from bot.store._sqlite_tx import SqliteTx
 from bot.store.migrations import LATEST, SCHEMA_VERSION_TABLE, pending
 
 BUSY_TIMEOUT_MS = 10_000
+CHECKPOINT_EVERY = 100
 
 
 class SqliteStore:
@@ -27,6 +30,9 @@ class SqliteStore:
         self._db = db
         self._lock = asyncio.Lock()
         self.path = path
+        self._commits = 0
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str | Path, *, target_version: int = LATEST) -> Self:
@@ -39,6 +45,7 @@ class SqliteStore:
                 # a commit is on disk before anyone is told about it (decisions, outbox)
                 "PRAGMA synchronous=FULL",
                 "PRAGMA foreign_keys=ON",
+                "PRAGMA wal_autocheckpoint=0",  # see _checkpoint_soon
             ):
                 await db.execute(pragma)
             store = cls(db, str(path))
@@ -83,6 +90,20 @@ class SqliteStore:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.execute("COMMIT")
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self._checkpoint_soon()
+
+    def _checkpoint_soon(self) -> None:
+        """Copy the WAL back into the database file without holding up any transaction."""
+        if self._checkpoint is None or self._checkpoint.done():
+            self._checkpoint = asyncio.create_task(self._run_checkpoint(), name="sqlite-checkpoint")
+
+    async def _run_checkpoint(self) -> None:
+        if self._checkpointer is None:
+            self._checkpointer = await aiosqlite.connect(self.path, isolation_level=None)
+        # PASSIVE never blocks readers or writers; what it cannot copy now waits for the next one
+        await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqliteTx]:
@@ -107,4 +128,10 @@ class SqliteStore:
             return await self._version()
 
     async def close(self) -> None:
-        await self._db.close()
+        try:
+            if self._checkpoint is not None:
+                await self._checkpoint
+        finally:
+            if self._checkpointer is not None:
+                await self._checkpointer.close()
+            await self._db.close()
