@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 BASE_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 300.0
+NO_SENDER_RETRY_S = 30.0  # the platform's adapter may not be connected yet
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -173,8 +174,10 @@ async def deliver(ctx: Context, effect_id: str) -> bool:
         return True
     sender = ctx.senders.get(origin.platform)
     if sender is None:
-        await delivery.give_up(EffectStatus.FAILED, f"no sender for platform {origin.platform!r}")
-        return True
+        log.warning("no sender for platform %r yet; %s waits", origin.platform, row.effect_id)
+        status = EffectStatus(row.status)
+        await delivery.retry_later(status, f"no sender for {origin.platform!r}", NO_SENDER_RETRY_S)
+        return False
     await delivery.run(sender)
     return True
 

@@ -53,7 +53,7 @@ class Runtime:
             store, flows, senders, clock, runner_id, crash or CrashPoints(), lease_s
         )
         self._poll_s, self._concurrency = poll_s, concurrency
-        self._caught_up = False
+        self._caught_up = self._recovered = False
         self._catch_up_lock = asyncio.Lock()
 
     async def start_run(
@@ -111,7 +111,7 @@ class Runtime:
         """Boot: decide overdue waits, reconcile in-flight effects, wake the loops."""
         async with self._catch_up_lock:
             await recover(self._ctx)
-            self._caught_up = True
+            self._caught_up = self._recovered = True
 
     async def drain(self, *, max_rounds: int = 10_000) -> None:
         """Do all work due now (timers, runs, effects) until nothing is left; for tests."""
@@ -125,9 +125,10 @@ class Runtime:
         raise RuntimeError(f"drain did not settle after {max_rounds} rounds (a flow loop?)")
 
     async def serve(self) -> None:
-        """Recover, then run the worker, outbox and timer loops until cancelled."""
+        """Recover (unless done already), then run the worker, outbox and timer loops."""
         ctx, poll = self._ctx, self._poll_s
-        await self.recover()
+        if not self._recovered:
+            await self.recover()
         loops = {
             "worker": functools.partial(worker_loop, ctx, poll, self._concurrency),
             "outbox": functools.partial(outbox_loop, ctx, poll),

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot.runtime import backoff
-from tests.bot.runtime_harness import ALICE, Harness
+from bot.ports import EffectSender
+from bot.runtime import Runtime, backoff
+from bot.store import open_store
+from tests.bot.runtime_flows import build_review_flow, initial_state
+from tests.bot.runtime_harness import ALICE, ORIGIN, PLATFORM, Harness
 from tests.bot.runtime_invariants import check_invariants
 
 
@@ -188,4 +191,25 @@ async def test_restart_during_an_outage_backs_off_then_delivers_once(h: Harness)
 
     assert len(h.platform.public_posts(run_id)) == 1
     assert query(h, "SELECT attempts FROM outbox WHERE kind = 'publish'") == [(4,)]
+    check_invariants(h.path, h.platform, drained=True)
+
+
+async def test_effects_wait_for_a_sender_registered_later(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "late.db")
+    store = await open_store(f"sqlite:///{h.path}")
+    senders: dict[str, EffectSender] = {}  # the adapter connects after the runtime started
+    runtime = Runtime(
+        store, {"review": build_review_flow(h.drafter)}, senders, h.clock, runner_id="bot-1"
+    )
+    try:
+        await runtime.start_run("review", "run-1", ORIGIN, initial_state())
+        await runtime.drain()
+        assert h.platform.cards() == []
+        senders[PLATFORM] = h.platform
+        h.clock.advance(30)
+        await runtime.drain()
+    finally:
+        await store.close()
+
+    assert len(h.platform.cards("run-1")) == 1
     check_invariants(h.path, h.platform, drained=True)
