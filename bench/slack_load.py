@@ -19,6 +19,7 @@ The last line is one JSON object.
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import statistics
@@ -63,14 +64,12 @@ class SlowLLMSink:
     llm_s: float = 2.0
     tasks: set["asyncio.Task[None]"] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
-    peak: int = 0
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         if request.request_key not in self.keys:
             self.keys.add(request.request_key)
             task = asyncio.create_task(self._draft(request))
             self.tasks.add(task)
-            self.peak = max(self.peak, len(self.tasks))
             task.add_done_callback(self.tasks.discard)
         return RequestResult(RequestStatus.ACCEPTED, f"Drafting a joke about {request.topic}")
 
@@ -125,7 +124,7 @@ class SlowLLM:
         return None
 
 
-async def serve(api_base: str, llm_s: float, core: str) -> None:
+async def serve(api_base: str, llm_s: float, core: str, gc_freeze: bool) -> None:
     """The bot process: the real adapter on 127.0.0.1:0; prints ``PORT <n>``."""
     logging.basicConfig(level=logging.WARNING)
     if core == "real":
@@ -135,18 +134,18 @@ async def serve(api_base: str, llm_s: float, core: str) -> None:
                 llm=SlowLLM(llm_s),
                 options=JokeOptions(cooldown_s=0.0),
             ) as running:
-                await serve_adapter(api_base, running.service, running.senders)
+                await serve_adapter(api_base, running.service, running.senders, gc_freeze)
         return
     sink = SlowLLMSink(llm_s=llm_s)
     senders: dict[str, EffectSender] = {}
-    await serve_adapter(api_base, sink, senders, sink)
-    print(f"PEAK_DRAFTS {sink.peak}", flush=True)
+    await serve_adapter(api_base, sink, senders, gc_freeze, sink)
 
 
 async def serve_adapter(
     api_base: str,
     service: EventSink,
     senders: dict[str, EffectSender],
+    gc_freeze: bool,
     stub: "SlowLLMSink | None" = None,
 ) -> None:
     """Serve the adapter until the load generator closes our stdin."""
@@ -162,6 +161,11 @@ async def serve_adapter(
     if stub is not None:
         stub.sender = sender
     async with serve_http(app, config, host="127.0.0.1", port=0) as port:
+        if gc_freeze:
+            # ~110k objects exist after start-up (slack_sdk, bolt, aiohttp, bot modules); a
+            # full collection walks them all (~100 ms). Freezing them keeps GC pauses short.
+            gc.collect()
+            gc.freeze()
         print(f"PORT {port}", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         if stub is not None:
@@ -178,6 +182,7 @@ class Round:
     latencies_ms: list[float]
     errors: int
     max_in_flight: int
+    max_drafts: int  # requests acked whose review card had not been posted yet
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -196,9 +201,12 @@ async def load(
     errors = 0
     in_flight = 0
     peak = 0
+    acked = 0
+    drafts = 0
+    cards0 = len(fake.messages("CMOD"))
 
     async def one() -> None:
-        nonlocal errors, in_flight, peak
+        nonlocal errors, in_flight, peak, acked, drafts
         body = command_body("cats", trigger=new_trigger(), response_url=fake.webhook_url("b"))
         headers = signed_headers(SECRET, body)
         in_flight += 1
@@ -211,6 +219,8 @@ async def load(
                     errors += 1
                     return
             latencies.append((time.perf_counter() - start) * 1000)
+            acked += 1
+            drafts = max(drafts, acked - (len(fake.messages("CMOD")) - cards0))
         except aiohttp.ClientError:
             errors += 1
         finally:
@@ -225,10 +235,12 @@ async def load(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one()))
     await asyncio.gather(*tasks)
-    return Round(rate, latencies, errors, peak)
+    return Round(rate, latencies, errors, peak, drafts)
 
 
-async def main(n: int, rate: float, llm_s: float, budget_s: float, core: str) -> dict[str, object]:
+async def main(
+    n: int, rate: float, llm_s: float, budget_s: float, core: str, gc_freeze: bool
+) -> dict[str, object]:
     async with FakeSlack({"CMOD": "mods", "CPUB": "jokes"}) as fake:
         bot = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -240,6 +252,7 @@ async def main(n: int, rate: float, llm_s: float, budget_s: float, core: str) ->
             str(llm_s),
             "--core",
             core,
+            *(["--gc-freeze"] if gc_freeze else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=ROOT,
@@ -252,22 +265,22 @@ async def main(n: int, rate: float, llm_s: float, budget_s: float, core: str) ->
             connector = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=connector) as session:
                 await load(session, url, fake, 20, 50)  # warm-up: auth.test, connections
+                if core == "stub":  # its drafts land before the measured round starts
+                    await fake.wait_until(lambda: len(fake.messages("CMOD")) >= 20, llm_s + 10)
                 main_round = await load(session, url, fake, n, rate)
                 report(main_round)
                 if core == "stub":
-                    await fake.wait_until(
-                        lambda: len(fake.messages("CMOD")) >= n + 20, timeout=llm_s + 30
-                    )
+                    await fake.wait_until(lambda: len(fake.messages("CMOD")) >= n + 20, llm_s + 30)
                 cards = len(fake.messages("CMOD"))
                 print(f"review cards posted by the background drafts so far: {cards}")
                 best = await max_rate(session, url, fake, budget_s)
         finally:
             bot.stdin.close()
-            out = (await asyncio.wait_for(bot.stdout.read(), 30)).decode()
+            await asyncio.wait_for(bot.stdout.read(), 30)
             await bot.wait()
-        peak_drafts = int(out.split()[-1]) if "PEAK_DRAFTS" in out else -1
     return {
         "core": core,
+        "gc_freeze": gc_freeze,
         "n": n,
         "rate_per_s": rate,
         "ack_p50_ms": round(main_round.pct(0.50), 1),
@@ -277,7 +290,7 @@ async def main(n: int, rate: float, llm_s: float, budget_s: float, core: str) ->
         "missed_deadlines": main_round.missed,
         "errors": main_round.errors,
         "max_requests_in_flight": main_round.max_in_flight,
-        "peak_drafts_in_flight": peak_drafts,
+        "drafts_in_flight_peak": main_round.max_drafts,
         "max_rate_p99_under_100ms": best,
     }
 
@@ -285,14 +298,25 @@ async def main(n: int, rate: float, llm_s: float, budget_s: float, core: str) ->
 async def max_rate(
     session: aiohttp.ClientSession, url: str, fake: FakeSlack, budget_s: float
 ) -> float:
-    """Double the rate while p99 < 100 ms, then bisect once; each step sends ~2 s of load."""
+    """Double the rate while p99 < 100 ms, then bisect; each step sends ~2 s of load.
+
+    A failed step is repeated once before it counts: one scheduler hiccup on a shared
+    machine should not decide the answer.
+    """
     deadline = time.monotonic() + budget_s
     good, bad, rate = 0.0, None, 100.0
     while time.monotonic() < deadline:
-        r = await load(session, url, fake, int(rate * 2), rate)
-        ok = r.pct(0.99) < 100 and r.errors == 0
-        verdict = "ok" if ok else "too slow"
-        print(f"  step {rate:7.0f}/s: p99 {r.pct(0.99):7.1f} ms, errors {r.errors} -> {verdict}")
+        ok = False
+        for _ in range(2):
+            r = await load(session, url, fake, int(rate * 2), rate)
+            ok = r.pct(0.99) < 100 and r.errors == 0
+            verdict = "ok" if ok else "too slow"
+            print(
+                f"  step {rate:7.0f}/s: p99 {r.pct(0.99):7.1f} ms, errors {r.errors} -> {verdict}"
+            )
+            await asyncio.sleep(1.0)  # let the work after the acks drain
+            if ok:
+                break
         if ok:
             good = max(good, rate)
         else:
@@ -303,13 +327,13 @@ async def max_rate(
             break
         else:
             rate = (good + bad) / 2
-        await asyncio.sleep(0.5)  # let the background drafts of the last step drain a little
     return good
 
 
 def report(r: Round) -> None:
     print(
-        f"{len(r.latencies_ms)} acks at {r.rate:.0f}/s (peak {r.max_in_flight} in flight): "
+        f"{len(r.latencies_ms)} acks at {r.rate:.0f}/s (peak {r.max_in_flight} requests and "
+        f"{r.max_drafts} drafts in flight): "
         f"p50 {r.pct(0.5):.1f} ms, p99 {r.pct(0.99):.1f} ms, "
         f"max {max(r.latencies_ms, default=0):.1f} ms, "
         f"over {DEADLINE_S:.0f} s or failed: {r.missed}"
@@ -324,11 +348,16 @@ def cli() -> None:
     parser.add_argument("--llm-s", type=float, default=2.0)
     parser.add_argument("--budget-s", type=float, default=60.0, help="time for the max-rate search")
     parser.add_argument("--core", choices=["stub", "real"], default="stub")
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() in the bot after start-up"
+    )
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.llm_s, args.core))
+        asyncio.run(serve(args.serve, args.llm_s, args.core, args.gc_freeze))
         return
-    result = asyncio.run(main(args.n, args.rate, args.llm_s, args.budget_s, args.core))
+    result = asyncio.run(
+        main(args.n, args.rate, args.llm_s, args.budget_s, args.core, args.gc_freeze)
+    )
     print(json.dumps(result))
 
 
