@@ -6,6 +6,8 @@ emitted effects as outbox rows, the new wait and audit rows together, guarded by
 compare-and-set on ``(seq, runner_id)`` so a runner that lost its lease cannot write.
 """
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import replace
 from typing import Any
@@ -148,6 +150,7 @@ async def execute(ctx: Context, run_id: str) -> bool:
     if run is None:
         return False
     committer = StepCommitter(ctx, run)
+    heartbeat = asyncio.create_task(_heartbeat(ctx, run_id), name=f"lease:{run_id}")
     try:
         flow = ctx.flows.get(run.flow)
         if flow is None:
@@ -165,7 +168,23 @@ async def execute(ctx: Context, run_id: str) -> bool:
     except Exception as exc:
         log.exception("run %s failed", run_id)
         await fail_run(ctx, run_id, exc)
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
     return True
+
+
+async def _heartbeat(ctx: Context, run_id: str) -> None:
+    """Renew the lease while a long node (an LLM call) runs between two step commits."""
+    while True:
+        await ctx.clock.sleep(ctx.lease_s / 3)
+        try:
+            async with ctx.store.transaction() as tx:
+                if not await tx.renew_lease(run_id, ctx.runner_id, ctx.clock.now() + ctx.lease_s):
+                    return
+        except Exception:
+            log.exception("run %s: could not renew the lease", run_id)
 
 
 async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:

@@ -62,6 +62,10 @@ class Tx(Protocol):
         """Take the lease of a runnable run if it is free, expired or ours; the run, or None."""
         ...
 
+    async def renew_lease(self, run_id: str, runner_id: str, until: float) -> bool:
+        """Extend our lease on a runnable run; False if it is no longer ours."""
+        ...
+
     async def runnable_runs(self, runner_id: str, now: float, limit: int) -> list[str]:
         """Ids of runnable runs whose lease is free, expired or held by ``runner_id``."""
         ...

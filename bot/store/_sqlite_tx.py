@@ -178,6 +178,14 @@ class SqliteTx:
         )
         return await self.get_run(run_id) if changed == 1 else None
 
+    async def renew_lease(self, run_id: str, runner_id: str, until: float) -> bool:
+        changed = await self._changed(
+            "UPDATE runs SET lease_until=? WHERE run_id=? AND runner_id=? "
+            "AND status IN ('running', 'resuming')",
+            (until, run_id, runner_id),
+        )
+        return changed == 1
+
     async def runnable_runs(self, runner_id: str, now: float, limit: int) -> list[str]:
         rows = await self._db.execute_fetchall(
             "SELECT run_id FROM runs WHERE status IN ('running', 'resuming') "

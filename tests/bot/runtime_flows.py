@@ -5,6 +5,7 @@ to a new draft (rejected drafts are remembered and never proposed again); timeou
 attempts end with a notice. A topic of ``boom`` makes drafting raise (an unexpected failure).
 """
 
+import asyncio
 from typing import Any
 
 from flows.durable import Decision, Effect, Wait, emit
@@ -24,7 +25,14 @@ class Drafter:
     def __init__(self, *replies: str) -> None:
         self.replies = list(replies)
         self.calls = 0
-        self.proposed: list[str] = []
+        self.gate: asyncio.Event | None = None  # set one to make drafting wait (a slow LLM)
+        self.blocked = 0
+
+    async def wait_for_gate(self) -> None:
+        """Block while a test holds the gate closed."""
+        if self.gate is not None:
+            self.blocked += 1
+            await self.gate.wait()
 
     def draft(self, topic: str) -> str:
         self.calls += 1
@@ -47,6 +55,7 @@ class DraftJoke(AsyncNode):
 
     async def exec_async(self, prep_res: tuple[str, list[str]]) -> str | None:
         topic, rejected = prep_res
+        await self.drafter.wait_for_gate()
         if topic == "boom":
             raise RuntimeError("the drafting model exploded")
         for _ in range(3):

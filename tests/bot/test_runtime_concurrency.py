@@ -3,8 +3,10 @@ two runtimes (separate connections, separate runner ids) on one database file.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +199,47 @@ async def test_a_lease_held_by_a_crashed_process_is_taken_over_after_it_expires(
     await second.drain()
 
     assert len(h.platform.cards("run-x")) == 1
+
+
+async def test_the_lease_is_renewed_while_a_long_node_runs(h: Harness, second: Runtime) -> None:
+    h.drafter.gate = asyncio.Event()  # the LLM takes its time
+    run_id = await h.start()
+    first = asyncio.create_task(h.drain())
+    try:
+        await until(lambda: h.drafter.blocked == 1)
+        for _ in range(4):  # 44 s > lease_s = 30 s: only renewals keep the lease alive
+            lease = lease_until(h)
+            h.clock.advance(11)
+            await until(lambda: lease_until(h) > lease)  # noqa: B023  # evaluated in the loop
+        await asyncio.wait_for(second.drain(), 5)
+        assert runner_of(h) == "bot-1"
+    finally:
+        h.drafter.gate.set()
+        await first
+
+    assert h.drafter.blocked == 1
+    assert len(h.platform.cards(run_id)) == 1
+
+
+def lease_until(h: Harness) -> float:
+    return float(query_one(h, "SELECT lease_until FROM runs"))
+
+
+def runner_of(h: Harness) -> str:
+    return str(query_one(h, "SELECT runner_id FROM runs"))
+
+
+def query_one(h: Harness, sql: str) -> Any:
+    db = sqlite3.connect(h.path)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+async def until(condition: Callable[[], bool], rounds: int = 500) -> None:
+    for _ in range(rounds):
+        if condition():
+            return
+        await asyncio.sleep(0.01)  # real aiosqlite threads are working
+    raise AssertionError("condition never became true")
