@@ -172,6 +172,9 @@ async def deliver(ctx: Context, effect_id: str) -> bool:
         )
         await delivery.save(row, "effect.failed", error="no card to update")
         return True
+    if row.kind not in set(EffectKind):
+        await delivery.give_up(EffectStatus.FAILED, f"unknown effect kind {row.kind!r}")
+        return True
     sender = ctx.senders.get(origin.platform)
     if sender is None:
         log.warning("no sender for platform %r yet; %s waits", origin.platform, row.effect_id)

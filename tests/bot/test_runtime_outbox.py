@@ -10,6 +10,8 @@ import pytest
 from bot.ports import EffectSender
 from bot.runtime import Runtime, backoff
 from bot.store import open_store
+from flows.durable import Effect, emit
+from flows.engine import AsyncFlow, AsyncNode
 from tests.bot.runtime_flows import build_review_flow, initial_state
 from tests.bot.runtime_harness import ALICE, ORIGIN, PLATFORM, Harness
 from tests.bot.runtime_invariants import check_invariants
@@ -213,3 +215,26 @@ async def test_effects_wait_for_a_sender_registered_later(tmp_path: Path) -> Non
 
     assert len(h.platform.cards("run-1")) == 1
     check_invariants(h.path, h.platform, drained=True)
+
+
+async def test_an_effect_of_an_unknown_kind_fails_with_an_alert(tmp_path: Path) -> None:
+    class Shout(AsyncNode):
+        async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> None:
+            emit(Effect("shout", {"text": "hello"}))
+
+    h = Harness(tmp_path / "odd.db")
+    store = await open_store(f"sqlite:///{h.path}")
+    runtime = Runtime(
+        store, {"shout": AsyncFlow(Shout())}, {PLATFORM: h.platform}, h.clock, runner_id="b"
+    )
+    try:
+        await runtime.start_run("shout", "run-1", ORIGIN, {})
+        await runtime.drain()
+    finally:
+        await store.close()
+
+    assert query(h, "SELECT kind, status FROM outbox ORDER BY seq, n") == [
+        ("shout", "failed"),
+        ("alert", "done"),
+    ]
+    assert "unknown effect kind 'shout'" in h.platform.alerts()[0].payload["text"]
