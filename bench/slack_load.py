@@ -54,6 +54,7 @@ from tests.e2e.slack_payloads import command_body, new_trigger
 SECRET = "bench-signing-secret"  # noqa: S105  # a local fake, not a credential
 DEADLINE_S = 3.0
 ROOT = Path(__file__).resolve().parent.parent
+ACKED = [0]  # acked /joke requests over the whole run
 
 
 @dataclass
@@ -220,6 +221,7 @@ async def load(
                     return
             latencies.append((time.perf_counter() - start) * 1000)
             acked += 1
+            ACKED[0] += 1
             drafts = max(drafts, acked - (len(fake.messages("CMOD")) - cards0))
         except aiohttp.ClientError:
             errors += 1
@@ -274,6 +276,12 @@ async def main(
                 cards = len(fake.messages("CMOD"))
                 print(f"review cards posted by the background drafts so far: {cards}")
                 best = await max_rate(session, url, fake, budget_s)
+                # Every acked /joke ends with one response_url post: wait for them all, so the
+                # bot is not stopped in the middle of work it acknowledged.
+                acked = len(fake.webhooks)
+                sent = ACKED[0]
+                print(f"waiting for the answers to {sent - acked} acked requests")
+                await fake.wait_until(lambda: len(fake.webhooks) >= sent, 120)
         finally:
             bot.stdin.close()
             await asyncio.wait_for(bot.stdout.read(), 30)
