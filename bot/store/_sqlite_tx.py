@@ -7,95 +7,17 @@ from typing import Any
 import aiosqlite
 
 from bot.models import ScopeConfig
+from bot.store._sqlite_rows import (
+    HEAD,
+    OUTBOX_COLS,
+    RUN_COLS,
+    WAIT_COLS,
+    dumps,
+    effect_from,
+    run_from,
+    wait_from,
+)
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
-
-_RUN_COLS = (
-    "run_id, flow, origin_json, status, cursor, seq, checkpoint_json, decision_json, "
-    "wait_token, runner_id, lease_until, created_at, updated_at, error"
-)
-_WAIT_COLS = (
-    "token, run_id, seq, kind, allowed_json, payload_json, on_timeout, status, created_at, "
-    "expires_at, decision_json, actor, actor_display, decided_at"
-)
-_OUTBOX_COLS = (
-    "effect_id, run_id, seq, n, kind, payload_json, dedupe_key, created_at, status, attempts, "
-    "next_attempt_at, platform_ref, last_error, token, updated_at, claimed_by"
-)
-# an open effect is deliverable only when no earlier open effect of its run exists; the
-# status terms must match the outbox_open index predicate for SQLite to use that index
-_HEAD = (
-    "o.status IN ('pending', 'in_flight') AND NOT EXISTS (SELECT 1 FROM outbox p "
-    "WHERE p.run_id = o.run_id AND p.status IN ('pending', 'in_flight') "
-    "AND (p.seq < o.seq OR (p.seq = o.seq AND p.n < o.n)))"
-)
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON for a column."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
-
-
-def _opt_json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _run(r: Any) -> RunRow:
-    return RunRow(
-        run_id=r[0],
-        flow=r[1],
-        origin=json.loads(r[2]),
-        status=r[3],
-        cursor=r[4],
-        seq=r[5],
-        checkpoint=json.loads(r[6]),
-        decision=_opt_json(r[7]),
-        wait_token=r[8],
-        runner_id=r[9],
-        lease_until=r[10],
-        created_at=r[11],
-        updated_at=r[12],
-        error=r[13],
-    )
-
-
-def _wait(r: Any) -> WaitRow:
-    return WaitRow(
-        token=r[0],
-        run_id=r[1],
-        seq=r[2],
-        kind=r[3],
-        allowed=tuple(json.loads(r[4])),
-        payload=json.loads(r[5]),
-        on_timeout=r[6],
-        status=r[7],
-        created_at=r[8],
-        expires_at=r[9],
-        decision=_opt_json(r[10]),
-        actor=r[11],
-        actor_display=r[12],
-        decided_at=r[13],
-    )
-
-
-def _effect(r: Any) -> OutboxRow:
-    return OutboxRow(
-        effect_id=r[0],
-        run_id=r[1],
-        seq=r[2],
-        n=r[3],
-        kind=r[4],
-        payload=json.loads(r[5]),
-        dedupe_key=r[6],
-        created_at=r[7],
-        status=r[8],
-        attempts=r[9],
-        next_attempt_at=r[10],
-        platform_ref=r[11],
-        last_error=r[12],
-        token=r[13],
-        updated_at=r[14],
-        claimed_by=r[15],
-    )
 
 
 class SqliteTx:
@@ -117,7 +39,7 @@ class SqliteTx:
     async def insert_run(self, run: RunRow) -> bool:
         return (
             await self._changed(
-                f"INSERT OR IGNORE INTO runs ({_RUN_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+                f"INSERT OR IGNORE INTO runs ({RUN_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
                 (
                     run.run_id,
                     run.flow,
@@ -139,8 +61,8 @@ class SqliteTx:
         )
 
     async def get_run(self, run_id: str) -> RunRow | None:
-        row = await self._one(f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", (run_id,))  # noqa: S608
-        return None if row is None else _run(row)
+        row = await self._one(f"SELECT {RUN_COLS} FROM runs WHERE run_id = ?", (run_id,))  # noqa: S608
+        return None if row is None else run_from(row)
 
     async def save_run(self, run: RunRow, *, expect_seq: int, expect_runner: str | None) -> bool:
         sql = (
@@ -197,7 +119,7 @@ class SqliteTx:
 
     async def insert_wait(self, wait: WaitRow) -> None:
         await self._db.execute(
-            f"INSERT INTO waits ({_WAIT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+            f"INSERT INTO waits ({WAIT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
             (
                 wait.token,
                 wait.run_id,
@@ -217,8 +139,8 @@ class SqliteTx:
         )
 
     async def get_wait(self, token: str) -> WaitRow | None:
-        row = await self._one(f"SELECT {_WAIT_COLS} FROM waits WHERE token = ?", (token,))  # noqa: S608
-        return None if row is None else _wait(row)
+        row = await self._one(f"SELECT {WAIT_COLS} FROM waits WHERE token = ?", (token,))  # noqa: S608
+        return None if row is None else wait_from(row)
 
     async def close_wait(self, wait: WaitRow) -> bool:
         changed = await self._changed(
@@ -251,14 +173,14 @@ class SqliteTx:
         return None if row is None else row[0]
 
     async def pending_waits(self, platform: str, scope: str) -> list[WaitRow]:
-        cols = ", ".join(f"w.{c.strip()}" for c in _WAIT_COLS.split(","))
+        cols = ", ".join(f"w.{c.strip()}" for c in WAIT_COLS.split(","))
         rows = await self._db.execute_fetchall(
             f"SELECT {cols} FROM waits w JOIN runs r ON r.run_id = w.run_id "  # noqa: S608
             "WHERE w.status = 'pending' AND json_extract(r.origin_json, '$.platform') = ? "
             "AND json_extract(r.origin_json, '$.scope') = ? ORDER BY w.created_at",
             (platform, scope),
         )
-        return [_wait(r) for r in rows]
+        return [wait_from(r) for r in rows]
 
     async def open_effects(self, run_id: str) -> int:
         row = await self._one(
@@ -293,7 +215,7 @@ class SqliteTx:
         if not rows:
             return
         await self._db.executemany(
-            f"INSERT INTO outbox ({_OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+            f"INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
             [
                 (
                     e.effect_id,
@@ -319,10 +241,10 @@ class SqliteTx:
 
     async def get_effect(self, effect_id: str) -> OutboxRow | None:
         row = await self._one(
-            f"SELECT {_OUTBOX_COLS} FROM outbox WHERE effect_id = ?",  # noqa: S608
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE effect_id = ?",  # noqa: S608
             (effect_id,),
         )
-        return None if row is None else _effect(row)
+        return None if row is None else effect_from(row)
 
     async def update_effect(self, row: OutboxRow, *, expect_claim: str | None) -> bool:
         sql = (
@@ -355,36 +277,36 @@ class SqliteTx:
         return await self.get_effect(effect_id) if changed == 1 else None
 
     async def due_effects(self, now: float, runner_id: str, limit: int) -> list[OutboxRow]:
-        cols = ", ".join(f"o.{c.strip()}" for c in _OUTBOX_COLS.split(","))
+        cols = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLS.split(","))
         rows = await self._db.execute_fetchall(
-            f"SELECT {cols} FROM outbox o WHERE {_HEAD} "  # noqa: S608
+            f"SELECT {cols} FROM outbox o WHERE {HEAD} "  # noqa: S608
             "AND (o.next_attempt_at <= ? OR o.claimed_by = ?) "
             "ORDER BY o.next_attempt_at, o.seq, o.n LIMIT ?",
             (now, runner_id, limit),
         )
-        return [_effect(r) for r in rows]
+        return [effect_from(r) for r in rows]
 
     async def next_effect_due(self, runner_id: str) -> float | None:
         row = await self._one(
             "SELECT MIN(CASE WHEN o.claimed_by = ? THEN 0 ELSE o.next_attempt_at END) "  # noqa: S608
-            f"FROM outbox o WHERE {_HEAD}",
+            f"FROM outbox o WHERE {HEAD}",
             (runner_id,),
         )
         return None if row is None else row[0]
 
     async def effects_with_status(self, status: str, limit: int) -> list[OutboxRow]:
         rows = await self._db.execute_fetchall(
-            f"SELECT {_OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY run_id, seq, n LIMIT ?",  # noqa: S608
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY run_id, seq, n LIMIT ?",  # noqa: S608
             (status, limit),
         )
-        return [_effect(r) for r in rows]
+        return [effect_from(r) for r in rows]
 
     async def card_effect(self, token: str) -> OutboxRow | None:
         row = await self._one(
-            f"SELECT {_OUTBOX_COLS} FROM outbox WHERE token = ? AND kind = 'review.post'",  # noqa: S608
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = ? AND kind = 'review.post'",  # noqa: S608
             (token,),
         )
-        return None if row is None else _effect(row)
+        return None if row is None else effect_from(row)
 
     async def add_audit(self, rows: Sequence[AuditRow]) -> None:
         if not rows:

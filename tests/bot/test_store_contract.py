@@ -3,6 +3,7 @@
 import importlib.util
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,32 @@ async def test_store_scopes_round_trip_and_replace(store: Store) -> None:
         "discord", "g1", "mods2", "jokes2", ""
     )
     assert await store.get_scope("slack", "g1") is None
+
+
+async def test_store_pending_waits_of_one_scope_oldest_first(store: Store) -> None:
+    here = {"platform": "discord", "scope": "g1"}
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run("r1", origin=here))
+        await tx.insert_run(a_run("r2", origin={"platform": "discord", "scope": "g2"}))
+        await tx.insert_wait(replace(a_wait("late", "r1"), created_at=20.0))
+        await tx.insert_wait(replace(a_wait("early", "r1"), created_at=10.0))
+        await tx.insert_wait(a_wait("elsewhere", "r2"))
+        closed = replace(a_wait("done", "r1"), status=WaitStatus.DECIDED)
+        await tx.insert_wait(closed)
+
+    async with store.read() as tx:
+        waits = await tx.pending_waits("discord", "g1")
+
+    assert [w.token for w in waits] == ["early", "late"]
+
+
+async def test_store_open_effects_counts_pending_and_in_flight(store: Store) -> None:
+    done = replace(an_effect("a", 1, 1), status=EffectStatus.DONE)
+    in_flight = replace(an_effect("a", 1, 2), status=EffectStatus.IN_FLIGHT)
+    async with store.transaction() as tx:
+        await tx.insert_effects([an_effect("a", 1, 0), done, in_flight, an_effect("b", 1, 0)])
+
+    async with store.read() as tx:
+        counts = (await tx.open_effects("a"), await tx.open_effects("c"))
+
+    assert counts == (2, 0)

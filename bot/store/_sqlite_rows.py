@@ -1,0 +1,97 @@
+"""Mapping SQLite rows of runs, waits and outbox to records (and JSON columns back)."""
+
+import json
+from typing import Any
+
+from bot.store.records import OutboxRow, RunRow, WaitRow
+
+RUN_COLS = (
+    "run_id, flow, origin_json, status, cursor, seq, checkpoint_json, decision_json, "
+    "wait_token, runner_id, lease_until, created_at, updated_at, error"
+)
+WAIT_COLS = (
+    "token, run_id, seq, kind, allowed_json, payload_json, on_timeout, status, created_at, "
+    "expires_at, decision_json, actor, actor_display, decided_at"
+)
+OUTBOX_COLS = (
+    "effect_id, run_id, seq, n, kind, payload_json, dedupe_key, created_at, status, attempts, "
+    "next_attempt_at, platform_ref, last_error, token, updated_at, claimed_by"
+)
+# an open effect is deliverable only when no earlier open effect of its run exists; the
+# status terms must match the outbox_open index predicate for SQLite to use that index
+HEAD = (
+    "o.status IN ('pending', 'in_flight') AND NOT EXISTS (SELECT 1 FROM outbox p "
+    "WHERE p.run_id = o.run_id AND p.status IN ('pending', 'in_flight') "
+    "AND (p.seq < o.seq OR (p.seq = o.seq AND p.n < o.n)))"
+)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for a column."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def opt_json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def run_from(r: Any) -> RunRow:
+    """A runs row as a record."""
+    return RunRow(
+        run_id=r[0],
+        flow=r[1],
+        origin=json.loads(r[2]),
+        status=r[3],
+        cursor=r[4],
+        seq=r[5],
+        checkpoint=json.loads(r[6]),
+        decision=opt_json(r[7]),
+        wait_token=r[8],
+        runner_id=r[9],
+        lease_until=r[10],
+        created_at=r[11],
+        updated_at=r[12],
+        error=r[13],
+    )
+
+
+def wait_from(r: Any) -> WaitRow:
+    """A waits row as a record."""
+    return WaitRow(
+        token=r[0],
+        run_id=r[1],
+        seq=r[2],
+        kind=r[3],
+        allowed=tuple(json.loads(r[4])),
+        payload=json.loads(r[5]),
+        on_timeout=r[6],
+        status=r[7],
+        created_at=r[8],
+        expires_at=r[9],
+        decision=opt_json(r[10]),
+        actor=r[11],
+        actor_display=r[12],
+        decided_at=r[13],
+    )
+
+
+def effect_from(r: Any) -> OutboxRow:
+    """An outbox row as a record."""
+    return OutboxRow(
+        effect_id=r[0],
+        run_id=r[1],
+        seq=r[2],
+        n=r[3],
+        kind=r[4],
+        payload=json.loads(r[5]),
+        dedupe_key=r[6],
+        created_at=r[7],
+        status=r[8],
+        attempts=r[9],
+        next_attempt_at=r[10],
+        platform_ref=r[11],
+        last_error=r[12],
+        token=r[13],
+        updated_at=r[14],
+        claimed_by=r[15],
+    )
