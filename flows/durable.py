@@ -167,24 +167,27 @@ def check_json(value: Any, where: str = "shared") -> None:
         raise NotSerializable(f"{_offender(value, where)} is not JSON-serialisable: {exc}") from exc
 
 
+_LEAVES = frozenset({str, int, bool, type(None)})
+
+
 def _plain(value: Any, depth: int = 0) -> bool:
     """True for dicts with str keys, lists, str, int, bool, None and finite floats, exactly.
 
     False is not a verdict: json.dumps then decides (it also takes tuples, subclasses...).
     """
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _LEAVES:
         return True
     if depth > 100:  # deep or circular: let json.dumps decide
         return False
-    if kind is dict:
-        for k, v in value.items():  # noqa: SIM110  # a generator in all() doubles the cost
-            if type(k) is not str or not _plain(v, depth + 1):
+    if kind is dict:  # leaves are checked inline: a call per string would double the cost
+        for k, v in value.items():
+            if type(k) is not str or (type(v) not in _LEAVES and not _plain(v, depth + 1)):
                 return False
         return True
     if kind is list:
-        for v in value:  # noqa: SIM110
-            if not _plain(v, depth + 1):
+        for v in value:  # noqa: SIM110  # a generator in all() doubles the cost
+            if type(v) not in _LEAVES and not _plain(v, depth + 1):
                 return False
         return True
     return kind is float and math.isfinite(value)

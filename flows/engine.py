@@ -20,76 +20,16 @@ constructor keyword (the PocketFlow tutorial's ``Flow(start_node=...)`` fails on
 """
 
 import asyncio
-import copy
-import copyreg
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flows.checkpoint import _Suspend, finished, load, node_names, running, suspended
-from flows.durable import (
-    Decision,
-    DurableError,
-    Effect,
-    Suspended,
-    Wait,
-    collect_effects,
-    drain_effects,
-)
-
-StepHook = Callable[[dict[str, Any], list[Effect]], Awaitable[None]]
-_hook: ContextVar[tuple[StepHook, Any] | None] = ContextVar("jokebot_step_hook", default=None)
-_trail: ContextVar[list[dict[str, Any]] | None] = ContextVar("jokebot_trail", default=None)
-_plain_classes: dict[type, bool] = {}
-_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
-_OBJECT = vars(object)
-
-
-def _is_plain(cls: type) -> bool:
-    """True when copy.copy(obj) would just copy obj.__dict__ into cls.__new__(cls)."""
-    return (
-        getattr(cls, "__copy__", None) is None
-        and getattr(cls, "__setstate__", None) is None
-        and getattr(cls, "__getnewargs__", None) is None
-        and getattr(cls, "__getnewargs_ex__", None) is None
-        and all(
-            getattr(cls, m) is _OBJECT[m] for m in ("__reduce_ex__", "__reduce__", "__getstate__")
-        )
-        and cls not in copyreg.dispatch_table
-        # builtin bases (dict, list...) copy their contents too; class statements make heap types
-        and all(k is object or k.__flags__ & _HEAPTYPE for k in cls.__mro__)
-        and not any("__slots__" in vars(k) for k in cls.__mro__)
-    )
-
-
-def _copy(node: Any) -> Any:
-    """copy.copy(node), but about three times faster for ordinary node classes."""
-    if node is None:
-        return None
-    cls: Any = type(node)
-    plain = _plain_classes.get(cls)
-    if plain is None:
-        plain = _plain_classes[cls] = _is_plain(cls)
-    if not plain:
-        return copy.copy(node)
-    new = cls.__new__(cls)
-    new.__dict__.update(node.__dict__)
-    return new
-
-
-@contextmanager
-def _not_durable() -> Iterator[None]:
-    """Batch flows run item by item: a Wait inside one has no resumable position."""
-    token = _trail.set(None)
-    try:
-        yield
-    except _Suspend as exc:
-        raise DurableError("a Wait inside a batch flow cannot suspend the run") from exc
-    finally:
-        _trail.reset(token)
+from flows import _resume
+from flows._copy import copy_node
+from flows._resume import StepHook as StepHook
+from flows.checkpoint import _Suspend, suspended
+from flows.durable import Decision, Suspended, Wait, collect_effects
 
 
 class BaseNode:
@@ -212,7 +152,7 @@ class Flow(BaseNode):
 
     def _walk(self, shared: Any, orig: Any, p: Any, last: Any) -> Any:
         """Run copies of nodes from ``orig`` on; a Wait unwinds as _Suspend with our frame."""
-        curr = _copy(orig)
+        curr = copy_node(orig)
         try:
             while curr:
                 curr.set_params(p)
@@ -220,7 +160,7 @@ class Flow(BaseNode):
                 if isinstance(last, Wait):
                     raise _Suspend(last)
                 orig = self.get_next_node(curr, last)
-                curr = _copy(orig)
+                curr = copy_node(orig)
         except _Suspend as s:
             s.levels.insert(0, [self, orig, p, None])
             raise
@@ -248,38 +188,7 @@ class Flow(BaseNode):
 
     def resume(self, checkpoint: dict[str, Any], decision: Decision | None = None) -> Any:
         """Continue a checkpoint (after a JSON round trip, in any process)."""
-        shared, levels = load(self, checkpoint, decision)
-        with collect_effects() as effects:
-            try:
-                if levels:
-                    return self._resume_level(shared, levels, 0, decision)
-                return self._run(shared)
-            except _Suspend as s:
-                return Suspended(suspended(self, s, shared), list(effects))
-
-    def _resume_level(self, shared: Any, levels: list[Any], k: int, decision: Any) -> Any:
-        node, p, prep, _ = levels[k]
-        try:
-            if k + 1 < len(levels):
-                inner = _copy(node)
-                inner.set_params(p)
-                try:
-                    action = inner._resume_level(shared, levels, k + 1, decision)
-                except _Suspend as s:
-                    s.levels.insert(0, [self, node, p, None])
-                    raise
-                last = self._walk(shared, self.get_next_node(inner, action), p, action)
-            elif decision is not None:
-                leaf = _copy(node)
-                leaf.set_params(p)
-                action = leaf.on_decision(shared, decision)
-                last = self._walk(shared, self.get_next_node(leaf, action), p, action)
-            else:
-                last = self._walk(shared, node, p, None)
-        except _Suspend as s:
-            s.levels[0][3] = prep
-            raise
-        return self.post(shared, prep, last)
+        return _resume.resume(self, checkpoint, decision)
 
 
 class BatchFlow(Flow):
@@ -287,7 +196,7 @@ class BatchFlow(Flow):
 
     def _run(self, shared: Any) -> Any:
         pr = self.prep(shared) or []
-        with _not_durable():
+        with _resume.not_durable():
             for bp in pr:
                 self._orch(shared, {**self.params, **bp})
         return self.post(shared, pr, None)
@@ -374,17 +283,13 @@ class AsyncFlow(Flow, AsyncNode):
         return await self._walk_async(shared, self.start_node, params or {**self.params}, None)
 
     async def _walk_async(self, shared: Any, orig: Any, p: Any, last: Any) -> Any:
-        trail = _trail.get()
-        frame = trail[-1] if trail else None
-        names = self._names_by_id() if frame is not None else {}
-        curr = _copy(orig)
+        step = _resume.stepper(self, shared, p)  # None unless resume_async(on_step=...) runs
+        curr = copy_node(orig)
         try:
             while curr:
                 curr.set_params(p)
-                if frame is not None:
-                    frame["node"], frame["params"] = names[id(orig)], p
-                    if not isinstance(curr, Flow):
-                        await self._step(shared)
+                if step is not None:
+                    await step(orig, isinstance(curr, Flow))
                 if isinstance(curr, AsyncNode):
                     last = await curr._run_async(shared)
                 else:
@@ -392,34 +297,23 @@ class AsyncFlow(Flow, AsyncNode):
                 if isinstance(last, Wait):
                     raise _Suspend(last)
                 orig = self.get_next_node(curr, last)
-                curr = _copy(orig)
+                curr = copy_node(orig)
         except _Suspend as s:
             s.levels.insert(0, [self, orig, p, None])
             raise
         return last
 
-    def _names_by_id(self) -> dict[int, str]:
-        return {id(node): name for name, node in node_names(self).items()}
-
-    @staticmethod
-    async def _step(shared: Any) -> None:
-        hook, trail = _hook.get(), _trail.get()
-        if hook is not None and trail is not None:
-            await hook[0](running(trail, shared, hook[1]), drain_effects())
-
     async def _run_async(self, shared: Any) -> Any:
         p = await self.prep_async(shared)
-        trail = _trail.get()
-        if trail is not None:
-            trail.append({"prep": p})
+        frames = _resume.push_frame(p)
         try:
             o = await self._orch_async(shared)
         except _Suspend as s:
             s.levels[0][3] = p
             raise
         finally:
-            if trail is not None:
-                trail.pop()
+            if frames is not None:
+                frames.pop()
         return await self.post_async(shared, p, o)
 
     async def post_async(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
@@ -427,15 +321,11 @@ class AsyncFlow(Flow, AsyncNode):
 
     async def run_async(self, shared: Any) -> Any:
         """Run the flow; returns the last action, or Suspended if a node returned a Wait."""
-        token = _trail.set(None)
-        try:
-            with collect_effects() as effects:
-                try:
-                    return await super().run_async(shared)
-                except _Suspend as s:
-                    return Suspended(suspended(self, s, shared), list(effects))
-        finally:
-            _trail.reset(token)
+        with _resume.unrecorded(), collect_effects() as effects:
+            try:
+                return await super().run_async(shared)
+            except _Suspend as s:
+                return Suspended(suspended(self, s, shared), list(effects))
 
     async def resume_async(
         self,
@@ -448,63 +338,7 @@ class AsyncFlow(Flow, AsyncNode):
 
         The state handed to ``on_step`` is live: serialise it during the call.
         """
-        shared, levels = load(self, checkpoint, decision)
-        hook_token = _hook.set((on_step, self) if on_step else None)
-        trail_token = _trail.set([] if on_step else None)
-        try:
-            with collect_effects() as effects:
-                try:
-                    if levels:
-                        last = await self._resume_level_async(shared, levels, 0, decision)
-                    else:
-                        last = await self._run_async(shared)
-                except _Suspend as s:
-                    result = Suspended(suspended(self, s, shared), list(effects))
-                    if on_step is not None:
-                        await on_step(result.checkpoint, list(effects))
-                    return result
-                if on_step is not None:
-                    await on_step(finished(self, shared, last), list(effects))
-                return last
-        finally:
-            _hook.reset(hook_token)
-            _trail.reset(trail_token)
-
-    async def _resume_level_async(
-        self, shared: Any, levels: list[Any], k: int, decision: Any
-    ) -> Any:
-        node, p, prep, name = levels[k]
-        trail = _trail.get()
-        if trail is not None:
-            trail.append({"prep": prep, "node": name, "params": p})
-        try:
-            if k + 1 < len(levels):
-                inner = _copy(node)
-                inner.set_params(p)
-                try:
-                    if isinstance(inner, AsyncFlow):
-                        action = await inner._resume_level_async(shared, levels, k + 1, decision)
-                    else:
-                        action = inner._resume_level(shared, levels, k + 1, decision)
-                except _Suspend as s:
-                    s.levels.insert(0, [self, node, p, None])
-                    raise
-                nxt = self.get_next_node(inner, action)
-                last = await self._walk_async(shared, nxt, p, action)
-            elif decision is not None:
-                leaf = _copy(node)
-                leaf.set_params(p)
-                action = leaf.on_decision(shared, decision)
-                last = await self._walk_async(shared, self.get_next_node(leaf, action), p, action)
-            else:
-                last = await self._walk_async(shared, node, p, None)
-        except _Suspend as s:
-            s.levels[0][3] = prep
-            raise
-        finally:
-            if trail is not None:
-                trail.pop()
-        return await self.post_async(shared, prep, last)
+        return await _resume.resume_async(self, checkpoint, decision, on_step)
 
 
 class AsyncBatchFlow(AsyncFlow, BatchFlow):
@@ -512,7 +346,7 @@ class AsyncBatchFlow(AsyncFlow, BatchFlow):
 
     async def _run_async(self, shared: Any) -> Any:
         pr = await self.prep_async(shared) or []
-        with _not_durable():
+        with _resume.not_durable():
             for bp in pr:
                 await self._orch_async(shared, {**self.params, **bp})
         return await self.post_async(shared, pr, None)
@@ -523,6 +357,6 @@ class AsyncParallelBatchFlow(AsyncFlow, BatchFlow):
 
     async def _run_async(self, shared: Any) -> Any:
         pr = await self.prep_async(shared) or []
-        with _not_durable():
+        with _resume.not_durable():
             await asyncio.gather(*(self._orch_async(shared, {**self.params, **bp}) for bp in pr))
         return await self.post_async(shared, pr, None)
