@@ -9,12 +9,12 @@ import sys
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.llm import select_llm
+from bot.llm import EmbeddedChat, LLMChoice, select_llm
 from bot.models import JokeRequest, WaitInfo
 from bot.ports import LLM, Clock, EffectSender
 from bot.runtime import CrashPoints, Runtime
@@ -157,17 +157,29 @@ async def open_core(
         await store.close()
 
 
-def make_llm(settings: Settings) -> tuple[LLM, str]:
-    """The configured LLM and a one-line description of the choice."""
+def make_llm(settings: Settings) -> LLMChoice:
+    """The configured LLM provider and a one-line description of the choice."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    choice = select_llm(
+    return select_llm(
         provider=settings.llm_provider,
         api_key=key,
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         timeout=settings.llm_timeout,
     )
-    return choice.llm, choice.description
+
+
+@asynccontextmanager
+async def serving_llm(settings: Settings) -> AsyncIterator[LLM]:
+    """The configured LLM, loaded up front (a broken model fails at boot), closed at exit."""
+    llm, description = make_llm(settings)
+    log.info("LLM: %s", description)
+    try:
+        if isinstance(llm, EmbeddedChat):
+            await llm.load()
+        yield llm
+    finally:
+        await llm.close()
 
 
 async def run_chat(settings: Settings) -> int:
@@ -176,12 +188,12 @@ async def run_chat(settings: Settings) -> int:
 
     from adapters.terminal import ChatApp, LineReader, TerminalSender
 
-    llm, description = make_llm(settings)
-    log.info("%s", description)
-    options = JokeOptions.from_settings(settings)
-    options = JokeOptions(**{**options.__dict__, "cooldown_s": 0.0})  # one local user
+    options = replace(JokeOptions.from_settings(settings), cooldown_s=0.0)  # one local user
     sender = TerminalSender(sys.stdout)
-    async with open_core(database_url=settings.database_url, llm=llm, options=options) as core:
+    async with (
+        serving_llm(settings) as llm,
+        open_core(database_url=settings.database_url, llm=llm, options=options) as core,
+    ):
         core.senders["terminal"] = sender
         app = ChatApp(
             core.service,
@@ -214,10 +226,11 @@ async def run_discord(settings: Settings) -> int:
     from adapters.discord_adapter import build_discord, run_discord as serve_discord, use_endpoints
 
     use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    llm, description = make_llm(settings)
-    log.info("%s", description)
     options = JokeOptions.from_settings(settings)
-    async with open_core(database_url=settings.database_url, llm=llm, options=options) as core:
+    async with (
+        serving_llm(settings) as llm,
+        open_core(database_url=settings.database_url, llm=llm, options=options) as core,
+    ):
         client, sender = build_discord(core.service)
         core.senders["discord"] = sender
         _settle_heap()
@@ -269,10 +282,11 @@ async def run_slack(settings: Settings, *, http: bool, host: str, port: int) -> 
         signing_secret=_secret(settings.slack_signing_secret),
         api_base=settings.slack_api_base,
     )
-    llm, description = make_llm(settings)
-    log.info("%s", description)
     options = JokeOptions.from_settings(settings)
-    async with open_core(database_url=settings.database_url, llm=llm, options=options) as core:
+    async with (
+        serving_llm(settings) as llm,
+        open_core(database_url=settings.database_url, llm=llm, options=options) as core,
+    ):
         slack_app, sender = build_slack(config, core.service)
         core.senders["slack"] = sender
         _settle_heap()
