@@ -152,9 +152,17 @@ def _clone(value: Any) -> Any:
     """A private copy of JSON data (a deep copy of its dicts and lists, several times faster)."""
     kind = type(value)
     if kind is dict:
-        return {k: _clone(v) for k, v in value.items()}
+        new = value.copy()  # then replace the nested containers: most values are leaves
+        for k, v in new.items():
+            if type(v) is dict or type(v) is list:
+                new[k] = _clone(v)
+        return new
     if kind is list:
-        return [_clone(v) for v in value]
+        new = value.copy()
+        for i, v in enumerate(new):
+            if type(v) is dict or type(v) is list:
+                new[i] = _clone(v)
+        return new
     return value
 
 

@@ -4,7 +4,8 @@ Programs written for PocketFlow run unchanged: ``from pocketflow import ...`` be
 ``from flows import ...``. What we add: ``post`` may return a :class:`~flows.durable.Wait`;
 the run then returns a :class:`~flows.durable.Suspended` with a JSON checkpoint, and
 ``resume``/``resume_async`` continue it (in another process too) at the successor that the
-decision selects. Differences from PocketFlow 0.0.3 / HEAD, all deliberate:
+decision selects (the machinery: :mod:`flows.checkpoint`, ``flows._resume``, ``flows._copy``).
+Differences from PocketFlow 0.0.3 / HEAD, all deliberate:
 
 * ``AsyncNode`` sets ``self.cur_retry`` (HEAD behaviour; 0.0.3 used a local variable).
 * ``AsyncParallelBatchNode`` counts attempts per item (PocketFlow PR #148): concurrent items
