@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WIRING = {"bot.app", "bot.cli", "bot.__main__"}
-CORE = ("flows.engine", "flows.durable", "flows.checkpoint")
+CORE = ("flows.engine", "flows.durable", "flows.checkpoint", "flows._copy", "flows._resume")
 NEUTRAL = ("bot.models", "bot.ports", "bot.errors")
 HEAVY = ("bot.runtime", "bot.store", "bot.llm", "bot.service", "bot.outbox", *WIRING)
 EXTRA = {"bot.models": ("pydantic",), "bot.ports": ("pydantic",), "bot.errors": ()}
