@@ -7,6 +7,8 @@ commits, so no decision waits for one (SQLite's automatic checkpoint runs inside
 """
 
 import asyncio
+import contextlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -83,7 +85,7 @@ class SqliteStore:
     async def transaction(self) -> AsyncIterator[SqliteTx]:
         """BEGIN IMMEDIATE ... COMMIT; any exception (a simulated crash too) rolls back."""
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await self._begin("BEGIN IMMEDIATE")
             try:
                 yield SqliteTx(self._db)
             except BaseException:
@@ -93,6 +95,22 @@ class SqliteStore:
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoint_soon()
+
+    async def _begin(self, sql: str) -> None:
+        """Start a transaction; if we are cancelled meanwhile, leave no transaction open.
+
+        aiosqlite runs the statement on its own thread, so cancelling the await does not
+        cancel the BEGIN: without this, the connection would stay inside a transaction that
+        nobody owns and every later BEGIN would fail.
+        """
+        begun = asyncio.ensure_future(self._db.execute(sql))
+        try:
+            await asyncio.shield(begun)
+        except asyncio.CancelledError:
+            with contextlib.suppress(sqlite3.Error):
+                await begun
+                await self._db.execute("ROLLBACK")
+            raise
 
     def _checkpoint_soon(self) -> None:
         """Copy the WAL back into the database file without holding up any transaction."""
@@ -109,7 +127,7 @@ class SqliteStore:
     async def read(self) -> AsyncIterator[SqliteTx]:
         """A deferred transaction: one consistent snapshot for several reads."""
         async with self._lock:
-            await self._db.execute("BEGIN")
+            await self._begin("BEGIN")
             try:
                 yield SqliteTx(self._db)
             finally:
