@@ -153,6 +153,7 @@ async def open_core(
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+            await runtime.release()
     finally:
         await store.close()
 

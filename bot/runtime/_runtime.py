@@ -124,6 +124,16 @@ class Runtime:
                 return
         raise RuntimeError(f"drain did not settle after {max_rounds} rounds (a flow loop?)")
 
+    async def release(self) -> None:
+        """After serve() stopped: free this process's run leases so a restart resumes at once.
+
+        Without it, a run that was drafting at shutdown waits for its lease to expire.
+        """
+        async with self._ctx.store.transaction() as tx:
+            released = await tx.release_leases(self._ctx.runner_id)
+        if released:
+            log.info("released %d run lease(s) on shutdown", released)
+
     async def serve(self) -> None:
         """Recover (unless done already), then run the worker, outbox and timer loops."""
         ctx, poll = self._ctx, self._poll_s

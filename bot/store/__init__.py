@@ -66,6 +66,10 @@ class Tx(Protocol):
         """Extend our lease on a runnable run; False if it is no longer ours."""
         ...
 
+    async def release_leases(self, runner_id: str) -> int:
+        """Give up every run lease ``runner_id`` holds (a clean shutdown); how many."""
+        ...
+
     async def runnable_runs(self, runner_id: str, now: float, limit: int) -> list[str]:
         """Ids of runnable runs whose lease is free, expired or held by ``runner_id``."""
         ...

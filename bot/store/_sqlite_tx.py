@@ -100,6 +100,13 @@ class SqliteTx:
         )
         return await self.get_run(run_id) if changed == 1 else None
 
+    async def release_leases(self, runner_id: str) -> int:
+        return await self._changed(
+            "UPDATE runs SET runner_id=NULL, lease_until=NULL WHERE runner_id=? "
+            "AND status IN ('running', 'resuming')",
+            (runner_id,),
+        )
+
     async def renew_lease(self, run_id: str, runner_id: str, until: float) -> bool:
         changed = await self._changed(
             "UPDATE runs SET lease_until=? WHERE run_id=? AND runner_id=? "

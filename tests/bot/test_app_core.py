@@ -1,6 +1,8 @@
 """The production wiring end to end: service -> runtime -> joke flow -> outbox, over SQLite."""
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +136,36 @@ async def test_core_bad_topic_is_refused_and_starts_nothing(
     assert "topic" in result.message.lower()
     assert platform.messages == []
     assert llm.calls == []
+
+
+class StuckLLM(FakeLLM):
+    """Never answers until released: a draft in progress when the bot stops."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__(*replies)
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def complete(self, *args: Any, **kwargs: Any) -> str:
+        self.started.set()
+        await self.gate.wait()
+        return await super().complete(*args, **kwargs)
+
+
+async def test_core_clean_shutdown_releases_leases_so_a_restart_resumes_at_once(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    llm = StuckLLM("Why? Because.")
+    async with joke_stack(tmp_path, llm=llm) as stack:
+        stack.senders["fake"] = platform
+        await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
+        await asyncio.wait_for(llm.started.wait(), timeout=10)
+        await stack.stop()  # drafting is interrupted mid-call
+        llm.gate.set()
+        await stack.start()  # a new runner id; the fake clock never lets a lease expire
+        for _ in range(500):  # the new process's worker picks the run up in the background
+            if platform.cards():
+                break
+            await asyncio.sleep(0.01)
+
+    assert len(platform.cards()) == 1

@@ -301,3 +301,18 @@ async def test_store_open_effects_counts_pending_and_in_flight(store: Store) -> 
         counts = (await tx.open_effects("a"), await tx.open_effects("c"))
 
     assert counts == (2, 0)
+
+
+async def test_store_release_leases_frees_only_that_runners_runs(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run("r1"))
+        await tx.insert_run(a_run("r2"))
+        await tx.claim_run("r1", "a", now=100.0, until=130.0)
+        await tx.claim_run("r2", "b", now=100.0, until=130.0)
+        released = await tx.release_leases("a")
+        b_may_take_r1 = await tx.claim_run("r1", "b", now=101.0, until=131.0)
+        a_may_take_r2 = await tx.claim_run("r2", "a", now=101.0, until=131.0)
+
+    assert released == 1
+    assert b_may_take_r1 is not None
+    assert a_may_take_r2 is None
