@@ -165,7 +165,8 @@ async def settle(timeout: float = 5.0) -> None:
     pending = [
         t
         for t in asyncio.all_tasks()
-        if t is not asyncio.current_task() and t.get_coro().__name__ in names  # type: ignore[union-attr]
+        # some tasks wrap awaitables that are not coroutines (no __name__): not Bolt's
+        if t is not asyncio.current_task() and getattr(t.get_coro(), "__name__", "") in names
     ]
     if pending:
         await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout)
