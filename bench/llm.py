@@ -2,7 +2,9 @@
 
 Usage: ``python bench/llm.py [--jokes 20] [--threads N]``. The cold start (import llama_cpp,
 load the GGUF, first joke) is measured in a fresh subprocess; warm latencies and peak RSS
-in this process. The last line printed is one JSON object.
+in this process. Drafts use the joke flow's own prompt, temperature and token limit
+(``flows.prompts``), so the figures are what a /joke costs. The last line printed is one
+JSON object.
 """
 
 import argparse
@@ -17,16 +19,14 @@ import time
 
 from bot.llm.embedded import EmbeddedChat
 from bot.ports import ChatMessage
+from flows import prompts
 
-SYSTEM = (
-    "You write one short, clean, family-friendly joke (a question and its punchline) about "
-    "the topic the user gives. Reply with the joke only."
-)
 TOPICS = ("cats", "coffee", "trains", "the moon", "homework")
 
 
 def messages(topic: str) -> list[ChatMessage]:
-    return [ChatMessage("system", SYSTEM), ChatMessage("user", topic)]
+    """The joke flow's own prompt (system prompt, few-shot examples, delimited topic)."""
+    return prompts.joke_messages(topic)
 
 
 async def cold(threads: int | None) -> dict[str, float]:
@@ -35,7 +35,7 @@ async def cold(threads: int | None) -> dict[str, float]:
     chat = EmbeddedChat(n_threads=threads)
     await chat.load()
     loaded = time.perf_counter()
-    await chat.complete(messages(TOPICS[0]), seed=0)
+    await chat.complete(messages(TOPICS[0]), max_tokens=prompts.MAX_TOKENS, seed=0)
     done = time.perf_counter()
     await chat.close()
     return {"cold_start_s": done - start, "load_s": loaded - start, "first_s": done - loaded}
@@ -50,7 +50,12 @@ async def warm(jokes: int, threads: int | None) -> tuple[list[float], list[float
         for i in range(jokes):
             topic = TOPICS[i % len(TOPICS)]
             start, start_cpu = time.perf_counter(), time.process_time()
-            text = await chat.complete(messages(topic), temperature=0.8, seed=i)
+            text = await chat.complete(
+                messages(topic),
+                temperature=prompts.TEMPERATURE,
+                max_tokens=prompts.MAX_TOKENS,
+                seed=i,
+            )
             latencies.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
             first_line = text.splitlines()[0] if text else ""
