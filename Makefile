@@ -39,9 +39,11 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/runtime.py
-	$(BIN)/python bench/llm.py
+	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.runtime
+	$(BIN)/python -m bench.llm
+	$(BIN)/python -m bench.discord_load
+	$(BIN)/python -m bench.slack_load --core real
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
