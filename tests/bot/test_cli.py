@@ -1,0 +1,77 @@
+"""The jokebot command: clear configuration errors with exit status 2, and the small commands."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env is read, no database left behind
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "named"),
+    [
+        (["discord"], {}, "DISCORD_TOKEN"),
+        (["slack"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
+        (["slack", "--http"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        (["check-config"], {"MAX_ATTEMPTS": "zero"}, "MAX_ATTEMPTS"),
+        (["check-config"], {"LLM_PROVIDER": "gpt"}, "LLM_PROVIDER"),
+        (["check-config", "--platform", "slack"], {}, "SLACK_BOT_TOKEN"),
+    ],
+)
+def test_cli_missing_or_bad_setting_is_named_with_exit_status_2(
+    argv: list[str],
+    env: dict[str, str],
+    named: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    status = main(argv)
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert named in err
+    assert "Traceback" not in err
+    assert "xoxb-1" not in err  # secrets never echoed
+
+
+def test_cli_check_config_says_which_llm(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_MODEL", "llama3.2")
+
+    status = main(["check-config"])
+
+    assert status == 0
+    assert "llama3.2" in capsys.readouterr().out
+
+
+def test_cli_init_db_creates_the_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+
+    status = main(["init-db"])
+
+    assert status == 0
+    assert "schema version" in capsys.readouterr().out
+    assert (tmp_path / "new.db").exists()
+
+
+def test_cli_invite_url_without_a_token_explains_the_placeholder(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["discord", "invite-url"])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "client_id=<APPLICATION_ID>" in out
+    assert "scope=bot+applications.commands" in out
