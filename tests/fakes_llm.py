@@ -1,7 +1,9 @@
-"""FakeLLM: a scripted implementation of bot.ports.LLM that records every call."""
+"""FakeLLM, a scripted bot.ports.LLM that records every call, and GatedLLM, a slow one."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.errors import LLMError
 from bot.ports import ChatMessage
@@ -106,3 +108,17 @@ class FakeLLM:
         if self._moderation is None:
             return None
         return any(flag for needle, flag in self._moderation.items() if needle in text)
+
+
+class GatedLLM(FakeLLM):
+    """A FakeLLM whose answers wait for ``release`` (a slow model); ``started`` marks a call."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__(*replies)
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def complete(self, *args: Any, **kwargs: Any) -> str:
+        self.started.set()
+        await self.release.wait()
+        return await super().complete(*args, **kwargs)

@@ -2,7 +2,6 @@
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,7 @@ from bot.models import (
 )
 from tests.fakes.clock import FakeClock
 from tests.fakes.platform import FakePlatform
-from tests.fakes_llm import FakeLLM
+from tests.fakes_llm import FakeLLM, GatedLLM
 from tests.stack import Stack, joke_stack
 
 REQUESTER = Actor("fake", "u1", "@ann")
@@ -138,30 +137,16 @@ async def test_core_bad_topic_is_refused_and_starts_nothing(
     assert llm.calls == []
 
 
-class StuckLLM(FakeLLM):
-    """Never answers until released: a draft in progress when the bot stops."""
-
-    def __init__(self, *replies: str) -> None:
-        super().__init__(*replies)
-        self.started = asyncio.Event()
-        self.gate = asyncio.Event()
-
-    async def complete(self, *args: Any, **kwargs: Any) -> str:
-        self.started.set()
-        await self.gate.wait()
-        return await super().complete(*args, **kwargs)
-
-
 async def test_core_clean_shutdown_releases_leases_so_a_restart_resumes_at_once(
     tmp_path: Path, platform: FakePlatform
 ) -> None:
-    llm = StuckLLM("Why? Because.")
+    llm = GatedLLM("Why? Because.")  # a draft in progress when the bot stops
     async with joke_stack(tmp_path, llm=llm) as stack:
         stack.senders["fake"] = platform
         await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
         await asyncio.wait_for(llm.started.wait(), timeout=10)
         await stack.stop()  # drafting is interrupted mid-call
-        llm.gate.set()
+        llm.release.set()
         await stack.start()  # a new runner id; the fake clock never lets a lease expire
         for _ in range(500):  # the new process's worker picks the run up in the background
             if platform.cards():

@@ -6,7 +6,7 @@ the clock are fakes. The runtime is driven with ``drain()`` so every step is det
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,6 @@ import pytest
 
 from adapters.discord_adapter import DiscordSender, JokeClient, build_discord
 from bot.errors import LLMError
-from bot.ports import ChatMessage
 from bot.service import NOT_SET_UP
 from tests.e2e.fake_discord import (
     ADMIN,
@@ -37,7 +36,7 @@ from tests.e2e.fake_discord import (
     serve_fake,
     slash,
 )
-from tests.fakes_llm import FakeLLM
+from tests.fakes_llm import FakeLLM, GatedLLM
 from tests.stack import Stack, joke_stack
 
 JOKE1 = "What do cats eat for breakfast? Mice Krispies."
@@ -381,29 +380,6 @@ async def test_everyone_in_topic_and_draft_pings_nobody(
                 assert data["allowed_mentions"]["parse"] == []
         assert "@everyone" in followup.body["content"]
         assert "@everyone" in w.public_posts()[0]["embeds"][0]["description"]
-
-
-class GatedLLM(FakeLLM):
-    """A FakeLLM whose replies wait for ``release`` (a model slower than Discord's deadline)."""
-
-    def __init__(self, *replies: str) -> None:
-        super().__init__(*replies)
-        self.release = asyncio.Event()
-        self.started = asyncio.Event()
-
-    async def complete(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        temperature: float = 0.8,
-        max_tokens: int = 80,
-        seed: int | None = None,
-    ) -> str:
-        self.started.set()
-        await self.release.wait()
-        return await super().complete(
-            messages, temperature=temperature, max_tokens=max_tokens, seed=seed
-        )
 
 
 async def test_slow_llm_does_not_delay_the_ack(

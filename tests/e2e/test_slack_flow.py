@@ -8,7 +8,7 @@ import asyncio
 import copy
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 
 from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
-from bot.ports import ChatMessage
 from tests.e2e.fake_slack import FakeSlack, Message
 from tests.e2e.slack_harness import MOD, SlackHttp, settle, slack_http
 from tests.e2e.slack_payloads import new_trigger, submission_payload
 from tests.fakes.clock import FakeClock
-from tests.fakes_llm import FakeLLM
+from tests.fakes_llm import FakeLLM, GatedLLM
 from tests.stack import Stack, joke_stack
 
 JOKE1 = "What do cats eat for breakfast? Mice Krispies."
@@ -312,27 +311,6 @@ async def test_retried_delivery_starts_one_run(tmp_path: Path) -> None:
         assert w.llm.call_count == 1
 
 
-class GatedLLM(FakeLLM):
-    """A FakeLLM whose every answer waits until the test opens the gate (a slow model)."""
-
-    def __init__(self, *replies: str) -> None:
-        super().__init__(*replies)
-        self.gate = asyncio.Event()
-
-    async def complete(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        temperature: float = 0.8,
-        max_tokens: int = 80,
-        seed: int | None = None,
-    ) -> str:
-        await self.gate.wait()
-        return await super().complete(
-            messages, temperature=temperature, max_tokens=max_tokens, seed=seed
-        )
-
-
 async def test_slow_llm_does_not_delay_the_ack(tmp_path: Path) -> None:
     llm = GatedLLM(JOKE1)
     async with FakeSlack() as fake, joke_stack(tmp_path, llm=llm, serve=True) as stack:
@@ -342,7 +320,7 @@ async def test_slow_llm_does_not_delay_the_ack(tmp_path: Path) -> None:
             status, _, elapsed = await slack.joke("cats", user=REQUESTER)
             (answer,) = await fake.wait_webhooks(1)
             assert fake.messages("CMOD") == []  # the model is still "thinking"
-            llm.gate.set()
+            llm.release.set()
             await fake.wait_until(lambda: len(fake.messages("CMOD")) == 1)
 
         assert status == 200
