@@ -1,10 +1,15 @@
-"""Fixtures for tests/bot: a clean environment so no real setting leaks into a test."""
+"""Fixtures for tests/bot: a clean environment so no real setting leaks into a test, and a
+booted runtime ``Harness`` for the runtime tests.
+"""
 
 import os
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
+from tests.bot.runtime_harness import Harness
 
 _PREFIXES = ("DISCORD_", "SLACK_", "OPENAI_")
 
@@ -16,3 +21,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_PREFIXES) or name in own:
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    """A booted bot over ``tmp_path / "bot.db"``; shut down (connection closed) afterwards."""
+    harness = Harness(tmp_path / "bot.db")
+    await harness.boot()
+    try:
+        yield harness
+    finally:
+        await harness.shutdown()

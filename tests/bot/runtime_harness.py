@@ -4,6 +4,7 @@ Restart = drop every in-memory object (store connection, runtime) and build new 
 same database file; the platform, clock and drafter outlive the bot, as they would in life.
 """
 
+import sqlite3
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,3 +109,12 @@ class Harness:
             await self.restart()
             return True
         return False
+
+
+def query(h: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` read straight from the harness's database file (a fresh connection)."""
+    db = sqlite3.connect(h.path)
+    try:
+        return list(db.execute(sql, params))
+    finally:
+        db.close()

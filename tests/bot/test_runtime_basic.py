@@ -2,8 +2,6 @@
 
 import asyncio
 import json
-import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,26 +9,8 @@ import pytest
 from bot.models import DecideStatus, button_id, parse_button_id
 from bot.runtime import TIMER_ACTOR
 from tests.bot.runtime_flows import Drafter
-from tests.bot.runtime_harness import ALICE, BOB, MALLORY, ORIGIN, Harness
+from tests.bot.runtime_harness import ALICE, BOB, MALLORY, ORIGIN, Harness, query
 from tests.bot.runtime_invariants import check_invariants
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = Harness(tmp_path / "bot.db")
-    await harness.boot()
-    try:
-        yield harness
-    finally:
-        await harness.shutdown()
-
-
-def db_rows(h: Harness, sql: str) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(h.path)
-    try:
-        return list(db.execute(sql))
-    finally:
-        db.close()
 
 
 async def test_runtime_approve_publishes_once_and_closes_the_card(h: Harness) -> None:
@@ -73,8 +53,8 @@ async def test_runtime_card_token_effect_ids_and_dedupe_keys_are_well_formed(h: 
     await h.drain()
 
     tokens = [str(m.payload["token"]) for m in h.platform.cards()]
-    keys = [str(r[1]) for r in db_rows(h, "SELECT effect_id, dedupe_key FROM outbox")]
-    ids = [str(r[0]) for r in db_rows(h, "SELECT effect_id FROM outbox ORDER BY effect_id")]
+    keys = [str(r[1]) for r in query(h, "SELECT effect_id, dedupe_key FROM outbox")]
+    ids = [str(r[0]) for r in query(h, "SELECT effect_id FROM outbox ORDER BY effect_id")]
     assert len(set(tokens)) == 2
     assert all(
         t.isalnum() and parse_button_id(button_id(t, "approve")) == (t, "approve") for t in tokens
@@ -134,7 +114,7 @@ async def test_runtime_too_many_rejections_give_up_with_a_notice(h: Harness) -> 
     assert [m.payload["text"] for m in h.platform.notices(run_id)] == [
         "No acceptable joke this time."
     ]
-    assert db_rows(h, "SELECT status FROM runs") == [("finished",)]
+    assert query(h, "SELECT status FROM runs") == [("finished",)]
     check_invariants(h.path, h.platform, drained=True)
 
 
@@ -210,7 +190,7 @@ async def test_runtime_timeout_expires_the_wait_and_publishes_nothing(h: Harness
     assert [m.payload["text"] for m in h.platform.notices(run_id)] == [
         "Nobody reviewed your joke in time."
     ]
-    assert db_rows(h, "SELECT status, actor FROM waits") == [("expired", TIMER_ACTOR)]
+    assert query(h, "SELECT status, actor FROM waits") == [("expired", TIMER_ACTOR)]
     check_invariants(h.path, h.platform, drained=True)
 
 
@@ -247,8 +227,8 @@ async def test_runtime_a_failing_node_fails_the_run_with_an_alert(h: Harness) ->
     run_id = await h.start(topic="boom")
     await h.drain()
 
-    ((status, error),) = db_rows(h, "SELECT status, error FROM runs")
-    events = [e for (e,) in db_rows(h, "SELECT event FROM audit")]
+    ((status, error),) = query(h, "SELECT status, error FROM runs")
+    events = [e for (e,) in query(h, "SELECT event FROM audit")]
     assert status == "failed"
     assert "the drafting model exploded" in str(error)
     assert "run.failed" in events
@@ -279,7 +259,7 @@ async def test_runtime_audit_records_every_change_with_the_actor(h: Harness) -> 
     await h.click(run_id, "approve", ALICE)
     await h.drain()
 
-    rows = db_rows(h, "SELECT actor, event, data_json FROM audit WHERE event = 'wait.decided'")
+    rows = query(h, "SELECT actor, event, data_json FROM audit WHERE event = 'wait.decided'")
     assert [(a, e, json.loads(str(d))["action"]) for a, e, d in rows] == [
         ("fake:alice", "wait.decided", "approve")
     ]

@@ -3,9 +3,7 @@ two runtimes (separate connections, separate runner ids) on one database file.
 """
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,18 +11,8 @@ import pytest
 from bot.models import Actor, DecideStatus, DecisionRequest
 from bot.runtime import Runtime, SimulatedCrash
 from bot.store import Store, open_store
-from tests.bot.runtime_harness import ALICE, BOB, ORIGIN, Harness
+from tests.bot.runtime_harness import ALICE, BOB, ORIGIN, Harness, query
 from tests.bot.runtime_invariants import check_invariants
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = Harness(tmp_path / "bot.db")
-    await harness.boot()
-    try:
-        yield harness
-    finally:
-        await harness.shutdown()
 
 
 @pytest.fixture
@@ -37,6 +25,15 @@ async def second(h: Harness) -> AsyncIterator[Runtime]:
         yield runtime
     finally:
         await store.close()
+
+
+async def started_with_card(h: Harness, **state: Any) -> tuple[str, str]:
+    """Start a run and drain it to its review card: the run id and the card's token."""
+    run_id = await h.start(**state)
+    await h.drain()
+    token = h.platform.latest_token(run_id)
+    assert token is not None
+    return run_id, token
 
 
 async def test_same_interaction_delivered_twice_is_a_duplicate(h: Harness) -> None:
@@ -77,10 +74,7 @@ async def test_same_moderator_clicking_twice_gets_applied_then_already_decided(h
 async def test_two_moderators_at_the_same_instant_on_two_connections(
     h: Harness, second: Runtime
 ) -> None:
-    run_id = await h.start()
-    await h.drain()
-    token = h.platform.latest_token(run_id)
-    assert token is not None
+    _, token = await started_with_card(h)
 
     approve, reject = await asyncio.gather(
         h.platform.click(h.rt.decide, token, "approve", ALICE),
@@ -106,10 +100,7 @@ async def test_two_moderators_at_the_same_instant_on_two_connections(
 async def test_the_same_click_reaching_two_processes_decides_once(
     h: Harness, second: Runtime
 ) -> None:
-    run_id = await h.start()
-    await h.drain()
-    token = h.platform.latest_token(run_id)
-    assert token is not None
+    run_id, token = await started_with_card(h)
     request = DecisionRequest(token, "approve", ALICE, "i1")
 
     results = await asyncio.gather(h.rt.decide(request), second.decide(request))
@@ -146,10 +137,7 @@ async def test_two_processes_draining_many_runs_relay_each_once(
 async def test_click_racing_the_timer_at_expiry(
     h: Harness, second: Runtime, offset: float, expected: DecideStatus
 ) -> None:
-    run_id = await h.start(timeout_s=600)
-    await h.drain()
-    token = h.platform.latest_token(run_id)
-    assert token is not None
+    run_id, token = await started_with_card(h, timeout_s=600)
     h.clock.advance(600 + offset)
 
     click, _ = await asyncio.gather(
@@ -165,10 +153,7 @@ async def test_click_racing_the_timer_at_expiry(
 
 
 async def test_cross_platform_race_has_one_winner(h: Harness, second: Runtime) -> None:
-    run_id = await h.start()
-    await h.drain()
-    token = h.platform.latest_token(run_id)
-    assert token is not None
+    run_id, token = await started_with_card(h)
     on_discord = Actor("discord", "d1", "@dee", is_moderator=True)
     on_slack = Actor("slack", "s1", "@sam", is_moderator=True)
 
@@ -230,11 +215,7 @@ def runner_of(h: Harness) -> str:
 
 
 def query_one(h: Harness, sql: str) -> Any:
-    db = sqlite3.connect(h.path)
-    try:
-        return db.execute(sql).fetchone()[0]
-    finally:
-        db.close()
+    return query(h, sql)[0][0]
 
 
 async def until(condition: Callable[[], bool], rounds: int = 500) -> None:

@@ -6,8 +6,6 @@ test_runtime_kill.py.
 """
 
 import json
-import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +13,8 @@ import pytest
 
 from bot.models import DecideStatus
 from bot.runtime import CRASH_POINTS, SimulatedCrash
-from tests.bot.runtime_harness import ALICE, BOB, Harness
+from tests.bot.runtime_harness import ALICE, BOB, Harness, query
 from tests.bot.runtime_invariants import check_invariants
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = Harness(tmp_path / "bot.db")
-    await harness.boot()
-    try:
-        yield harness
-    finally:
-        await harness.shutdown()
-
-
-def query(h: Harness, sql: str) -> list[tuple[Any, ...]]:
-    db = sqlite3.connect(h.path)
-    try:
-        return list(db.execute(sql))
-    finally:
-        db.close()
 
 
 async def test_cp1_crash_after_exec_regenerates_the_draft_and_posts_one_card(h: Harness) -> None:

@@ -1,11 +1,7 @@
 """Outbox delivery under platform faults: backoff, reconcile-before-resend, failures, order."""
 
-import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.ports import EffectSender
 from bot.runtime import Runtime, backoff
@@ -13,26 +9,8 @@ from bot.store import open_store
 from flows.durable import Effect, emit
 from flows.engine import AsyncFlow, AsyncNode
 from tests.bot.runtime_flows import build_review_flow, initial_state
-from tests.bot.runtime_harness import ALICE, ORIGIN, PLATFORM, Harness
+from tests.bot.runtime_harness import ALICE, ORIGIN, PLATFORM, Harness, query
 from tests.bot.runtime_invariants import check_invariants
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = Harness(tmp_path / "bot.db")
-    await harness.boot()
-    try:
-        yield harness
-    finally:
-        await harness.shutdown()
-
-
-def query(h: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    db = sqlite3.connect(h.path)
-    try:
-        return list(db.execute(sql, params))
-    finally:
-        db.close()
 
 
 async def approved(h: Harness) -> str:
