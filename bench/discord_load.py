@@ -17,29 +17,23 @@ The last line is one JSON object.
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from adapters.discord_adapter import DiscordSender, build_discord, use_endpoints
-from bot.models import (
-    DecideResult,
-    DecideStatus,
-    DecisionRequest,
-    EffectKind,
-    JokeRequest,
-    OutboxEffect,
-    RequestResult,
-    RequestStatus,
-    ScopeConfig,
-    WaitInfo,
+from adapters.discord_adapter import build_discord, use_endpoints
+from bench._load import (
+    DEADLINE_S,
+    ROOT,
+    DraftingSink,
+    arrivals,
+    freeze_gc,
+    until_stdin_closes,
 )
+from bot.models import EffectKind, JokeRequest, OutboxEffect, RequestResult, RequestStatus
 from tests.e2e.fake_discord import (
     ALICE,
     CONFIGURED,
@@ -50,64 +44,31 @@ from tests.e2e.fake_discord import (
     slash,
 )
 
-DEADLINE_S = 3.0
-ROOT = Path(__file__).resolve().parent.parent
 RAMP_RATES = (200, 400, 800, 1600, 3200, 6400)
 
 
 # ---- the bot process ---------------------------------------------------------------------
 
 
-@dataclass
-class SlowDraftSink:
-    """An EventSink that accepts at once and drafts for ``llm_s`` s in the background."""
-
-    llm_s: float
-    sender: DiscordSender | None = None
-    tasks: set["asyncio.Task[None]"] = field(default_factory=set)
-    peak_in_flight: int = 0
-    cards: int = 0
-    card_errors: int = 0
+class SlowDraftSink(DraftingSink):
+    """Accepts at once, drafts for ``llm_s`` s in the background, posts to the mod channel."""
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
-        task = asyncio.create_task(self._draft(request))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        self.peak_in_flight = max(self.peak_in_flight, len(self.tasks))
+        self.draft_in_background(request)
         return RequestResult(RequestStatus.ACCEPTED, "Sent to the moderators.", request.request_key)
 
-    async def _draft(self, request: JokeRequest) -> None:
-        await asyncio.sleep(self.llm_s)  # the slow LLM
-        assert self.sender is not None
+    def review_post(self, request: JokeRequest) -> OutboxEffect:
         origin = request.origin
         origin = type(origin)(**{**origin.__dict__, "mod_channel": str(MOD_CHANNEL)})
-        card = {"topic": request.topic, "draft": "A joke.", "attempt": 1, "max_attempts": 3}
         key = request.request_key.split(":")[1][-20:]
-        effect = OutboxEffect(
+        return OutboxEffect(
             f"{request.request_key}:1:0",
             request.request_key,
             EffectKind.REVIEW_POST,
             origin,
-            {"token": f"t{key}", "card": card},
+            {"token": f"t{key}", "card": self.card(request)},
             key,
         )
-        try:
-            await self.sender.send(effect)
-            self.cards += 1
-        except Exception:
-            self.card_errors += 1
-
-    async def decide(self, request: DecisionRequest) -> DecideResult:
-        return DecideResult(DecideStatus.NOT_FOUND, "not in this benchmark")
-
-    async def wait_info(self, token: str) -> WaitInfo | None:
-        return None
-
-    async def save_scope(self, config: ScopeConfig) -> None:
-        return None
-
-    async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
-        return CONFIGURED
 
 
 async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
@@ -127,14 +88,14 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
     assert child.stdin is not None
     port = json.loads(await child.stdout.readline())["port"]
     use_endpoints(f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/gateway")
-    sink = SlowDraftSink(args.llm_s)
+    sink = SlowDraftSink(args.llm_s, scope_config=CONFIGURED)
     client, sink.sender = build_discord(sink, guild_ready_timeout=0.05)
     results: list[dict[str, Any]] = []
     async with client:
         task = asyncio.create_task(client.start(TOKEN))
         await client.wait_until_ready()
         if args.gc_freeze:
-            _freeze_gc()
+            freeze_gc()
         while line := await child.stdout.readline():
             result = json.loads(line)
             if result.get("phase") == "done":
@@ -182,12 +143,6 @@ async def run_bot(args: argparse.Namespace) -> dict[str, Any]:
 # ---- the fake Discord + load generator process -------------------------------------------
 
 
-def _freeze_gc() -> None:
-    """Move every object alive now out of the collector's reach (cheaper gen-2 passes)."""
-    gc.collect()
-    gc.freeze()
-
-
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
@@ -197,10 +152,7 @@ async def load_step(fake: FakeDiscord, n: int, rate: float) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     ids: list[int] = []
     start = loop.time()
-    for i in range(n):
-        delay = start + i / rate - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    async for _ in arrivals(n, rate):
         ids.append(await fake.interact(slash("joke", {"topic": "cats"}, user=ALICE)))
     sent_s = max(loop.time() - start, 1e-9)
     give_up = loop.time() + DEADLINE_S + 1.0
@@ -226,7 +178,7 @@ async def run_fake(args: argparse.Namespace) -> None:
     """Serve the fake, wait for the bot, run the main load then the ramp; results on stdout."""
     async with serve_fake(deadline_s=DEADLINE_S) as fake:
         print(json.dumps({"port": fake.port}), flush=True)
-        _freeze_gc()  # the fake is measurement gear: keep its GC pauses out of the numbers
+        freeze_gc()  # the fake is measurement gear: keep its GC pauses out of the numbers
         await asyncio.wait_for(fake.identified.wait(), 30)
         await asyncio.sleep(0.3)  # let on_ready fire (guild_ready_timeout)
         main = await load_step(fake, args.n, args.rate)
@@ -246,7 +198,7 @@ async def run_fake(args: argparse.Namespace) -> None:
         await asyncio.sleep(args.llm_s + 1)  # the last step's drafts post their cards
         print(json.dumps({"phase": "done"}), flush=True)
         # Stay up until the bot has disconnected (it closes our stdin).
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await until_stdin_closes()
 
 
 def main() -> None:

@@ -19,7 +19,6 @@ The last line is one JSON object.
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import statistics
@@ -28,57 +27,47 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
-from bot.app import JokeOptions, open_core
-from bot.models import (
-    DecideResult,
-    DecideStatus,
-    DecisionRequest,
-    EffectKind,
-    JokeRequest,
-    OutboxEffect,
-    RequestResult,
-    RequestStatus,
-    ScopeConfig,
-    WaitInfo,
+from adapters.slack_adapter import EVENTS_PATH, SlackConfig, build_slack, serve_http
+from bench._load import (
+    DEADLINE_S,
+    ROOT,
+    DraftingSink,
+    arrivals,
+    freeze_gc,
+    until_stdin_closes,
 )
+from bot.app import JokeOptions, open_core
+from bot.models import EffectKind, JokeRequest, OutboxEffect, RequestResult, RequestStatus
 from bot.ports import ChatMessage, EffectSender, EventSink
 from tests.e2e.fake_slack import BOT_TOKEN, FakeSlack, signed_headers
 from tests.e2e.slack_payloads import command_body, new_trigger
 
 SECRET = "bench-signing-secret"  # noqa: S105  # a local fake, not a credential
-DEADLINE_S = 3.0
-ROOT = Path(__file__).resolve().parent.parent
 ACKED = [0]  # acked /joke requests over the whole run
 
 
 @dataclass
-class SlowLLMSink:
-    """An EventSink that accepts at once and drafts in the background for ``llm_s`` seconds."""
+class SlowLLMSink(DraftingSink):
+    """Accepts at once and drafts in the background for ``llm_s`` seconds, once per request."""
 
-    sender: SlackSender | None = None
-    llm_s: float = 2.0
-    tasks: set["asyncio.Task[None]"] = field(default_factory=set)
     keys: set[str] = field(default_factory=set)
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         if request.request_key not in self.keys:
             self.keys.add(request.request_key)
-            task = asyncio.create_task(self._draft(request))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            self.draft_in_background(request)
         return RequestResult(RequestStatus.ACCEPTED, f"Drafting a joke about {request.topic}")
 
-    async def _draft(self, request: JokeRequest) -> None:
-        await asyncio.sleep(self.llm_s)  # the model, as slow as a real one
-        card = {"topic": request.topic, "draft": "A joke.", "attempt": 1, "max_attempts": 3}
-        payload = {"token": f"t{len(self.keys)}", "card": {**card, "model_label": "bench"}}
-        effect = OutboxEffect(
+    def review_post(self, request: JokeRequest) -> OutboxEffect:
+        payload = {
+            "token": f"t{len(self.keys)}",
+            "card": {**self.card(request), "model_label": "bench"},
+        }
+        return OutboxEffect(
             f"{request.request_key}:card",
             request.request_key,
             EffectKind.REVIEW_POST,
@@ -86,23 +75,9 @@ class SlowLLMSink:
             payload,
             "k",
         )
-        assert self.sender is not None
-        try:
-            await self.sender.send(effect)
-        except Exception as exc:  # a bench must not die on one failed card
-            logging.getLogger(__name__).warning("card failed: %s", exc)
 
-    async def decide(self, request: DecisionRequest) -> DecideResult:
-        return DecideResult(DecideStatus.NOT_FOUND, "bench")
-
-    async def wait_info(self, token: str) -> WaitInfo | None:
-        return None
-
-    async def save_scope(self, config: ScopeConfig) -> None:
-        return None
-
-    async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
-        return None
+    def card_failed(self, exc: Exception) -> None:
+        logging.getLogger(__name__).warning("card failed: %s", exc)
 
 
 class SlowLLM:
@@ -165,10 +140,9 @@ async def serve_adapter(
         if gc_freeze:
             # ~110k objects exist after start-up (slack_sdk, bolt, aiohttp, bot modules); a
             # full collection walks them all (~100 ms). Freezing them keeps GC pauses short.
-            gc.collect()
-            gc.freeze()
+            freeze_gc()
         print(f"PORT {port}", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await until_stdin_closes()
         if stub is not None:
             for task in list(stub.tasks):  # drafts still "thinking" when the bench ends
                 task.cancel()
@@ -228,14 +202,7 @@ async def load(
         finally:
             in_flight -= 1
 
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    tasks = []
-    for i in range(n):
-        delay = t0 + i / rate - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one()))
+    tasks = [asyncio.create_task(one()) async for _ in arrivals(n, rate)]
     await asyncio.gather(*tasks)
     return Round(rate, latencies, errors, peak, drafts)
 
