@@ -1,4 +1,3 @@
-import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,11 +28,7 @@ def effect(kind: EffectKind, payload: dict[str, Any], **kwargs: Any) -> OutboxEf
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("SLACK_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_slack_env")
 
 
 @pytest.fixture

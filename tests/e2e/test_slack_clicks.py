@@ -1,4 +1,3 @@
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,11 +30,7 @@ CARD = {
 ORIGIN = Origin("slack", "T0TEAM", Actor("slack", "UREQ", "<@UREQ>"), "CMOD", "CPUB", "CGEN")
 
 
-@pytest.fixture(autouse=True)
-def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("SLACK_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_slack_env")
 
 
 async def post_card(slack: SlackHttp, wait: str = "tok1") -> dict[str, Any]:

@@ -6,7 +6,6 @@ the clock are fakes. The runtime is driven with ``drain()`` so every step is det
 
 import asyncio
 import copy
-import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,11 +29,7 @@ MOD2 = "UMOD2"
 REQUESTER = "UREQ"
 
 
-@pytest.fixture(autouse=True)
-def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("SLACK_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_slack_env")
 
 
 @dataclass

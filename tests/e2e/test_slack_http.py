@@ -1,4 +1,3 @@
-import os
 import time
 
 import aiohttp
@@ -10,12 +9,7 @@ from tests.e2e.fake_slack import FakeSlack, signed_headers
 from tests.e2e.slack_harness import SECRET, StubSink, settle, slack_config, slack_http
 from tests.e2e.slack_payloads import command_body, new_trigger
 
-
-@pytest.fixture(autouse=True)
-def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("SLACK_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_slack_env")
 
 
 async def test_joke_acks_fast_then_answers_ephemerally() -> None:
