@@ -54,6 +54,19 @@ def make_chat(
     )
 
 
+async def complete_error(
+    base_url: str, match: str | None = None, *, timeout: float = 2.0, max_retries: int = 2
+) -> LLMError:
+    """The LLMError (matching ``match``) that one ``complete`` raises; the client is closed."""
+    llm = make_chat(base_url, timeout=timeout, max_retries=max_retries)
+    try:
+        with pytest.raises(LLMError, match=match) as info:
+            await llm.complete(MESSAGES[:2])
+    finally:
+        await llm.close()
+    return info.value
+
+
 async def test_complete_returns_text_and_sends_the_request(
     server: FakeOpenAIServer, chat: OpenAIChat
 ) -> None:
@@ -162,15 +175,10 @@ async def test_rate_limit_gives_up_after_configured_retries(
     server: FakeOpenAIServer, max_retries: int, headers: dict[str, str]
 ) -> None:
     server.script(*[error(429, "slow down", "rate_limit_exceeded", **headers)] * 5)
-    llm = make_chat(server.base_url, max_retries=max_retries)
-    try:
-        with pytest.raises(LLMError) as info:
-            await llm.complete(MESSAGES[:2])
-    finally:
-        await llm.close()
+    failure = await complete_error(server.base_url, max_retries=max_retries)
 
-    assert info.value.kind == "rate_limited"
-    assert "rate limited (429)" in str(info.value)
+    assert failure.kind == "rate_limited"
+    assert "rate limited (429)" in str(failure)
     assert len(server.chat_requests()) == 1 + max_retries
 
 
@@ -178,53 +186,37 @@ async def test_quota_exceeded_is_named(server: FakeOpenAIServer) -> None:
     server.script(
         error(429, "You exceeded your current quota", "insufficient_quota", x_should_retry="false")
     )
-    llm = make_chat(server.base_url, max_retries=2)
-    try:
-        with pytest.raises(LLMError, match="quota exceeded") as info:
-            await llm.complete(MESSAGES[:2])
-    finally:
-        await llm.close()
+    failure = await complete_error(server.base_url, "quota exceeded", max_retries=2)
 
-    assert info.value.kind == "rate_limited"
+    assert failure.kind == "rate_limited"
 
 
 async def test_server_error_is_retried_then_reported(server: FakeOpenAIServer) -> None:
     server.script(*[error(500, "boom", retry_after_ms="5")] * 3)
-    llm = make_chat(server.base_url, max_retries=1)
-    try:
-        with pytest.raises(LLMError, match=r"failing \(500\)") as info:
-            await llm.complete(MESSAGES[:2])
-    finally:
-        await llm.close()
+    failure = await complete_error(server.base_url, r"failing \(500\)", max_retries=1)
 
-    assert info.value.kind == "unavailable"
+    assert failure.kind == "unavailable"
     assert len(server.chat_requests()) == 2
 
 
 async def test_timeout_is_reported(server: FakeOpenAIServer) -> None:
     server.script(Reply(body=completion("late").body, delay=0.8))
-    llm = make_chat(server.base_url, timeout=0.2, max_retries=0)
-    try:
-        with pytest.raises(LLMError, match=r"did not answer within 0.2 s \(LLM_TIMEOUT\)") as info:
-            await llm.complete(MESSAGES[:2])
-    finally:
-        await llm.close()
+    failure = await complete_error(
+        server.base_url, r"did not answer within 0.2 s \(LLM_TIMEOUT\)", timeout=0.2, max_retries=0
+    )
 
-    assert info.value.kind == "timeout"
+    assert failure.kind == "timeout"
 
 
 async def test_unreachable_base_url() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    llm = make_chat(f"http://127.0.0.1:{port}/v1", max_retries=0)
-    try:
-        with pytest.raises(LLMError, match=f"cannot connect to 127.0.0.1:{port}") as info:
-            await llm.complete(MESSAGES[:2])
-    finally:
-        await llm.close()
+    failure = await complete_error(
+        f"http://127.0.0.1:{port}/v1", f"cannot connect to 127.0.0.1:{port}", max_retries=0
+    )
 
-    assert info.value.kind == "unreachable"
+    assert failure.kind == "unreachable"
 
 
 @pytest.mark.parametrize(
