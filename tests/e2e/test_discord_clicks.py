@@ -1,7 +1,6 @@
 """Card clicks and modal submits in detail, against a scripted sink (answers and fallbacks)."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,24 +18,12 @@ from tests.e2e.fake_discord import (
     StubSink,
     button_ids,
     click,
-    discord_session,
     modal_submit,
 )
 from tests.e2e.test_discord_sender import review
 
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
 DRAFT = "@everyone Why do cats hate @here? Too many mice."
-
-
-@pytest.fixture
-def sink() -> StubSink:
-    return StubSink()
-
-
-@pytest.fixture
-async def bot(monkeypatch: pytest.MonkeyPatch, sink: StubSink) -> AsyncIterator[Session]:
-    async with discord_session(monkeypatch, sink) as session:
-        yield session
 
 
 async def _card(bot: Session) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
@@ -31,7 +30,6 @@ from tests.e2e.fake_discord import (
     Call,
     Session,
     StubSink,
-    discord_session,
     docs_shaped_slash,
     jokeconfig,
     overlay,
@@ -40,17 +38,6 @@ from tests.e2e.fake_discord import (
 
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
 FOLLOWUP = rf"/webhooks/{APP_ID}/[^/]+"
-
-
-@pytest.fixture
-def sink() -> StubSink:
-    return StubSink()
-
-
-@pytest.fixture
-async def bot(monkeypatch: pytest.MonkeyPatch, sink: StubSink) -> AsyncIterator[Session]:
-    async with discord_session(monkeypatch, sink) as session:
-        yield session
 
 
 def _is(method: str, pattern: str) -> Any:

@@ -1,6 +1,5 @@
 """DiscordSender end to end: outbox effects become REST calls on the fake Discord."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from tests.e2e.fake_discord import (
     Session,
     StubSink,
     button_ids,
-    discord_session,
 )
 
 ORIGIN = Origin(
@@ -53,12 +51,6 @@ def effect(
 
 def review(wait: str = "Tok1", key: str = "k1") -> OutboxEffect:
     return effect(EffectKind.REVIEW_POST, {"token": wait, "card": CARD}, key=key)
-
-
-@pytest.fixture
-async def bot(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Session]:
-    async with discord_session(monkeypatch, StubSink()) as session:
-        yield session
 
 
 async def test_review_post_is_a_normal_message_with_four_buttons(bot: Session) -> None:
