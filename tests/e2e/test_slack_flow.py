@@ -52,8 +52,7 @@ class World:
 
     def card(self, index: int = -1) -> dict[str, Any]:
         """A snapshot of a card as a client still shows it (blocks included)."""
-        message = self.cards()[index]
-        return copy.deepcopy({"ts": message.ts, "text": message.text, "blocks": message.blocks})
+        return snapshot(self.cards()[index])
 
     def status_line(self, index: int = -1) -> str:
         blocks = self.cards()[index].blocks
@@ -85,6 +84,21 @@ class World:
         status, body = await self.slack.submit(submission_payload(view, user=MOD, values=values))
         assert status == 200
         return body
+
+
+def snapshot(message: Message) -> dict[str, Any]:
+    """A message as a client still shows it, unaffected by later edits."""
+    return copy.deepcopy({"ts": message.ts, "text": message.text, "blocks": message.blocks})
+
+
+async def card_before_restart(stack: Stack, fake: FakeSlack) -> dict[str, Any]:
+    """Ask for a joke through a first adapter, drain to its review card; the card's snapshot."""
+    async with slack_http(stack.service, fake) as slack:
+        stack.senders["slack"] = slack.sender
+        await slack.joke("cats", user=REQUESTER)
+        await fake.wait_webhooks(1)
+        await stack.drain()
+    return snapshot(fake.messages("CMOD")[0])
 
 
 @asynccontextmanager
@@ -224,20 +238,14 @@ async def test_concurrent_double_click_has_one_winner(tmp_path: Path) -> None:
 async def test_restart_between_card_and_click(tmp_path: Path) -> None:
     llm = FakeLLM(JOKE1)
     async with FakeSlack() as fake, joke_stack(tmp_path, llm=llm, serve=False) as stack:
-        async with slack_http(stack.service, fake) as slack:
-            stack.senders["slack"] = slack.sender
-            await slack.joke("cats", user=REQUESTER)
-            await fake.wait_webhooks(1)
-            await stack.drain()
-        card = fake.messages("CMOD")[0]
-        snapshot = {"ts": card.ts, "text": card.text, "blocks": copy.deepcopy(card.blocks)}
+        card = await card_before_restart(stack, fake)
 
         await stack.restart()  # every in-memory object of the bot is gone; Slack keeps the card
 
         async with slack_http(stack.service, fake) as slack:
             stack.senders["slack"] = slack.sender
             await stack.runtime.recover()
-            await slack.click(snapshot, "approve")
+            await slack.click(card, "approve")
             await settle()
             await stack.drain()
 
@@ -254,13 +262,7 @@ async def test_expiry_while_down(tmp_path: Path) -> None:
         FakeSlack() as fake,
         joke_stack(tmp_path, llm=llm, clock=clock, serve=False) as stack,
     ):
-        async with slack_http(stack.service, fake) as slack:
-            stack.senders["slack"] = slack.sender
-            await slack.joke("cats", user=REQUESTER)
-            await fake.wait_webhooks(1)
-            await stack.drain()
-        card = fake.messages("CMOD")[0]
-        snapshot = {"ts": card.ts, "text": card.text, "blocks": copy.deepcopy(card.blocks)}
+        card = await card_before_restart(stack, fake)
 
         await stack.stop()
         clock.advance(stack.options.review_timeout_s + 60)  # the bot was down past the deadline
@@ -271,7 +273,7 @@ async def test_expiry_while_down(tmp_path: Path) -> None:
             await stack.runtime.recover()
             await stack.drain()
             seen = len(fake.webhooks)
-            await slack.click(snapshot, "approve")
+            await slack.click(card, "approve")
             told = await fake.wait_webhooks(seen + 1)
 
         assert fake.messages("CPUB") == []
