@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from bot.config import Settings, load_settings, require_discord, require_slack
 from bot.errors import ConfigError
 
 EXIT_CONFIG = 2
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,13 +44,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat" and "log_level" not in settings.model_fields_set:
             level = "WARNING"  # the chat screen is the user interface; keep logs out of it
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        return asyncio.run(_dispatch(args, settings))
+        return asyncio.run(_until_terminated(args, settings))
     except ConfigError as exc:
         print(f"jokebot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         print("\nInterrupted; pending drafts are kept.", file=sys.stderr)
         return 130
+
+
+async def _until_terminated(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command; SIGTERM (systemd, docker stop, kill) unwinds it like Ctrl-C does.
+
+    Unwinding closes the store and releases this process's leases, so a restart picks
+    interrupted work up at once instead of waiting for the leases to expire.
+    """
+    task = asyncio.current_task()
+    assert task is not None  # noqa: S101  # asyncio.run always runs us in a task
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await _dispatch(args, settings)
+    except asyncio.CancelledError:
+        print("\nStopped (SIGTERM); pending drafts are kept.", file=sys.stderr)
+        return EXIT_TERMINATED
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,6 +4,7 @@ import io
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -191,3 +192,41 @@ def test_jokebot_chat_on_a_terminal_shows_a_spinner_and_takes_decisions(tmp_path
     assert JOKES[0] in drafting
     assert f"To the audience: {JOKES[0]}" in published
     assert status == 0
+
+
+def test_sigterm_while_a_draft_waits_keeps_it_for_the_next_session(tmp_path: Path) -> None:
+    db = tmp_path / "term.db"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{db}",
+    }
+    with FakeOpenAIServer() as server:
+        server.script(completion(JOKES[0]))
+        env["OPENAI_BASE_URL"] = server.base_url
+        primary, replica = pty.openpty()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bot", "chat"],
+            stdin=replica,
+            stdout=replica,
+            stderr=replica,
+            env=env,
+            cwd=tmp_path,
+        )
+        os.close(replica)
+        try:
+            read_until(primary, "Topic for a joke")
+            os.write(primary, b"cats\n")
+            read_until(primary, "quit: ")
+            child.send_signal(signal.SIGTERM)
+            stopped = read_until(primary, "pending drafts are kept")
+            status = child.wait(timeout=30)
+        finally:
+            child.kill()
+            child.wait()
+            os.close(primary)
+        resumed = run_chat(db, server, "y\napprove\n")
+
+    assert status == 128 + signal.SIGTERM
+    assert "Stopped (SIGTERM)" in stopped
+    assert f"📣 To the audience: {JOKES[0]}" in resumed.stdout
