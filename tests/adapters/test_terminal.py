@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,24 +86,51 @@ async def test_terminal_eof_keeps_the_draft_and_the_next_session_continues_it(
     assert f"📣 To the audience: {JOKES[0]}" in second
 
 
-def run_chat(db: Path, server: FakeOpenAIServer, script: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def chat_env(db: Path, server: FakeOpenAIServer) -> dict[str, str]:
+    """The environment of a `jokebot chat` process on ``db`` drafting with ``server``."""
+    return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(db.parent),
         "DATABASE_URL": f"sqlite:///{db}",
         "OPENAI_BASE_URL": server.base_url,
         "OPENAI_MODEL": "test-model",
     }
+
+
+def run_chat(db: Path, server: FakeOpenAIServer, script: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         input=script,
         capture_output=True,
         text=True,
-        env=env,
+        env=chat_env(db, server),
         cwd=db.parent,
         timeout=60,
         check=False,
     )
+
+
+@contextmanager
+def chat_on_pty(
+    db: Path, server: FakeOpenAIServer
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`jokebot chat` on a pseudo-terminal: (the process, the terminal's fd); killed on exit."""
+    primary, replica = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=replica,
+        stdout=replica,
+        stderr=replica,
+        env=chat_env(db, server),
+        cwd=db.parent,
+    )
+    os.close(replica)
+    try:
+        yield child, primary
+    finally:
+        child.kill()
+        child.wait()
+        os.close(primary)
 
 
 def test_jokebot_chat_through_pipes_quit_and_resume_across_processes(tmp_path: Path) -> None:
@@ -158,23 +187,7 @@ def test_jokebot_chat_on_a_terminal_shows_a_spinner_and_takes_decisions(tmp_path
     db = tmp_path / "tty.db"
     with FakeOpenAIServer() as server:
         server.script(replace(completion(JOKES[0]), delay=0.5))  # the spinner turns meanwhile
-        primary, replica = pty.openpty()
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{db}",
-            "OPENAI_BASE_URL": server.base_url,
-        }
-        child = subprocess.Popen(
-            [sys.executable, "-m", "bot", "chat"],
-            stdin=replica,
-            stdout=replica,
-            stderr=replica,
-            env=env,
-            cwd=tmp_path,
-        )
-        os.close(replica)
-        try:
+        with chat_on_pty(db, server) as (child, primary):
             read_until(primary, "Topic for a joke")
             os.write(primary, b"cats\n")
             drafting = read_until(primary, "quit: ")
@@ -182,10 +195,6 @@ def test_jokebot_chat_on_a_terminal_shows_a_spinner_and_takes_decisions(tmp_path
             published = read_until(primary, "Topic for a joke")
             os.write(primary, b"quit\n")
             status = child.wait(timeout=30)
-        finally:
-            child.kill()
-            child.wait()
-            os.close(primary)
 
     assert "drafting…" in drafting  # the spinner, drawn with carriage returns
     assert "\r" in drafting
@@ -196,35 +205,15 @@ def test_jokebot_chat_on_a_terminal_shows_a_spinner_and_takes_decisions(tmp_path
 
 def test_sigterm_while_a_draft_waits_keeps_it_for_the_next_session(tmp_path: Path) -> None:
     db = tmp_path / "term.db"
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{db}",
-    }
     with FakeOpenAIServer() as server:
         server.script(completion(JOKES[0]))
-        env["OPENAI_BASE_URL"] = server.base_url
-        primary, replica = pty.openpty()
-        child = subprocess.Popen(
-            [sys.executable, "-m", "bot", "chat"],
-            stdin=replica,
-            stdout=replica,
-            stderr=replica,
-            env=env,
-            cwd=tmp_path,
-        )
-        os.close(replica)
-        try:
+        with chat_on_pty(db, server) as (child, primary):
             read_until(primary, "Topic for a joke")
             os.write(primary, b"cats\n")
             read_until(primary, "quit: ")
             child.send_signal(signal.SIGTERM)
             stopped = read_until(primary, "pending drafts are kept")
             status = child.wait(timeout=30)
-        finally:
-            child.kill()
-            child.wait()
-            os.close(primary)
         resumed = run_chat(db, server, "y\napprove\n")
 
     assert status == 128 + signal.SIGTERM
