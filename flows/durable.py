@@ -42,6 +42,9 @@ class Wait:
         payload: JSON data for whoever decides (e.g. the draft shown on a review card).
         timeout_s: seconds until the runtime decides ``on_timeout`` by itself; None = never.
         on_timeout: the action decided on expiry; must be one of ``allowed``.
+        needs: the decision data each action requires, e.g. ``{"edit": ("text",)}``: a
+            decision for that action without a non-blank value for each key is refused
+            before it is recorded (see :meth:`missing`).
     """
 
     kind: str
@@ -49,12 +52,19 @@ class Wait:
     payload: Mapping[str, Any] = field(default_factory=dict)
     timeout_s: float | None = None
     on_timeout: str = "timeout"
+    needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.allowed:
             raise ValueError("a Wait needs at least one allowed decision")
         if self.timeout_s is not None and self.on_timeout not in self.allowed:
             raise ValueError(f"on_timeout {self.on_timeout!r} is not in allowed {self.allowed!r}")
+        if unknown := set(self.needs) - set(self.allowed):
+            raise ValueError(f"needs names actions that are not allowed: {sorted(unknown)!r}")
+
+    def missing(self, action: str, data: Mapping[str, Any]) -> tuple[str, ...]:
+        """The data keys ``action`` needs that ``data`` lacks or leaves blank."""
+        return tuple(k for k in self.needs.get(action, ()) if not str(data.get(k) or "").strip())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +73,7 @@ class Wait:
             "payload": dict(self.payload),
             "timeout_s": self.timeout_s,
             "on_timeout": self.on_timeout,
+            "needs": {action: list(keys) for action, keys in self.needs.items()},
         }
 
     @classmethod
@@ -73,6 +84,7 @@ class Wait:
             payload=data.get("payload", {}),
             timeout_s=data.get("timeout_s"),
             on_timeout=data.get("on_timeout", "timeout"),
+            needs={action: tuple(keys) for action, keys in data.get("needs", {}).items()},
         )
 
 
