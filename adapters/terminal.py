@@ -24,9 +24,9 @@ from bot.models import (
     OutboxEffect,
     RequestStatus,
     WaitInfo,
-    outcome_line,
 )
 from bot.ports import ChatSink
+from bot.review import outcome_line
 
 PLATFORM, SCOPE, CHANNEL = "terminal", "local", "terminal"
 ENDED = {"finished", "failed", "cancelled"}

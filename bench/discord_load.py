@@ -34,7 +34,7 @@ from bench._load import (
     until_stdin_closes,
 )
 from bot.models import EffectKind, JokeRequest, OutboxEffect, RequestResult, RequestStatus
-from tests.e2e.fake_discord import (
+from tests.support.fake_discord import (
     ALICE,
     CONFIGURED,
     MOD_CHANNEL,

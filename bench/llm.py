@@ -3,7 +3,7 @@
 Usage: ``python bench/llm.py [--jokes 20] [--threads N]``. The cold start (import llama_cpp,
 load the GGUF, first joke) is measured in a fresh subprocess; warm latencies and peak RSS
 in this process. Drafts use the joke flow's own prompt, temperature and token limit
-(``flows.prompts``), so the figures are what a /joke costs. The last line printed is one
+(``bot.joke.prompts``), so the figures are what a /joke costs. The last line printed is one
 JSON object.
 """
 
@@ -17,9 +17,9 @@ import subprocess
 import sys
 import time
 
+from bot.joke import prompts
 from bot.llm.embedded import EmbeddedChat
 from bot.ports import ChatMessage
-from flows import prompts
 
 TOPICS = ("cats", "coffee", "trains", "the moon", "homework")
 

@@ -24,9 +24,7 @@ from bot.clock import SystemClock
 from bot.models import Actor, DecisionRequest, Origin, OutboxEffect
 from bot.runtime import Runtime
 from bot.store import open_store
-from flows.checkpoint import start
-from flows.durable import Suspended, Wait
-from flows.engine import AsyncFlow, AsyncNode
+from flows import AsyncFlow, AsyncNode, Suspended, Wait, start
 
 SAMPLES = 1000
 MOD = Actor("bench", "mod", "@mod", is_moderator=True)

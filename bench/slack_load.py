@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,11 +40,12 @@ from bench._load import (
     freeze_gc,
     until_stdin_closes,
 )
-from bot.app import JokeOptions, open_core
+from bot.app import open_core
+from bot.joke import JokeOptions
 from bot.models import EffectKind, JokeRequest, OutboxEffect, RequestResult, RequestStatus
 from bot.ports import ChatMessage, EffectSender, EventSink
-from tests.e2e.fake_slack import BOT_TOKEN, FakeSlack, signed_headers
-from tests.e2e.slack_payloads import command_body, new_trigger
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack, signed_headers
+from tests.support.slack_payloads import command_body, new_trigger
 
 SECRET = "bench-signing-secret"  # noqa: S105  # a local fake, not a credential
 ACKED = [0]  # acked /joke requests over the whole run
@@ -110,17 +111,16 @@ async def serve(api_base: str, llm_s: float, core: str, gc_freeze: bool) -> None
                 llm=SlowLLM(llm_s),
                 options=JokeOptions(cooldown_s=0.0),
             ) as running:
-                await serve_adapter(api_base, running.service, running.senders, gc_freeze)
+                await serve_adapter(api_base, running.service, running.register_sender, gc_freeze)
         return
     sink = SlowLLMSink(llm_s=llm_s)
-    senders: dict[str, EffectSender] = {}
-    await serve_adapter(api_base, sink, senders, gc_freeze, sink)
+    await serve_adapter(api_base, sink, lambda platform, sender: None, gc_freeze, sink)
 
 
 async def serve_adapter(
     api_base: str,
     service: EventSink,
-    senders: dict[str, EffectSender],
+    register: Callable[[str, EffectSender], None],
     gc_freeze: bool,
     stub: "SlowLLMSink | None" = None,
 ) -> None:
@@ -133,7 +133,7 @@ async def serve_adapter(
         api_base=api_base,
     )
     app, sender = build_slack(config, service)
-    senders["slack"] = sender
+    register("slack", sender)
     if stub is not None:
         stub.sender = sender
     async with serve_http(app, config, host="127.0.0.1", port=0) as port:

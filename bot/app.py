@@ -1,51 +1,38 @@
 """Wiring: the only module that knows every concrete class (store, LLM, flow, runtime, adapters)."""
 
 import asyncio
+import functools
 import gc
 import logging
 import os
 import socket
 import sys
-import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.joke import JokeOptions, build_joke_flow, request_state
 from bot.llm import EmbeddedChat, LLMChoice, select_llm
-from bot.models import JokeRequest, WaitInfo
 from bot.ports import LLM, Clock, EffectSender
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
-from bot.store import Store, WaitStatus, open_store
-from flows.joke import build_joke_flow, new_joke_state
+from bot.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class JokeOptions:
-    """The plain values the joke flow and the service need (from Settings, or a test)."""
-
-    max_attempts: int = 5
-    review_timeout_s: float = 86400.0
-    topic_max_len: int = 100
-    joke_max_len: int = 300
-    cooldown_s: float = 30.0
-    retry_s: float = 60.0
-    concurrency: int = 16  # runs drafting at once; a remote LLM serves many in parallel
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "JokeOptions":
-        return cls(
-            max_attempts=settings.max_attempts,
-            review_timeout_s=settings.review_timeout_s,
-            topic_max_len=settings.topic_max_len,
-            joke_max_len=settings.joke_max_len,
-            cooldown_s=settings.cooldown_s,
-        )
+def options_from(settings: Settings) -> JokeOptions:
+    """The options ``Settings`` configures (the rest keep JokeOptions' defaults)."""
+    return JokeOptions(
+        max_attempts=settings.max_attempts,
+        review_timeout_s=settings.review_timeout_s,
+        topic_max_len=settings.topic_max_len,
+        joke_max_len=settings.joke_max_len,
+        cooldown_s=settings.cooldown_s,
+    )
 
 
 @dataclass
@@ -54,53 +41,12 @@ class Core:
 
     store: Store
     runtime: Runtime
-    service: "ChatService"
+    service: JokeService
     llm: LLM
-    senders: dict[str, EffectSender] = field(default_factory=dict)
 
-
-class ChatService(JokeService):
-    """JokeService plus the queries the terminal adapter needs to resume local runs."""
-
-    def __init__(self, store: Store, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._full_store = store
-
-    async def pending_reviews(self, platform: str, scope: str) -> list[WaitInfo]:
-        async with self._full_store.read() as tx:
-            waits = await tx.pending_waits(platform, scope)
-        return [
-            WaitInfo(w.token, w.run_id, w.kind, w.status, w.payload, w.allowed)
-            for w in waits
-            if w.kind == "review" and w.status == WaitStatus.PENDING
-        ]
-
-    async def run_status(self, run_id: str) -> str | None:
-        async with self._full_store.read() as tx:
-            run = await tx.get_run(run_id)
-            if run is None:
-                return None
-            if await tx.open_effects(run_id):
-                return "delivering"  # finished runs still have effects on their way out
-        return str(run.status)
-
-
-def state_factory(options: JokeOptions) -> Callable[[JokeRequest], dict[str, Any]]:
-    """Builds the joke flow's initial state from a request (raises BadRequest on a bad topic)."""
-
-    def new_state(request: JokeRequest) -> dict[str, Any]:
-        state = new_joke_state(
-            request.topic,
-            request.origin.requester.display,
-            max_attempts=options.max_attempts,
-            max_topic_len=options.topic_max_len,
-            # seeds derive from the run's state: vary them per request, or every "/joke cats"
-            # would get the same sequence of drafts from a deterministic local model
-            seed_base=zlib.crc32(request.request_key.encode()) & 0x7FFFFFFF,
-        )
-        return dict(state)
-
-    return new_state
+    def register_sender(self, platform: str, sender: EffectSender) -> None:
+        """Deliver the effects of ``platform``'s runs through ``sender``."""
+        self.runtime.register_sender(platform, sender)
 
 
 @asynccontextmanager
@@ -120,28 +66,24 @@ async def open_core(
     clock = clock or SystemClock()
     store = await open_store(database_url)
     try:
-        flow = build_joke_flow(
-            llm,
-            max_attempts=options.max_attempts,
-            review_timeout_s=options.review_timeout_s,
-            joke_max_len=options.joke_max_len,
-            retry_s=options.retry_s,
-        )
-        senders: dict[str, EffectSender] = {}
         runtime = Runtime(
             store,
-            {"joke": flow},
-            senders,
+            {"joke": build_joke_flow(llm, options)},
+            None,
             clock,
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
             crash=crash,
             poll_s=poll_s,
             concurrency=options.concurrency,
         )
-        service = ChatService(
-            store, runtime, store, clock, state_factory(options), cooldown_s=options.cooldown_s
+        service = JokeService(
+            runtime,
+            store,
+            clock,
+            functools.partial(request_state, options=options),
+            cooldown_s=options.cooldown_s,
         )
-        core = Core(store, runtime, service, llm, senders)
+        core = Core(store, runtime, service, llm)
         if not serve:
             yield core
             return
@@ -189,13 +131,13 @@ async def run_chat(settings: Settings) -> int:
 
     from adapters.terminal import ChatApp, LineReader, TerminalSender
 
-    options = replace(JokeOptions.from_settings(settings), cooldown_s=0.0)  # one local user
+    options = replace(options_from(settings), cooldown_s=0.0)  # one local user
     sender = TerminalSender(sys.stdout)
     async with (
         serving_llm(settings) as llm,
         open_core(database_url=settings.database_url, llm=llm, options=options) as core,
     ):
-        core.senders["terminal"] = sender
+        core.register_sender("terminal", sender)
         app = ChatApp(
             core.service,
             sender,
@@ -227,13 +169,13 @@ async def run_discord(settings: Settings) -> int:
     from adapters.discord_adapter import build_discord, run_discord as serve_discord, use_endpoints
 
     use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    options = JokeOptions.from_settings(settings)
+    options = options_from(settings)
     async with (
         serving_llm(settings) as llm,
         open_core(database_url=settings.database_url, llm=llm, options=options) as core,
     ):
         client, sender = build_discord(core.service)
-        core.senders["discord"] = sender
+        core.register_sender("discord", sender)
         _settle_heap()
         await serve_discord(_secret(settings.discord_token), core.service, client=client)
     return 0
@@ -283,13 +225,13 @@ async def run_slack(settings: Settings, *, http: bool, host: str, port: int) -> 
         signing_secret=_secret(settings.slack_signing_secret),
         api_base=settings.slack_api_base,
     )
-    options = JokeOptions.from_settings(settings)
+    options = options_from(settings)
     async with (
         serving_llm(settings) as llm,
         open_core(database_url=settings.database_url, llm=llm, options=options) as core,
     ):
         slack_app, sender = build_slack(config, core.service)
-        core.senders["slack"] = sender
+        core.register_sender("slack", sender)
         _settle_heap()
         if http:
             await run_http(slack_app, config, host=host, port=port)

@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.joke import JokeOptions
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -48,11 +49,11 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=20.0, gt=0)
     # Durable runtime and the joke flow
     database_url: str = Field(default="sqlite:///jokebot.db", repr=False, min_length=1)
-    review_timeout_s: float = Field(default=86400.0, gt=0)
-    max_attempts: int = Field(default=5, ge=1)
-    topic_max_len: int = Field(default=100, ge=1)
-    joke_max_len: int = Field(default=300, ge=1)
-    cooldown_s: float = Field(default=30.0, ge=0)
+    review_timeout_s: float = Field(default=JokeOptions.review_timeout_s, gt=0)
+    max_attempts: int = Field(default=JokeOptions.max_attempts, ge=1)
+    topic_max_len: int = Field(default=JokeOptions.topic_max_len, ge=1)
+    joke_max_len: int = Field(default=JokeOptions.joke_max_len, ge=1)
+    cooldown_s: float = Field(default=JokeOptions.cooldown_s, ge=0)
     log_level: str = "INFO"
     # Test-only: point the SDKs at local fake servers.
     discord_api_base: str | None = None

@@ -7,26 +7,7 @@ Adapters translate platform payloads into these types on their first line and tr
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
-
-BUTTON_PREFIX = "jk:v1"
-ACTIONS = ("approve", "reject", "edit")
-
-
-def button_id(token: str, action: str) -> str:
-    """The id a platform button carries: ``jk:v1:<token>:<action>`` (at most 100 chars)."""
-    return f"{BUTTON_PREFIX}:{token}:{action}"
-
-
-def parse_button_id(custom_id: str) -> tuple[str, str] | None:
-    """``(token, action)`` from a button id, or None for ids that are not ours."""
-    parts = custom_id.split(":")
-    if len(parts) != 4 or f"{parts[0]}:{parts[1]}" != BUTTON_PREFIX:
-        return None
-    token, action = parts[2], parts[3]
-    if not token.isalnum() or not action.replace("_", "").isalnum():
-        return None
-    return token, action
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True)
@@ -179,16 +160,15 @@ class EffectKind(StrEnum):
     """What an outbox effect asks a platform to do.
 
     Payloads:
-        REVIEW_POST: ``{"token", "card"}``; post a review card with Approve/Reject/Edit buttons
-            carrying ``token`` to ``origin.mod_channel``. The sender returns the message ref.
-        REVIEW_UPDATE: ``{"token", "card", "outcome", "actor", "reason", "text"}``; edit the card at
-            ``card_ref``: no buttons, a status line (see :func:`outcome_line`).
-        PUBLISH: ``{"text", "topic", "requester"}``; post the approved joke to
+        REVIEW_POST: a :class:`bot.review.CardPost`; post the review card with buttons
+            carrying its token to ``origin.mod_channel``. The sender returns the message ref.
+        REVIEW_UPDATE: a :class:`bot.review.CardUpdate`; edit the card at ``card_ref``: no
+            buttons, a status line (:func:`bot.review.outcome_line`).
+        PUBLISH: a :class:`PublishPayload`; post the approved joke to
             ``origin.public_channel`` crediting the requester. Use ``dedupe_key``.
-        NOTIFY: ``{"text"}``; tell the requester (``origin.requester``, ``reply_channel``).
-        ALERT: ``{"text"}``; warn the moderators in ``origin.mod_channel``.
-
-    A card is ``{"topic", "draft", "attempt", "max_attempts", "model_label", "requester"}``.
+        NOTIFY: a :class:`TextPayload`; tell the requester (``origin.requester``,
+            ``reply_channel``).
+        ALERT: a :class:`TextPayload`; warn the moderators in ``origin.mod_channel``.
     """
 
     REVIEW_POST = "review.post"
@@ -196,6 +176,20 @@ class EffectKind(StrEnum):
     PUBLISH = "publish"
     NOTIFY = "notify"
     ALERT = "alert"
+
+
+class PublishPayload(TypedDict):
+    """``publish``: the approved (or edited) joke and whom to credit."""
+
+    text: str
+    topic: str
+    requester: str
+
+
+class TextPayload(TypedDict):
+    """``notify`` and ``alert``: one message."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -214,15 +208,3 @@ class OutboxEffect:
     dedupe_key: str
     attempt: int = 1
     card_ref: str | None = None
-
-
-def outcome_line(outcome: str, actor: str, reason: str = "") -> str:
-    """The status line a decided review card shows, e.g. ``Approved by @alice``."""
-    lines = {
-        "approve": f"✅ Approved by {actor}",
-        "edit": f"✏️ Edited and approved by {actor}",
-        "reject": f"❌ Rejected by {actor}" + (f": {reason}" if reason else ""),
-        "timeout": "⌛ Expired: no moderator decided in time",
-        "cancel": "🚫 Cancelled",
-    }
-    return lines.get(outcome, f"Decided ({outcome}) by {actor}")

@@ -1,4 +1,7 @@
-"""JokeService: the EventSink every adapter calls; checks requests, then starts or decides runs."""
+"""JokeService: the EventSink every adapter calls; checks requests, then starts or decides runs.
+
+It also answers the terminal's questions about local runs (:class:`bot.ports.ChatSink`).
+"""
 
 import logging
 from collections import OrderedDict
@@ -18,6 +21,8 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import Clock
+from bot.review import REVIEW
+from bot.store import Store, WaitStatus
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +47,6 @@ class RuntimePort(Protocol):
     async def wait_info(self, token: str) -> WaitInfo | None: ...
 
 
-class ScopeStore(Protocol):
-    """The part of bot.store.Store the service needs."""
-
-    async def save_scope(self, config: ScopeConfig) -> None: ...
-
-    async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
-
-
 class JokeService:
     """Validates and rate-limits requests, fills in per-scope channels, forwards to the runtime.
 
@@ -62,7 +59,7 @@ class JokeService:
     def __init__(
         self,
         runtime: RuntimePort,
-        store: ScopeStore,
+        store: Store,
         clock: Clock,
         new_state: StateFactory,
         *,
@@ -135,3 +132,21 @@ class JokeService:
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return await self._store.get_scope(platform, scope)
+
+    async def pending_reviews(self, platform: str, scope: str) -> list[WaitInfo]:
+        async with self._store.read() as tx:
+            waits = await tx.pending_waits(platform, scope)
+        return [
+            WaitInfo(w.token, w.run_id, w.kind, w.status, w.payload, w.allowed)
+            for w in waits
+            if w.kind == REVIEW and w.status == WaitStatus.PENDING
+        ]
+
+    async def run_status(self, run_id: str) -> str | None:
+        async with self._store.read() as tx:
+            run = await tx.get_run(run_id)
+            if run is None:
+                return None
+            if await tx.open_effects(run_id):
+                return "delivering"  # finished runs still have effects on their way out
+        return str(run.status)

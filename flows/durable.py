@@ -67,14 +67,16 @@ class Wait:
         return tuple(k for k in self.needs.get(action, ()) if not str(data.get(k) or "").strip())
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "kind": self.kind,
             "allowed": list(self.allowed),
             "payload": dict(self.payload),
             "timeout_s": self.timeout_s,
             "on_timeout": self.on_timeout,
-            "needs": {action: list(keys) for action, keys in self.needs.items()},
         }
+        if self.needs:  # omitted when empty: such checkpoints read as they always did
+            data["needs"] = {action: list(keys) for action, keys in self.needs.items()}
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Wait":

@@ -1,4 +1,4 @@
-"""Import direction (docs/architecture.md, style guide §3), checked with ast over the source."""
+"""Import direction (docs/architecture.md): flows ← bot ← adapters, checked with ast."""
 
 import ast
 import sys
@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WIRING = {"bot.app", "bot.cli", "bot.__main__"}
-CORE = ("flows.engine", "flows.durable", "flows.checkpoint", "flows._copy", "flows._resume")
-NEUTRAL = ("bot.models", "bot.ports", "bot.errors")
-HEAVY = ("bot.runtime", "bot.store", "bot.llm", "bot.service", "bot.outbox", *WIRING)
-EXTRA = {"bot.models": ("pydantic",), "bot.ports": ("pydantic",), "bot.errors": ()}
-EXTRA["bot.config"] = ("pydantic", "pydantic_settings")
+WIRING = {"bot.app", "bot.cli", "bot.__main__"}  # may import anything
+CONTRACTS = ("bot.models", "bot.ports", "bot.errors", "bot.review")  # what adapters may see
+FLOW_AGNOSTIC = ("bot.runtime", "bot.store", "bot.service")  # get specific flows via the wiring
 IO = ("socket", "ssl", "sqlite3", "subprocess", "http.client", "http.server", "urllib.request")
 SDK_OWNERS = {
     "discord": "adapters.discord_adapter",
@@ -22,8 +19,9 @@ SDK_OWNERS = {
     "httpx2": "bot.llm",
     "llama_cpp": "bot.llm",
     "aiosqlite": "bot.store",
-    "asyncpg": "bot.store",
+    "psycopg": "bot.store",
     "sqlite3": "bot.store",
+    "pydantic_settings": "bot.config",
 }
 
 
@@ -31,36 +29,27 @@ def under(name: str, *prefixes: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-def stdlib(name: str) -> bool:
-    return name.split(".")[0] in sys.stdlib_module_names and not under(name, *IO)
-
-
 def problem(mod: str, name: str) -> str | None:
     """Why module ``mod`` must not import ``name``; None if it may."""
-    for sdk, owner in SDK_OWNERS.items():  # adapters/discord_adapter* may split into parts
-        if under(name, sdk) and not (under(mod, owner) or mod.startswith(owner + "_")):
+    for sdk, owner in SDK_OWNERS.items():
+        if under(name, sdk) and not under(mod, owner):
             return f"{sdk} belongs to {owner}"
-    if mod in CORE and not (stdlib(name) or under(name, *CORE)):
-        return "the engine imports the stdlib only"
-    if under(mod, "flows") and not (stdlib(name) or under(name, "flows", *NEUTRAL)):
-        return "flows import flows.*, bot.models/ports/errors and the stdlib only"
-    lower = under(name, "bot") and not under(name, *HEAVY)  # neutral bot modules
-    if mod in EXTRA and not (stdlib(name) or lower or under(name, "flows.durable", *EXTRA[mod])):
-        return "neutral modules import the stdlib, neutral bot modules and flows.durable only"
-    if under(mod, "bot") and under(
-        name, "adapters", "flows.joke", "flows.hygiene", "flows.prompts"
-    ):
-        return "the runtime gets adapters and specific flows through the wiring"
-    if under(mod, "bot") and under(name, *WIRING):
-        return "only the entry points import the wiring"
-    if under(mod, "adapters") and (
-        under(name, "flows") or (under(name, "bot") and not under(name, *NEUTRAL))
-    ):
-        return "adapters import bot.models/ports/errors only"
-    if under(mod, "adapters") and under(name, "adapters") and name.count(".") > 0:
-        family = mod.split(".")[1].split("_adapter")[0]
-        if name.split(".")[1].split("_adapter")[0] != family:
-            return "adapters do not import each other"
+    if under(mod, "flows"):
+        top = name.split(".")[0]
+        ok = under(name, "flows") or (top in sys.stdlib_module_names and not under(name, *IO))
+        return None if ok else "flows (the engine) imports the stdlib only"
+    if under(mod, "bot"):
+        if under(name, "adapters", *WIRING):
+            return "bot gets adapters through the wiring"
+        if under(mod, *FLOW_AGNOSTIC) and under(name, "bot.joke"):
+            return "the runtime, store and service know no specific flow"
+        return None
+    if under(mod, "adapters"):
+        if under(name, "flows") or (under(name, "bot") and not under(name, *CONTRACTS)):
+            return "adapters import the bot contracts (models, ports, errors, review) only"
+        own = ".".join(mod.split(".")[:2])
+        if under(name, "adapters") and not under(name, own, "adapters._review"):
+            return "adapters share only adapters._review, never each other"
     return None
 
 
@@ -106,28 +95,32 @@ def test_architecture_import_directions_hold() -> None:
     ("path", "source", "bad"),
     [
         ("flows/engine.py", "from bot.models import JokeRequest", True),
-        ("flows/joke.py", "import aiohttp", True),
-        ("flows/joke.py", "import socket", True),
-        ("flows/joke.py", "from adapters.terminal import run", True),
-        ("flows/joke.py", "from ..bot import runtime", True),
-        ("flows/joke.py", "from bot.models import JokeRequest\nfrom . import prompts", False),
-        ("bot/models.py", "from flows.engine import Flow", True),
-        ("bot/models.py", "from flows.durable import Wait\nfrom pydantic import BaseModel", False),
-        ("bot/errors.py", "import pydantic", True),
-        ("bot/models.py", "from bot.runtime import Runtime", True),
-        ("bot/models.py", "from bot.clock import Clock", False),
+        ("flows/checkpoint.py", "import aiohttp", True),
+        ("flows/durable.py", "import socket", True),
+        ("flows/_resume.py", "from ..bot import runtime", True),
+        ("flows/engine.py", "import asyncio, copy\nfrom . import _resume", False),
+        ("bot/joke/_draft.py", "from bot.models import EffectKind\nfrom flows import Node", False),
+        ("bot/joke/_draft.py", "from adapters.terminal import run", True),
+        ("bot/joke/_draft.py", "import openai", True),
+        ("bot/models.py", "from bot.app import open_core", True),
         ("bot/config.py", "from pydantic_settings import BaseSettings", False),
-        ("bot/runtime/_runner.py", "from flows.joke import build_joke_flow", True),
+        ("bot/runtime/_runner.py", "from bot.joke import build_joke_flow", True),
+        ("bot/service.py", "from bot.joke import new_joke_state", True),
         ("bot/runtime/_runner.py", "import openai", True),
-        ("bot/runtime/_runner.py", "from bot import app", True),
-        ("bot/runtime/_runner.py", "from flows.engine import AsyncFlow", False),
+        ("bot/runtime/_runner.py", "from bot.review import REVIEW\nfrom flows import Wait", False),
         ("bot/store/sqlite.py", "import aiosqlite, sqlite3", False),
         ("bot/llm/openai_chat.py", "import openai", False),
-        ("adapters/discord_adapter/views.py", "from adapters.slack_adapter import x", True),
-        ("adapters/discord_adapter/views.py", "from bot.runtime import Runtime", True),
-        ("adapters/discord_adapter/views.py", "from flows import Wait", True),
-        ("adapters/slack_adapter.py", "import discord", True),
-        ("adapters/discord_adapter/views.py", "import discord\nfrom .cards import x", False),
+        ("adapters/discord_adapter/_render.py", "from adapters.slack_adapter import x", True),
+        ("adapters/discord_adapter/_render.py", "from bot.runtime import Runtime", True),
+        ("adapters/discord_adapter/_render.py", "from flows import Wait", True),
+        ("adapters/slack_adapter/_render.py", "import discord", True),
+        ("adapters/terminal.py", "from bot.store import open_store", True),
+        (
+            "adapters/discord_adapter/_render.py",
+            "import discord\nfrom . import _buttons\nfrom adapters._review import x\n"
+            "from bot.review import Card",
+            False,
+        ),
         ("bot/app.py", "import discord\nfrom adapters.terminal import run", False),
     ],
 )

@@ -21,8 +21,9 @@ from adapters.discord_adapter._rules import (
     is_moderator,
     modal_id,
 )
-from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest, outcome_line
+from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
+from bot.review import outcome_line
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import discord
 
+from adapters._review import button_id
 from adapters.discord_adapter._handlers import GENERIC_FAILURE, decide, open_modal, tell
 from adapters.discord_adapter._rules import (
     APPROVE,
@@ -21,7 +22,6 @@ from adapters.discord_adapter._rules import (
     REJECT,
     template,
 )
-from bot.models import button_id
 
 log = logging.getLogger(__name__)
 

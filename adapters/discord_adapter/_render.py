@@ -10,7 +10,7 @@ from typing import Any
 
 import discord
 
-from bot.models import outcome_line
+from bot.review import outcome_line
 
 KEY_MARK = " · ref "
 _COLOURS = {

@@ -5,7 +5,8 @@ from collections.abc import Iterable
 
 import discord
 
-from bot.models import Actor, JokeRequest, Origin, button_id, parse_button_id
+from adapters._review import button_id, parse_button_id
+from bot.models import Actor, JokeRequest, Origin
 
 PLATFORM = "discord"
 

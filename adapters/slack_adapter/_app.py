@@ -37,9 +37,9 @@ from bot.models import (
     Origin,
     RequestResult,
     RequestStatus,
-    outcome_line,
 )
 from bot.ports import EventSink
+from bot.review import outcome_line
 
 log = logging.getLogger(__name__)
 

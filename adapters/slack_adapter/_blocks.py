@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.models import button_id
+from adapters._review import button_id
 
 HEAD_BLOCK = "jokebot_head"
 DRAFT_BLOCK = "jokebot_draft"

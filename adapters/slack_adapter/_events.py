@@ -4,9 +4,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters._review import parse_button_id
 from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
 from bot.errors import BadRequest
-from bot.models import parse_button_id
 
 
 @dataclass(frozen=True)

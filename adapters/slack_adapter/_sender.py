@@ -10,7 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack_adapter._blocks import card_blocks, card_text, escape
 from adapters.slack_adapter._errors import to_send_error
 from bot.errors import BotError, CannotReconcile, SendError
-from bot.models import EffectKind, OutboxEffect, outcome_line
+from bot.models import EffectKind, OutboxEffect
+from bot.review import outcome_line
 
 log = logging.getLogger(__name__)
 

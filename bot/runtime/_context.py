@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from bot.ports import Clock, EffectSender
 from bot.runtime._crash import CrashPoints
 from bot.store import Store
-from flows.engine import AsyncFlow
+from flows import AsyncFlow
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Context:
 
     store: Store
     flows: Mapping[str, AsyncFlow]
-    senders: Mapping[str, EffectSender]
+    senders: dict[str, EffectSender]  # by platform; see Runtime.register_sender
     clock: Clock
     runner_id: str
     crash: CrashPoints

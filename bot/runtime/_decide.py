@@ -5,20 +5,22 @@ the same compare-and-set on ``waits.status = 'pending'``.
 """
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from bot.models import DecideResult, DecideStatus, DecisionRequest
-from bot.runtime import _messages as msg
+from bot.review import REVIEW
+from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._context import Context
 from bot.runtime._effects import SYSTEM, audit, review_update
 from bot.store import InboxRow, RunStatus, Tx, WaitRow, WaitStatus
-from flows.durable import Decision
+from flows import Decision
 
 log = logging.getLogger(__name__)
 
 TIMER_ACTOR = "system:timeout"
 TIMER_PLATFORM = "system"
-REVIEW = "review"
 
 
 async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
@@ -55,8 +57,8 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         return await _closed_answer(tx, wait)
     if request.action not in wait.allowed:
         return DecideResult(DecideStatus.INVALID, msg.not_allowed(request.action, wait.allowed))
-    if request.action == "edit" and not str(request.data.get("text", "")).strip():
-        return DecideResult(DecideStatus.INVALID, msg.EMPTY_EDIT)
+    if missing := [k for k in wait.needs.get(request.action, ()) if not _given(request.data, k)]:
+        return DecideResult(DecideStatus.INVALID, msg.missing(request.action, missing))
     decision = Decision(request.action, dict(request.data), request.actor.ref)
     if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, request.actor.display, now):
         return await _closed_answer(tx, await tx.get_wait(request.token))
@@ -67,6 +69,10 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         decided_at=now,
         decision=request.action,
     )
+
+
+def _given(data: Mapping[str, Any], key: str) -> bool:
+    return bool(str(data.get(key) or "").strip())
 
 
 def _overdue(wait: WaitRow, now: float) -> bool:
@@ -107,18 +113,11 @@ async def close_wait(
     if run is None or run.status != RunStatus.WAITING or run.wait_token != wait.token:
         log.error("wait %s closed but run %s is not waiting on it", wait.token, wait.run_id)
         return True
-    seq = run.seq + 1
+    resumed = transitions.resume(run, decision.to_json(), wait.token, now)
+    seq = resumed.seq
     effects = []
     if wait.kind == REVIEW:
         effects.append(review_update(wait, seq, decision.action, display, decision.data, now))
-    resumed = replace(
-        run,
-        status=RunStatus.RESUMING,
-        decision=decision.to_json(),
-        seq=seq,
-        cursor=f"decided:{wait.token}",
-        updated_at=now,
-    )
     if not await tx.save_run(resumed, expect_seq=run.seq, expect_runner=None):
         raise RuntimeError(f"run {run.run_id} changed inside a write transaction")
     await tx.insert_effects(effects)

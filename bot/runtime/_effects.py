@@ -4,9 +4,10 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from bot.models import EffectKind
+from bot.review import Card, card_update
 from bot.store import AuditRow, OutboxRow, WaitRow
 
 AUDIT_KIND = "audit"  # Effect("audit", ...) goes to the audit table, not the outbox
@@ -61,14 +62,7 @@ def review_update(
     wait: WaitRow, seq: int, outcome: str, actor: str, data: Mapping[str, Any], now: float
 ) -> OutboxRow:
     """The effect that turns a decided card into its outcome line."""
-    payload = {
-        "token": wait.token,
-        "card": wait.payload,
-        "outcome": outcome,
-        "actor": actor,
-        "reason": str(data.get("reason", "")),
-        "text": str(data.get("text", "")),
-    }
+    payload = card_update(wait.token, cast(Card, wait.payload), outcome, actor, data)
     return effect_row(wait.run_id, seq, 0, EffectKind.REVIEW_UPDATE, payload, now, token=wait.token)
 
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 FORBIDDEN = "Only moderators can decide on jokes."
 NOT_FOUND = "This review no longer exists."
 DUPLICATE = "This click was already received; nothing more to do."
-EMPTY_EDIT = "The edited joke is empty; nothing was changed."
 REPLACED = "This draft was replaced by a newer one"
 
 _DONE = {
@@ -60,6 +59,11 @@ def closed(action: str, by: str, ts: float | None) -> str:
 def expired(ts: float | None) -> str:
     """The answer on a card whose wait ran out."""
     return f"This review expired at {at(ts)}; no decision can be made on it any more."
+
+
+def missing(action: str, keys: list[str]) -> str:
+    """The answer to a decision that lacks the data its action needs (an edit without text)."""
+    return f"Nothing was changed: {action} needs {' and '.join(keys)}."
 
 
 def not_allowed(action: str, allowed: tuple[str, ...]) -> str:

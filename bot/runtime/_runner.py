@@ -9,18 +9,17 @@ compare-and-set on ``(seq, runner_id)`` so a runner that lost its lease cannot w
 import asyncio
 import contextlib
 import logging
-from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
-from bot.models import EffectKind
+from bot.models import EffectKind, TextPayload
+from bot.review import REVIEW, Card, CardPost
+from bot.runtime import _transitions as transitions
 from bot.runtime._context import Context
 from bot.runtime._effects import AUDIT_KIND, audit, effect_row, new_token
-from bot.store import AuditRow, OutboxRow, RunRow, RunStatus, WaitRow, WaitStatus
-from flows.durable import Decision, Effect, FlowChanged, Wait
+from bot.store import RUNNABLE, AuditRow, OutboxRow, RunRow, RunStatus, WaitRow, WaitStatus
+from flows import Decision, Effect, FlowChanged, Wait
 
 log = logging.getLogger(__name__)
-
-REVIEW = "review"
 
 
 class LeaseLost(Exception):  # a condition, not a bug
@@ -43,39 +42,20 @@ class StepCommitter:
         ctx.crash.hit("step.after_exec", run_id=run.run_id, status=status)
         now, seq = ctx.clock.now(), run.seq + 1
         rows, audits = self._rows(effects, seq, now)
-        new = replace(run, seq=seq, checkpoint=checkpoint, decision=None, updated_at=now)
         wait = None
         if status == "waiting":
             wait = self._wait(Wait.from_json(checkpoint["wait"]), seq, now)
             if wait.kind == REVIEW:
-                card = {"token": wait.token, "card": wait.payload}
+                card = CardPost(token=wait.token, card=cast(Card, wait.payload))
+                post = EffectKind.REVIEW_POST
                 rows.append(
-                    effect_row(
-                        run.run_id,
-                        seq,
-                        len(rows),
-                        EffectKind.REVIEW_POST,
-                        card,
-                        now,
-                        token=wait.token,
-                    )
+                    effect_row(run.run_id, seq, len(rows), post, card, now, token=wait.token)
                 )
-            new.status, new.cursor, new.wait_token = (
-                RunStatus.WAITING,
-                f"waiting:{wait.token}",
-                wait.token,
-            )
-            new.runner_id = new.lease_until = None
+            new = transitions.suspend(run, checkpoint, wait.token, now)
         elif status == "finished":
-            new.status, new.cursor, new.runner_id, new.lease_until = (
-                RunStatus.FINISHED,
-                "finished",
-                None,
-                None,
-            )
-        else:
-            new.status, new.cursor = RunStatus.RUNNING, cursor_of(checkpoint)
-            new.lease_until = now + ctx.lease_s  # renewed with every step
+            new = transitions.finish(run, checkpoint, now)
+        else:  # renew the lease with every step
+            new = transitions.step(run, checkpoint, now, now + ctx.lease_s)
         step = audit(
             run.run_id,
             now,
@@ -134,12 +114,8 @@ class StepCommitter:
             status=WaitStatus.PENDING,
             created_at=now,
             expires_at=None if wait.timeout_s is None else now + wait.timeout_s,
+            needs=dict(wait.needs),
         )
-
-
-def cursor_of(checkpoint: dict[str, Any]) -> str:
-    """``outer/inner`` node names of a running checkpoint."""
-    return "/".join(str(level["node"]) for level in checkpoint.get("levels", [])) or "start"
 
 
 async def execute(ctx: Context, run_id: str) -> bool:
@@ -192,30 +168,12 @@ async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:
     now, error = ctx.clock.now(), f"{type(exc).__name__}: {exc}"
     async with ctx.store.transaction() as tx:
         run = await tx.get_run(run_id)
-        if (
-            run is None
-            or run.runner_id != ctx.runner_id
-            or run.status
-            not in (
-                RunStatus.RUNNING,
-                RunStatus.RESUMING,
-            )
-        ):
+        if run is None or run.runner_id != ctx.runner_id or run.status not in RUNNABLE:
             return
-        seq = run.seq + 1
-        text = f"Run {run_id} failed and was stopped: {error}"
-        alert = effect_row(run_id, seq, 0, EffectKind.ALERT, {"text": text}, now)
-        failed = replace(
-            run,
-            status=RunStatus.FAILED,
-            seq=seq,
-            cursor="failed",
-            decision=None,
-            runner_id=None,
-            lease_until=None,
-            error=error,
-            updated_at=now,
-        )
+        failed = transitions.fail(run, error, now)
+        seq = failed.seq
+        text = TextPayload(text=f"Run {run_id} failed and was stopped: {error}")
+        alert = effect_row(run_id, seq, 0, EffectKind.ALERT, text, now)
         if not await tx.save_run(failed, expect_seq=run.seq, expect_runner=ctx.runner_id):
             return
         await tx.insert_effects([alert])

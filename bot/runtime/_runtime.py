@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.models import DecideResult, DecisionRequest, Origin, WaitInfo
 from bot.ports import Clock, EffectSender
+from bot.runtime import _transitions as transitions
 from bot.runtime._context import Context
 from bot.runtime._crash import CrashPoints
 from bot.runtime._decide import decide
@@ -17,9 +18,8 @@ from bot.runtime._outbox import deliver_due
 from bot.runtime._recovery import recover
 from bot.runtime._runner import run_due
 from bot.runtime._timers import expire_due
-from bot.store import RunRow, RunStatus, Store
-from flows.checkpoint import start
-from flows.engine import AsyncFlow
+from bot.store import RunStatus, Store
+from flows import AsyncFlow, start
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class Runtime:
     """Runs flows durably over a ``Store``; see docs/durability.md for what it promises.
 
     Args:
+        senders: effect senders by platform; more can be added with :meth:`register_sender`.
         runner_id: unique per process; names the lease holder. A restarted process with the
             same id takes its old leases back at once, others wait ``lease_s``.
         crash: crash points for tests; None in production.
@@ -40,7 +41,7 @@ class Runtime:
         self,
         store: Store,
         flows: Mapping[str, AsyncFlow],
-        senders: Mapping[str, EffectSender],
+        senders: Mapping[str, EffectSender] | None,
         clock: Clock,
         *,
         runner_id: str,
@@ -50,11 +51,20 @@ class Runtime:
         concurrency: int = 4,
     ) -> None:
         self._ctx = Context(
-            store, flows, senders, clock, runner_id, crash or CrashPoints(), lease_s
+            store, flows, dict(senders or {}), clock, runner_id, crash or CrashPoints(), lease_s
         )
         self._poll_s, self._concurrency = poll_s, concurrency
         self._caught_up = self._recovered = False
         self._catch_up_lock = asyncio.Lock()
+
+    def register_sender(self, platform: str, sender: EffectSender) -> None:
+        """Deliver effects of runs from ``platform`` through ``sender`` from now on.
+
+        Replaces an earlier sender for ``platform`` (an adapter rebuilt after a reconnect).
+        Effects that came due while there was none are delivered once the outbox loop wakes.
+        """
+        self._ctx.senders[platform] = sender
+        self._ctx.wake.outbox.set()
 
     async def start_run(
         self, flow: str, run_id: str, origin: Origin, shared: dict[str, Any]
@@ -64,17 +74,7 @@ class Runtime:
         if flow not in ctx.flows:
             raise ValueError(f"unknown flow {flow!r}; registered: {', '.join(ctx.flows)}")
         now = ctx.clock.now()
-        run = RunRow(
-            run_id=run_id,
-            flow=flow,
-            origin=origin.to_json(),
-            status=RunStatus.RUNNING,
-            cursor="start",
-            seq=0,
-            checkpoint=start(ctx.flows[flow], shared),
-            created_at=now,
-            updated_at=now,
-        )
+        run = transitions.start(run_id, flow, origin.to_json(), start(ctx.flows[flow], shared), now)
         async with ctx.store.transaction() as tx:
             created = await tx.insert_run(run)
             if created:

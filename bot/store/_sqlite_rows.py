@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from bot.store.records import OutboxRow, RunRow, WaitRow
+from bot.store.records import EffectStatus, OutboxRow, RunRow, RunStatus, WaitRow, WaitStatus
 
 RUN_COLS = (
     "run_id, flow, origin_json, status, cursor, seq, checkpoint_json, decision_json, "
@@ -11,7 +11,7 @@ RUN_COLS = (
 )
 WAIT_COLS = (
     "token, run_id, seq, kind, allowed_json, payload_json, on_timeout, status, created_at, "
-    "expires_at, decision_json, actor, actor_display, decided_at"
+    "expires_at, decision_json, actor, actor_display, decided_at, needs_json"
 )
 OUTBOX_COLS = (
     "effect_id, run_id, seq, n, kind, payload_json, dedupe_key, created_at, status, attempts, "
@@ -41,7 +41,7 @@ def run_from(r: Any) -> RunRow:
         run_id=r[0],
         flow=r[1],
         origin=json.loads(r[2]),
-        status=r[3],
+        status=RunStatus(r[3]),
         cursor=r[4],
         seq=r[5],
         checkpoint=json.loads(r[6]),
@@ -65,13 +65,14 @@ def wait_from(r: Any) -> WaitRow:
         allowed=tuple(json.loads(r[4])),
         payload=json.loads(r[5]),
         on_timeout=r[6],
-        status=r[7],
+        status=WaitStatus(r[7]),
         created_at=r[8],
         expires_at=r[9],
         decision=opt_json(r[10]),
         actor=r[11],
         actor_display=r[12],
         decided_at=r[13],
+        needs={action: tuple(keys) for action, keys in json.loads(r[14]).items()},
     )
 
 
@@ -86,7 +87,7 @@ def effect_from(r: Any) -> OutboxRow:
         payload=json.loads(r[5]),
         dedupe_key=r[6],
         created_at=r[7],
-        status=r[8],
+        status=EffectStatus(r[8]),
         attempts=r[9],
         next_attempt_at=r[10],
         platform_ref=r[11],

@@ -126,7 +126,7 @@ class SqliteTx:
 
     async def insert_wait(self, wait: WaitRow) -> None:
         await self._db.execute(
-            f"INSERT INTO waits ({WAIT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+            f"INSERT INTO waits ({WAIT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
             (
                 wait.token,
                 wait.run_id,
@@ -142,6 +142,7 @@ class SqliteTx:
                 wait.actor,
                 wait.actor_display,
                 wait.decided_at,
+                dumps({action: list(keys) for action, keys in wait.needs.items()}),
             ),
         )
 
@@ -300,13 +301,6 @@ class SqliteTx:
             (runner_id,),
         )
         return None if row is None else row[0]
-
-    async def effects_with_status(self, status: str, limit: int) -> list[OutboxRow]:
-        rows = await self._db.execute_fetchall(
-            f"SELECT {OUTBOX_COLS} FROM outbox WHERE status = ? ORDER BY run_id, seq, n LIMIT ?",  # noqa: S608
-            (status, limit),
-        )
-        return [effect_from(r) for r in rows]
 
     async def card_effect(self, token: str) -> OutboxRow | None:
         row = await self._one(

@@ -109,7 +109,18 @@ _V2 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+_V3 = Migration(
+    3,
+    "waits.needs_json: the decision data each action needs",
+    (
+        "ALTER TABLE waits ADD COLUMN needs_json TEXT NOT NULL DEFAULT '{}'",
+        # waits opened before this step are the joke flow's reviews, whose edit needs text
+        """UPDATE waits SET needs_json = '{"edit": ["text"]}'
+            WHERE kind = 'review' AND allowed_json LIKE '%"edit"%'""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

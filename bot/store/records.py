@@ -48,7 +48,7 @@ class RunRow:
     run_id: str
     flow: str
     origin: dict[str, Any]
-    status: str
+    status: RunStatus
     cursor: str
     seq: int
     checkpoint: dict[str, Any]
@@ -72,13 +72,14 @@ class WaitRow:
     allowed: tuple[str, ...]
     payload: dict[str, Any]
     on_timeout: str
-    status: str
+    status: WaitStatus
     created_at: float
     expires_at: float | None = None
     decision: dict[str, Any] | None = None
     actor: str | None = None  # platform:user_id, or system:timeout
     actor_display: str | None = None
     decided_at: float | None = None
+    needs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # see flows.Wait.needs
 
 
 @dataclass
@@ -104,7 +105,7 @@ class OutboxRow:
     payload: dict[str, Any]
     dedupe_key: str
     created_at: float
-    status: str = EffectStatus.PENDING
+    status: EffectStatus = EffectStatus.PENDING
     attempts: int = 0
     next_attempt_at: float = 0.0
     platform_ref: str | None = None

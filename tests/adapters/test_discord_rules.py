@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import discord
 import pytest
 
+from adapters._review import button_id
 from adapters.discord_adapter._handlers import modal_values
 from adapters.discord_adapter._items import ITEM_CLASSES, card_view
 from adapters.discord_adapter._render import card_embed, decided_card, footer_key, joke_embed
@@ -22,7 +23,7 @@ from adapters.discord_adapter._rules import (
     template,
 )
 from adapters.discord_adapter._sender import _http_error
-from bot.models import Actor, Origin, button_id
+from bot.models import Actor, Origin
 
 CARD = {
     "topic": "cats",

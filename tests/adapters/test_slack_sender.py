@@ -4,11 +4,13 @@ from typing import Any
 
 import pytest
 
+from adapters._review import button_id
 from adapters.slack_adapter import SlackSender, build_slack
 from bot.errors import CannotReconcile, OutcomeUnknown, SendError
-from bot.models import Actor, EffectKind, Origin, OutboxEffect, button_id, outcome_line
-from tests.e2e.fake_slack import FakeSlack
-from tests.e2e.slack_harness import StubSink, slack_config
+from bot.models import Actor, EffectKind, Origin, OutboxEffect
+from bot.review import outcome_line
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_harness import StubSink, slack_config
 
 ORIGIN = Origin("slack", "T0TEAM", Actor("slack", "UREQ", "<@UREQ>"), "CMOD", "CPUB", "CGEN")
 CARD: dict[str, Any] = {

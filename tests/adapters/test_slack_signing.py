@@ -1,6 +1,6 @@
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from tests.e2e.fake_slack import sign, signed_headers
+from tests.support.fake_slack import sign, signed_headers
 
 VECTOR_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  # Slack's documented vector
 VECTOR_TS = 1531420618

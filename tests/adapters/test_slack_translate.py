@@ -4,6 +4,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters._review import button_id
 from adapters.slack_adapter._blocks import (
     ACTIONS_BLOCK,
     EDIT_ACTION,
@@ -20,9 +21,8 @@ from adapters.slack_adapter._blocks import (
 from adapters.slack_adapter._events import to_click, to_command, to_submission
 from adapters.slack_adapter._moderators import Moderators
 from bot.errors import BadRequest
-from bot.models import button_id
-from tests.e2e.fake_slack import BOT_TOKEN, FakeSlack
-from tests.e2e.slack_payloads import click_payload, command_fields, submission_payload
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.slack_payloads import click_payload, command_fields, submission_payload
 
 WAIT = "tok9"
 CARD = {

@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from adapters.terminal import ChatApp, LineReader, TerminalSender
-from tests.fakes_llm import FakeLLM
-from tests.llm_server import FakeOpenAIServer, completion
-from tests.stack import Stack, joke_stack
+from tests.support.llm import FakeLLM
+from tests.support.llm_server import FakeOpenAIServer, completion
+from tests.support.stack import Stack, joke_stack
 
 JOKES = (
     "Why do cats love boxes? Free rent and no questions asked.",
@@ -28,7 +28,7 @@ JOKES = (
 async def chat(stack: Stack, script: str) -> tuple[int, str]:
     out = io.StringIO()
     sender = TerminalSender(out)
-    stack.senders["terminal"] = sender
+    stack.register("terminal", sender)
     app = ChatApp(
         stack.service,
         sender,

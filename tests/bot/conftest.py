@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from tests.bot.runtime_harness import Harness
+from tests.support.runtime_harness import Harness
 
 _PREFIXES = ("DISCORD_", "SLACK_", "OPENAI_")
 

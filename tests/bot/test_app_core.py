@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import JokeOptions
+from bot.joke import JokeOptions
 from bot.models import (
     Actor,
     DecideStatus,
@@ -15,10 +15,10 @@ from bot.models import (
     RequestStatus,
     ScopeConfig,
 )
-from tests.fakes.clock import FakeClock
-from tests.fakes.platform import FakePlatform
-from tests.fakes_llm import FakeLLM, GatedLLM
-from tests.stack import Stack, joke_stack
+from tests.support.clock import FakeClock
+from tests.support.llm import FakeLLM, GatedLLM
+from tests.support.platform import FakePlatform
+from tests.support.stack import Stack, joke_stack
 
 REQUESTER = Actor("fake", "u1", "@ann")
 MOD = Actor("fake", "m1", "@mod", is_moderator=True)
@@ -53,7 +53,7 @@ async def test_core_reject_then_approve_publishes_once(
 ) -> None:
     llm = FakeLLM("Why did the cat nap? To recharge.", "What do cats read? Catalogs!")
     async with joke_stack(tmp_path, llm=llm, serve=False) as stack:
-        stack.senders["fake"] = platform
+        stack.register("fake", platform)
         run_id = await ask(stack, "fake:1")
 
         first = platform.latest_token(run_id)
@@ -76,7 +76,7 @@ async def test_core_pending_review_survives_restart_and_is_listed(
     tmp_path: Path, platform: FakePlatform
 ) -> None:
     async with joke_stack(tmp_path, llm=FakeLLM("Why? Because."), serve=False) as stack:
-        stack.senders["fake"] = platform
+        stack.register("fake", platform)
         run_id = await ask(stack, "fake:1")
         await stack.restart()
 
@@ -97,7 +97,7 @@ async def test_core_request_is_idempotent_and_cooldown_applies_to_new_ones(
 ) -> None:
     options = JokeOptions(cooldown_s=30.0)
     async with joke_stack(tmp_path, llm=FakeLLM("A joke."), options=options) as stack:
-        stack.senders["fake"] = platform
+        stack.register("fake", platform)
         first = await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
         again = await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
         other = await stack.service.request_joke(JokeRequest("k2", origin(), "dogs"))
@@ -111,7 +111,7 @@ async def test_core_unconfigured_scope_is_refused_then_works_after_config(
     tmp_path: Path, platform: FakePlatform
 ) -> None:
     async with joke_stack(tmp_path, llm=FakeLLM("A joke."), serve=False) as stack:
-        stack.senders["fake"] = platform
+        stack.register("fake", platform)
         refused = await stack.service.request_joke(JokeRequest("k1", origin("", ""), "cats"))
         await stack.service.save_scope(ScopeConfig("fake", "guild1", "mods2", "fun2", "role"))
         run_id = await ask(stack, "k2", mod="", public="")
@@ -127,7 +127,7 @@ async def test_core_bad_topic_is_refused_and_starts_nothing(
 ) -> None:
     llm = FakeLLM("A joke.")
     async with joke_stack(tmp_path, llm=llm, serve=False) as stack:
-        stack.senders["fake"] = platform
+        stack.register("fake", platform)
         result = await stack.service.request_joke(JokeRequest("k1", origin(), topic))
         await stack.drain()
 
@@ -142,7 +142,7 @@ async def test_core_clean_shutdown_releases_leases_so_a_restart_resumes_at_once(
 ) -> None:
     llm = GatedLLM("Why? Because.")  # a draft in progress when the bot stops
     async with joke_stack(tmp_path, llm=llm) as stack:
-        stack.senders["fake"] = platform
+        stack.register("fake", platform)
         await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
         await asyncio.wait_for(llm.started.wait(), timeout=10)
         await stack.stop()  # drafting is interrupted mid-call

@@ -9,7 +9,7 @@ import pytest
 from bot.errors import LLMError
 from bot.llm.openai_chat import OpenAIChat
 from bot.ports import ChatMessage
-from tests.llm_server import (
+from tests.support.llm_server import (
     MODERATIONS,
     FakeOpenAIServer,
     Reply,

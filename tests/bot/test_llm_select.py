@@ -8,7 +8,7 @@ import pytest
 from bot.errors import ConfigError, LLMError
 from bot.llm import EmbeddedChat, OpenAIChat, select_llm
 from bot.ports import LLM, ChatMessage
-from tests.fakes_llm import FakeLLM
+from tests.support.llm import FakeLLM
 
 
 async def test_select_embedded_when_nothing_is_configured() -> None:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import DecideStatus, button_id, parse_button_id
+from adapters._review import button_id, parse_button_id
+from bot.models import DecideStatus
 from bot.runtime import TIMER_ACTOR
-from tests.bot.runtime_flows import Drafter
-from tests.bot.runtime_harness import ALICE, BOB, MALLORY, ORIGIN, Harness, query
-from tests.bot.runtime_invariants import check_invariants
+from tests.support.runtime_flows import Drafter
+from tests.support.runtime_harness import ALICE, BOB, MALLORY, ORIGIN, Harness, query
+from tests.support.runtime_invariants import check_invariants
 
 
 async def test_runtime_approve_publishes_once_and_closes_the_card(h: Harness) -> None:

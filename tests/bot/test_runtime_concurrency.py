@@ -11,8 +11,8 @@ import pytest
 from bot.models import Actor, DecideStatus, DecisionRequest
 from bot.runtime import Runtime, SimulatedCrash
 from bot.store import Store, open_store
-from tests.bot.runtime_harness import ALICE, BOB, ORIGIN, Harness, query
-from tests.bot.runtime_invariants import check_invariants
+from tests.support.runtime_harness import ALICE, BOB, ORIGIN, Harness, query
+from tests.support.runtime_invariants import check_invariants
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 
 from bot.models import DecideStatus
 from bot.runtime import CRASH_POINTS, SimulatedCrash
-from tests.bot.runtime_harness import ALICE, BOB, Harness, query
-from tests.bot.runtime_invariants import check_invariants
+from tests.support.runtime_harness import ALICE, BOB, Harness, query
+from tests.support.runtime_invariants import check_invariants
 
 
 async def test_cp1_crash_after_exec_regenerates_the_draft_and_posts_one_card(h: Harness) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.runtime_harness import ALICE, Harness
-from tests.bot.runtime_invariants import check_invariants
+from tests.support.runtime_harness import ALICE, Harness
+from tests.support.runtime_invariants import check_invariants
 
 Mutation = Callable[[sqlite3.Connection, Harness], None]
 

@@ -21,11 +21,11 @@ from bot.clock import SystemClock
 from bot.models import DecisionRequest
 from bot.runtime import Runtime
 from bot.store import open_store
-from tests.bot.crash_child import RUNNER_ID, pending_tokens
-from tests.bot.runtime_flows import Drafter, build_review_flow
-from tests.bot.runtime_harness import ALICE, PLATFORM
-from tests.bot.runtime_invariants import check_invariants
-from tests.fakes import FakePlatform
+from tests.support import FakePlatform
+from tests.support.crash_child import RUNNER_ID, pending_tokens
+from tests.support.runtime_flows import Drafter, build_review_flow
+from tests.support.runtime_harness import ALICE, PLATFORM
+from tests.support.runtime_invariants import check_invariants
 
 ROUNDS = int(os.environ.get("JOKEBOT_SOAK_ROUNDS", "30"))
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ def kill_at_random(db: Path, journal: Path, tag: str, rng: random.Random) -> Non
     """Start the bot, let it work for a random moment, then SIGKILL it."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.bot.crash_child", str(db), str(journal), tag],
+        [sys.executable, "-m", "tests.support.crash_child", str(db), str(journal), tag],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

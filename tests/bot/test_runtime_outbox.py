@@ -3,14 +3,12 @@
 from pathlib import Path
 from typing import Any
 
-from bot.ports import EffectSender
 from bot.runtime import Runtime, backoff
 from bot.store import open_store
-from flows.durable import Effect, emit
-from flows.engine import AsyncFlow, AsyncNode
-from tests.bot.runtime_flows import build_review_flow, initial_state
-from tests.bot.runtime_harness import ALICE, ORIGIN, PLATFORM, Harness, query
-from tests.bot.runtime_invariants import check_invariants
+from flows import AsyncFlow, AsyncNode, Effect, emit
+from tests.support.runtime_flows import build_review_flow, initial_state
+from tests.support.runtime_harness import ALICE, ORIGIN, PLATFORM, Harness, query
+from tests.support.runtime_invariants import check_invariants
 
 
 async def approved(h: Harness) -> str:
@@ -177,15 +175,14 @@ async def test_restart_during_an_outage_backs_off_then_delivers_once(h: Harness)
 async def test_effects_wait_for_a_sender_registered_later(tmp_path: Path) -> None:
     h = Harness(tmp_path / "late.db")
     store = await open_store(f"sqlite:///{h.path}")
-    senders: dict[str, EffectSender] = {}  # the adapter connects after the runtime started
     runtime = Runtime(
-        store, {"review": build_review_flow(h.drafter)}, senders, h.clock, runner_id="bot-1"
+        store, {"review": build_review_flow(h.drafter)}, None, h.clock, runner_id="bot-1"
     )
     try:
         await runtime.start_run("review", "run-1", ORIGIN, initial_state())
         await runtime.drain()
         assert h.platform.cards() == []
-        senders[PLATFORM] = h.platform
+        runtime.register_sender(PLATFORM, h.platform)  # the adapter connects later
         h.clock.advance(30)
         await runtime.drain()
     finally:

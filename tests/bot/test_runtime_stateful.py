@@ -18,8 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from bot.models import Actor
 from bot.runtime import CRASH_POINTS, SimulatedCrash
-from tests.bot.runtime_harness import ALICE, BOB, MALLORY, Harness
-from tests.bot.runtime_invariants import check_invariants
+from tests.support.runtime_harness import ALICE, BOB, MALLORY, Harness
+from tests.support.runtime_invariants import check_invariants
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("JOKEBOT_FUZZ_EXAMPLES", "0"))

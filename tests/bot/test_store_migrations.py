@@ -11,11 +11,10 @@ from bot.models import DecideStatus
 from bot.store import open_store
 from bot.store.migrations import LATEST, MIGRATIONS
 from bot.store.sqlite import SqliteStore
-from flows.checkpoint import start
-from flows.durable import Suspended
-from tests.bot.runtime_flows import Drafter, build_review_flow, initial_state
-from tests.bot.runtime_harness import ALICE, ORIGIN, Harness
-from tests.bot.runtime_invariants import check_invariants
+from flows import Suspended, start
+from tests.support.runtime_flows import Drafter, build_review_flow, initial_state
+from tests.support.runtime_harness import ALICE, ORIGIN, Harness
+from tests.support.runtime_invariants import check_invariants
 
 OLD_WAIT = "0123456789abcdef0123456789abcdef"
 
@@ -154,3 +153,25 @@ async def test_a_pending_wait_from_schema_v1_is_decidable_after_upgrading(tmp_pa
     assert result.status == DecideStatus.APPLIED
     assert [m.payload["text"] for m in h.platform.public_posts("old-run")] == ["An old joke."]
     check_invariants(path, h.platform, drained=True)
+
+
+async def test_a_review_wait_from_before_v3_still_refuses_an_empty_edit(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    await _v1_database_with_a_pending_wait(path)
+    h = Harness(path)
+
+    await h.boot()  # v3 backfills waits.needs_json for the reviews already pending
+    try:
+        await h.drain()
+        empty = await h.click("old-run", "edit", ALICE, text="   ")
+        edited = await h.click("old-run", "edit", ALICE, text="A new joke.")
+        await h.drain()
+    finally:
+        await h.shutdown()
+
+    assert empty is not None
+    assert empty.status == DecideStatus.INVALID
+    assert "text" in empty.message
+    assert edited is not None
+    assert edited.status == DecideStatus.APPLIED
+    assert [m.payload["text"] for m in h.platform.public_posts("old-run")] == ["A new joke."]

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.e2e.fake_discord import Session, StubSink, discord_session
+from tests.support.fake_discord import Session, StubSink, discord_session
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import pytest
 
 from adapters.discord_adapter import _handlers
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest, WaitInfo
-from tests.e2e.fake_discord import (
+from tests.e2e.test_discord_sender import review
+from tests.support.fake_discord import (
     MANAGE_MESSAGES,
     MEMBER_PERMS,
     MOD,
@@ -20,7 +21,6 @@ from tests.e2e.fake_discord import (
     click,
     modal_submit,
 )
-from tests.e2e.test_discord_sender import review
 
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
 DRAFT = "@everyone Why do cats hate @here? Too many mice."

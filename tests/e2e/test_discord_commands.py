@@ -16,7 +16,7 @@ from bot.models import (
     RequestStatus,
     ScopeConfig,
 )
-from tests.e2e.fake_discord import (
+from tests.support.fake_discord import (
     ADMIN,
     ALICE,
     APP_ID,

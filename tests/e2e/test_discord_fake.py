@@ -6,7 +6,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.fake_discord import (
+from tests.support.fake_discord import (
     REQUIRED_OVERLAY_KEYS,
     FakeDiscord,
     docs_shaped_slash,

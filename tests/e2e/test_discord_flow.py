@@ -1,7 +1,8 @@
 """Whole scenarios: the real discord.py client, the fake Discord and the real jokebot core.
 
-The core (SQLite file, runtime, joke flow, service) comes from ``tests.stack``; only the LLM and
-the clock are fakes. The runtime is driven with ``drain()`` so every step is deterministic.
+The core (SQLite file, runtime, joke flow, service) comes from ``tests.support.stack``; only
+the LLM and the clock are fakes. The runtime is driven with ``drain()`` so every step is
+deterministic.
 """
 
 import asyncio
@@ -17,7 +18,7 @@ import pytest
 from adapters.discord_adapter import DiscordSender, JokeClient, build_discord
 from bot.errors import LLMError
 from bot.service import NOT_SET_UP
-from tests.e2e.fake_discord import (
+from tests.support.fake_discord import (
     ADMIN,
     ALICE,
     APP_ID,
@@ -36,8 +37,8 @@ from tests.e2e.fake_discord import (
     serve_fake,
     slash,
 )
-from tests.fakes_llm import FakeLLM, GatedLLM
-from tests.stack import Stack, joke_stack
+from tests.support.llm import FakeLLM, GatedLLM
+from tests.support.stack import Stack, joke_stack
 
 JOKE1 = "What do cats eat for breakfast? Mice Krispies."
 JOKE2 = "Why was the cat so good at video games? It had nine lives."
@@ -99,7 +100,7 @@ async def connect(
 ) -> AsyncIterator[tuple[JokeClient, DiscordSender]]:
     """A client bound to the stack's current service, registered as its Discord sender."""
     client, sender = build_discord(stack.service, guild_ready_timeout=0.05)
-    stack.senders["discord"] = sender
+    stack.register("discord", sender)
     async with running(client):
         yield client, sender
 

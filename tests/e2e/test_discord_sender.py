@@ -7,7 +7,7 @@ import pytest
 from adapters.discord_adapter import DiscordSender, build_discord
 from bot.errors import CannotReconcile, OutcomeUnknown, SendError
 from bot.models import Actor, EffectKind, Origin, OutboxEffect
-from tests.e2e.fake_discord import (
+from tests.support.fake_discord import (
     ALICE,
     BOT_ID,
     GENERAL_CHANNEL,

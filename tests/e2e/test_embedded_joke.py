@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.joke.hygiene import blocked_term, is_near_duplicate
 from bot.llm import EmbeddedChat
 from bot.models import Actor, DecideStatus, DecisionRequest, JokeRequest, Origin, RequestStatus
-from flows.hygiene import blocked_term, is_near_duplicate
-from tests.fakes.clock import FakeClock
-from tests.fakes.platform import FakePlatform
-from tests.stack import joke_stack
+from tests.support.clock import FakeClock
+from tests.support.platform import FakePlatform
+from tests.support.stack import joke_stack
 
 pytestmark = pytest.mark.embedded
 MOD = Actor("fake", "m1", "@mod", is_moderator=True)
@@ -21,7 +21,7 @@ async def test_embedded_model_drafts_fresh_clean_jokes_until_one_is_approved(
 ) -> None:
     platform = FakePlatform(FakeClock())
     async with joke_stack(tmp_path, llm=EmbeddedChat(), serve=False) as stack:
-        stack.senders["fake"] = platform
+        stack.register("fake", platform)
         result = await stack.service.request_joke(JokeRequest("k1", ORIGIN, "cats"))
         assert result.status == RequestStatus.ACCEPTED
         assert result.run_id is not None

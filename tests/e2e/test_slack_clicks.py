@@ -3,20 +3,12 @@ from typing import Any
 
 import pytest
 
+from adapters._review import button_id
 from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
-from bot.models import (
-    Actor,
-    DecideResult,
-    DecideStatus,
-    EffectKind,
-    Origin,
-    OutboxEffect,
-    WaitInfo,
-    button_id,
-)
-from tests.e2e.fake_slack import FakeSlack
-from tests.e2e.slack_harness import MOD, SlackHttp, StubSink, card_message, settle, slack_http
-from tests.e2e.slack_payloads import form, submission_payload
+from bot.models import Actor, DecideResult, DecideStatus, EffectKind, Origin, OutboxEffect, WaitInfo
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_harness import MOD, SlackHttp, StubSink, card_message, settle, slack_http
+from tests.support.slack_payloads import form, submission_payload
 
 DRAFT = "Why do cats love computers? The mouse."
 CARD = {

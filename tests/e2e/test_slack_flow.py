@@ -1,7 +1,8 @@
 """Whole scenarios: real slack-bolt / slack-sdk, the fake Slack and the real jokebot core.
 
-The core (SQLite file, runtime, joke flow, service) comes from ``tests.stack``; only the LLM and
-the clock are fakes. The runtime is driven with ``drain()`` so every step is deterministic.
+The core (SQLite file, runtime, joke flow, service) comes from ``tests.support.stack``; only
+the LLM and the clock are fakes. The runtime is driven with ``drain()`` so every step is
+deterministic.
 """
 
 import asyncio
@@ -16,12 +17,12 @@ from typing import Any
 import pytest
 
 from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
-from tests.e2e.fake_slack import FakeSlack, Message
-from tests.e2e.slack_harness import MOD, SlackHttp, settle, slack_http
-from tests.e2e.slack_payloads import new_trigger, submission_payload
-from tests.fakes.clock import FakeClock
-from tests.fakes_llm import FakeLLM, GatedLLM
-from tests.stack import Stack, joke_stack
+from tests.support.clock import FakeClock
+from tests.support.fake_slack import FakeSlack, Message
+from tests.support.llm import FakeLLM, GatedLLM
+from tests.support.slack_harness import MOD, SlackHttp, settle, slack_http
+from tests.support.slack_payloads import new_trigger, submission_payload
+from tests.support.stack import Stack, joke_stack
 
 JOKE1 = "What do cats eat for breakfast? Mice Krispies."
 JOKE2 = "Why was the cat so good at video games? It had nine lives."
@@ -94,7 +95,7 @@ def snapshot(message: Message) -> dict[str, Any]:
 async def card_before_restart(stack: Stack, fake: FakeSlack) -> dict[str, Any]:
     """Ask for a joke through a first adapter, drain to its review card; the card's snapshot."""
     async with slack_http(stack.service, fake) as slack:
-        stack.senders["slack"] = slack.sender
+        stack.register("slack", slack.sender)
         await slack.joke("cats", user=REQUESTER)
         await fake.wait_webhooks(1)
         await stack.drain()
@@ -111,7 +112,7 @@ async def world(
         joke_stack(tmp_path, llm=model, clock=clock, serve=False) as stack,
         slack_http(stack.service, fake, moderator_group="SMODS") as slack,
     ):
-        stack.senders["slack"] = slack.sender
+        stack.register("slack", slack.sender)
         yield World(fake, stack, model, slack)
 
 
@@ -243,7 +244,7 @@ async def test_restart_between_card_and_click(tmp_path: Path) -> None:
         await stack.restart()  # every in-memory object of the bot is gone; Slack keeps the card
 
         async with slack_http(stack.service, fake) as slack:
-            stack.senders["slack"] = slack.sender
+            stack.register("slack", slack.sender)
             await stack.runtime.recover()
             await slack.click(card, "approve")
             await settle()
@@ -269,7 +270,7 @@ async def test_expiry_while_down(tmp_path: Path) -> None:
         await stack.start()
 
         async with slack_http(stack.service, fake) as slack:
-            stack.senders["slack"] = slack.sender
+            stack.register("slack", slack.sender)
             await stack.runtime.recover()
             await stack.drain()
             seen = len(fake.webhooks)
@@ -312,7 +313,7 @@ async def test_slow_llm_does_not_delay_the_ack(tmp_path: Path) -> None:
     llm = GatedLLM(JOKE1)
     async with FakeSlack() as fake, joke_stack(tmp_path, llm=llm, serve=True) as stack:
         async with slack_http(stack.service, fake) as slack:
-            stack.senders["slack"] = slack.sender
+            stack.register("slack", slack.sender)
 
             status, _, elapsed = await slack.joke("cats", user=REQUESTER)
             (answer,) = await fake.wait_webhooks(1)

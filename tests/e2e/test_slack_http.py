@@ -5,9 +5,9 @@ import pytest
 
 from adapters.slack_adapter import EVENTS_PATH, build_slack, serve_http
 from bot.errors import ConfigError
-from tests.e2e.fake_slack import FakeSlack, signed_headers
-from tests.e2e.slack_harness import SECRET, StubSink, settle, slack_config, slack_http
-from tests.e2e.slack_payloads import command_body, new_trigger
+from tests.support.fake_slack import FakeSlack, signed_headers
+from tests.support.slack_harness import SECRET, StubSink, settle, slack_config, slack_http
+from tests.support.slack_payloads import command_body, new_trigger
 
 pytestmark = pytest.mark.usefixtures("no_slack_env")
 

@@ -12,9 +12,14 @@ from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK
 from adapters.slack_adapter._server import _watchdog
 from bot.errors import ConfigError
 from bot.models import Actor, EffectKind, Origin, OutboxEffect
-from tests.e2e.fake_slack import APP_TOKEN, FakeSlack
-from tests.e2e.slack_harness import MOD, StubSink, card_message, settle, slack_config
-from tests.e2e.slack_payloads import click_payload, command_fields, new_trigger, submission_payload
+from tests.support.fake_slack import APP_TOKEN, FakeSlack
+from tests.support.slack_harness import MOD, StubSink, card_message, settle, slack_config
+from tests.support.slack_payloads import (
+    click_payload,
+    command_fields,
+    new_trigger,
+    submission_payload,
+)
 
 ORIGIN = Origin("slack", "T0TEAM", Actor("slack", "UREQ", "<@UREQ>"), "CMOD", "CPUB", "CGEN")
 CARD = {

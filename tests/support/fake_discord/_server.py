@@ -13,8 +13,8 @@ import pytest
 import yarl
 from aiohttp import WSMsgType, web
 
-from tests.e2e.fake_discord._state import Answer, DiscordState
-from tests.e2e.fake_discord._world import APP_ID, BOT_ID, app_info, guild_create, ready, user
+from tests.support.fake_discord._state import Answer, DiscordState
+from tests.support.fake_discord._world import APP_ID, BOT_ID, app_info, guild_create, ready, user
 
 
 @dataclass(frozen=True)

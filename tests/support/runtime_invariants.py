@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import DecideStatus
-from tests.bot.runtime_flows import normalise
-from tests.fakes import FakePlatform
+from tests.support import FakePlatform
+from tests.support.runtime_flows import normalise
 
 APPROVING = ("approve", "edit")
 OPEN = ("pending", "in_flight")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows import prompts
+from bot.joke import prompts
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import LLMError
-from bot.models import EffectKind
-from bot.ports import LLM, ChatMessage
-from flows import prompts
-from flows.engine import AsyncNode
-from flows.hygiene import blocked_term, clean_joke, is_near_duplicate, looks_unfinished
-from flows.joke._state import (
+from bot.joke import prompts
+from bot.joke._state import (
     DRAFTED,
     MODEL_DOWN,
     NO_CLEAN_JOKE,
@@ -21,6 +17,10 @@ from flows.joke._state import (
     emit_text,
     notice_fields,
 )
+from bot.joke.hygiene import blocked_term, clean_joke, is_near_duplicate, looks_unfinished
+from bot.models import EffectKind
+from bot.ports import LLM, ChatMessage
+from flows import AsyncNode
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.e2e.fake_discord._world import APP_ID, BOT_ID, iso, snowflake_at, user
+from tests.support.fake_discord._world import APP_ID, BOT_ID, iso, snowflake_at, user
 
 Answer = tuple[int, Any]
 UNKNOWN_INTERACTION: Answer = (404, {"code": 10062, "message": "Unknown interaction"})

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from tests.e2e.fake_discord._world import (
+from tests.support.fake_discord._world import (
     ALICE,
     APP_ID,
     GENERAL_CHANNEL,

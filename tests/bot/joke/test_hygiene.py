@@ -5,8 +5,8 @@ from importlib import resources
 import pytest
 
 from bot.errors import BadRequest
-from flows import prompts
-from flows.hygiene import (
+from bot.joke import prompts
+from bot.joke.hygiene import (
     blocked_term,
     clean_joke,
     clean_topic,
@@ -192,7 +192,7 @@ def test_compile_blocklist_syntax() -> None:
 
 
 def test_blocklist_file_documents_itself_and_covers_the_categories() -> None:
-    text = resources.files("flows").joinpath("blocklist.txt").read_text(encoding="utf-8")
+    text = resources.files("bot.joke").joinpath("blocklist.txt").read_text(encoding="utf-8")
     lines = text.splitlines()
 
     entries = [entry for entry, _ in compile_blocklist(lines)]

@@ -1,9 +1,6 @@
 """The waiting nodes: the moderators' review, and the timer while the model is down."""
 
-from flows.durable import Decision, DecisionNotAllowed, Wait
-from flows.engine import Node
-from flows.hygiene import clean_joke
-from flows.joke._state import (
+from bot.joke._state import (
     APPROVE,
     CANCEL,
     EDIT,
@@ -16,6 +13,9 @@ from flows.joke._state import (
     JokeState,
     audit,
 )
+from bot.joke.hygiene import clean_joke
+from bot.review import NEEDS, Card
+from flows import Decision, DecisionNotAllowed, Node, Wait
 
 
 class AwaitReview(Node):
@@ -33,14 +33,14 @@ class AwaitReview(Node):
 
     def post(self, shared: JokeState, prep_res: None, exec_res: None) -> Wait:
         shared["attempt"] += 1
-        card = {
-            "topic": shared["topic"],
-            "draft": shared["draft"],
-            "attempt": shared["attempt"],
-            "max_attempts": self._limit(shared),
-            "model_label": shared["model_label"],
-            "requester": shared["requester"],
-        }
+        card = Card(
+            topic=shared["topic"],
+            draft=shared["draft"],
+            attempt=shared["attempt"],
+            max_attempts=self._limit(shared),
+            model_label=shared["model_label"],
+            requester=shared["requester"],
+        )
         audit(
             "review_requested",
             attempt=shared["attempt"],
@@ -53,6 +53,7 @@ class AwaitReview(Node):
             payload=card,
             timeout_s=self.review_timeout_s,
             on_timeout=TIMEOUT,
+            needs=NEEDS,
         )
 
     def on_decision(self, shared: JokeState, decision: Decision) -> str:

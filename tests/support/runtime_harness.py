@@ -13,8 +13,8 @@ from typing import Any
 from bot.models import Actor, DecideResult, Origin
 from bot.runtime import CrashPoints, Runtime, SimulatedCrash
 from bot.store import Store, open_store
-from tests.bot.runtime_flows import Drafter, build_review_flow, initial_state
-from tests.fakes import FakeClock, FakePlatform
+from tests.support import FakeClock, FakePlatform
+from tests.support.runtime_flows import Drafter, build_review_flow, initial_state
 
 PLATFORM = "fake"
 ALICE = Actor(PLATFORM, "alice", "@alice", is_moderator=True)

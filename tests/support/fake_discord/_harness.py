@@ -21,8 +21,8 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
-from tests.e2e.fake_discord._server import FakeDiscord, serve_fake
-from tests.e2e.fake_discord._world import (
+from tests.support.fake_discord._server import FakeDiscord, serve_fake
+from tests.support.fake_discord._world import (
     GUILD_ID,
     MOD_CHANNEL,
     MOD_ROLE,

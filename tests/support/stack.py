@@ -10,11 +10,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.app import ChatService, Core, JokeOptions, open_core
+from bot.app import Core, open_core
+from bot.joke import JokeOptions
 from bot.ports import LLM, EffectSender
 from bot.runtime import CrashPoints, Runtime
+from bot.service import JokeService
 from bot.store import Store
-from tests.fakes.clock import FakeClock
+from tests.support.clock import FakeClock
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Stack:
         return self._core
 
     @property
-    def service(self) -> ChatService:
+    def service(self) -> JokeService:
         return self.core.service
 
     @property
@@ -64,9 +66,15 @@ class Stack:
                 serve=self.serve,
             )
         )
-        core.senders.update(self.senders)  # senders registered before start keep working
-        self.senders = core.senders
+        for platform, sender in self.senders.items():  # a restart registers them again
+            core.register_sender(platform, sender)
         self._core = core
+
+    def register(self, platform: str, sender: EffectSender) -> None:
+        """Register ``sender`` with the running core, and again after every restart."""
+        self.senders[platform] = sender
+        if self._core is not None:
+            self._core.register_sender(platform, sender)
 
     async def stop(self) -> None:
         """Drop every in-memory object of the core (as a process exit would)."""
@@ -76,9 +84,7 @@ class Stack:
 
     async def restart(self) -> None:
         """Stop and start again over the same database file: a bot restart."""
-        senders = dict(self.senders)
         await self.stop()
-        self.senders = senders
         await self.start()
 
     async def drain(self) -> None:

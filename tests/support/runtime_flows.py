@@ -8,10 +8,10 @@ attempts end with a notice. A topic of ``boom`` makes drafting raise (an unexpec
 import asyncio
 from typing import Any
 
-from flows.durable import Decision, Effect, Wait, emit
-from flows.engine import AsyncFlow, AsyncNode
+from bot.review import NEEDS, REVIEW, ReviewAction
+from flows import AsyncFlow, AsyncNode, Decision, Effect, Wait, emit
 
-REVIEW_ACTIONS = ("approve", "reject", "edit", "timeout")
+REVIEW_ACTIONS = tuple(ReviewAction)
 
 
 def normalise(text: str) -> str:
@@ -88,7 +88,7 @@ class AwaitReview(AsyncNode):
             "requester": shared.get("requester", ""),
         }
         timeout_s = shared.get("timeout_s")
-        return Wait("review", REVIEW_ACTIONS, payload=card, timeout_s=timeout_s)
+        return Wait(REVIEW, REVIEW_ACTIONS, payload=card, timeout_s=timeout_s, needs=NEEDS)
 
     def on_decision(self, shared: dict[str, Any], decision: Decision) -> str:
         shared["decision"] = decision.to_json()

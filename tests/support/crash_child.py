@@ -1,7 +1,7 @@
 """The bot process killed by test_runtime_kill.py: a runtime over a SQLite file and a
 journal-backed FakePlatform, booting (recovery) and then working flat out until SIGKILL.
 
-Usage: ``python -m tests.bot.crash_child DB JOURNAL TAG``. Writes ``ready`` to stdout once it
+Usage: ``python -m tests.support.crash_child DB JOURNAL TAG``. Writes ``ready`` to stdout once it
 has opened the database. Every round starts a run, drains it to its card, decides (mostly
 approve, some rejects) and drains again.
 """
@@ -15,9 +15,9 @@ from bot.clock import SystemClock
 from bot.models import DecisionRequest
 from bot.runtime import Runtime
 from bot.store import open_store
-from tests.bot.runtime_flows import Drafter, build_review_flow, initial_state
-from tests.bot.runtime_harness import ALICE, ORIGIN, PLATFORM
-from tests.fakes import FakePlatform
+from tests.support import FakePlatform
+from tests.support.runtime_flows import Drafter, build_review_flow, initial_state
+from tests.support.runtime_harness import ALICE, ORIGIN, PLATFORM
 
 RUNNER_ID = "bot-1"  # the same id across restarts: a rebooted bot takes its leases back at once
 

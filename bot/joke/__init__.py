@@ -5,8 +5,8 @@ durable runtime delivers. Node ids are stable names stored in checkpoints: renam
 migration (and a new ``flow_version``).
 """
 
-from flows.joke._draft import DraftJoke, DraftRequest, DraftResult
-from flows.joke._finish import (
+from bot.joke._draft import DraftJoke, DraftRequest, DraftResult
+from bot.joke._finish import (
     CancelRequest,
     ExpireRequest,
     GiveUp,
@@ -14,9 +14,10 @@ from flows.joke._finish import (
     ReportModelDown,
     ReportNoCleanJoke,
 )
-from flows.joke._flow import JokeFlow, build_joke_flow
-from flows.joke._review import AwaitReview, WaitForModel
-from flows.joke._state import (
+from bot.joke._flow import JokeFlow, build_joke_flow
+from bot.joke._options import JokeOptions
+from bot.joke._review import AwaitReview, WaitForModel
+from bot.joke._state import (
     APPROVE,
     AUDIT,
     CANCEL,
@@ -33,13 +34,13 @@ from flows.joke._state import (
     RETRY,
     RETRY_WAIT,
     REVIEW_WAIT,
-    SCHEMA_VERSION,
     SCREENED,
     TIMEOUT,
     UNAVAILABLE,
     JokeState,
     RejectedJoke,
     new_joke_state,
+    request_state,
 )
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
     "RETRY",
     "RETRY_WAIT",
     "REVIEW_WAIT",
-    "SCHEMA_VERSION",
     "SCREENED",
     "TIMEOUT",
     "UNAVAILABLE",
@@ -71,6 +71,7 @@ __all__ = [
     "ExpireRequest",
     "GiveUp",
     "JokeFlow",
+    "JokeOptions",
     "JokeState",
     "PublishJoke",
     "RejectedJoke",
@@ -79,4 +80,5 @@ __all__ = [
     "WaitForModel",
     "build_joke_flow",
     "new_joke_state",
+    "request_state",
 ]

@@ -1,10 +1,7 @@
 """The terminal nodes: publish the joke or stop, telling the requester either way."""
 
-from bot.models import EffectKind
-from flows import prompts
-from flows.durable import Effect, emit
-from flows.engine import Node
-from flows.joke._state import (
+from bot.joke import prompts
+from bot.joke._state import (
     CANCELLED,
     EXPIRED,
     GAVE_UP,
@@ -16,6 +13,8 @@ from flows.joke._state import (
     emit_text,
     notice_fields,
 )
+from bot.models import EffectKind, PublishPayload
+from flows import Effect, Node, emit
 
 
 class _FinishRun(Node):
@@ -43,11 +42,9 @@ class PublishJoke(_FinishRun):
     node_id, outcome, notice = "publish_joke", PUBLISHED, prompts.PUBLISHED
 
     def post(self, shared: JokeState, prep_res: None, exec_res: None) -> str:
-        payload = {
-            "text": shared["final_text"],
-            "topic": shared["topic"],
-            "requester": shared["requester"],
-        }
+        payload = PublishPayload(
+            text=shared["final_text"], topic=shared["topic"], requester=shared["requester"]
+        )
         emit(Effect(EffectKind.PUBLISH.value, payload))
         if shared["edited"]:
             edited = shared["final_text"]

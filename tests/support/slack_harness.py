@@ -23,8 +23,8 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
-from tests.e2e.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, signed_headers
-from tests.e2e.slack_payloads import click_payload, command_body, form, new_trigger
+from tests.support.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, signed_headers
+from tests.support.slack_payloads import click_payload, command_body, form, new_trigger
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  # slack.md test vector
 MOD = "UMOD"

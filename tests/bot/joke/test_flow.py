@@ -9,6 +9,19 @@ from typing import Any
 import pytest
 
 from bot.errors import BadRequest, LLMError
+from bot.joke import (
+    APPROVE,
+    CANCEL,
+    EDIT,
+    REJECT,
+    RETRY,
+    TIMEOUT,
+    JokeOptions,
+    JokeState,
+    build_joke_flow,
+    new_joke_state,
+    prompts,
+)
 from bot.ports import ChatMessage
 from flows import (
     AsyncFlow,
@@ -19,21 +32,9 @@ from flows import (
     Wait,
     collect_effects,
     node_names,
-    prompts,
     start,
 )
-from flows.joke import (
-    APPROVE,
-    CANCEL,
-    EDIT,
-    REJECT,
-    RETRY,
-    TIMEOUT,
-    JokeState,
-    build_joke_flow,
-    new_joke_state,
-)
-from tests.fakes_llm import FakeLLM
+from tests.support.llm import FakeLLM
 
 J1 = "Why did the cat sit on the computer all day? It was a mouse potato!"
 J2 = "What do you call a pile of kittens? A meowntain!"
@@ -568,4 +569,4 @@ def test_build_joke_flow_names_every_node_explicitly() -> None:
 @pytest.mark.parametrize("option", ["max_attempts", "max_llm_failures", "max_screen_retries"])
 def test_build_joke_flow_refuses_zero_limits(option: str) -> None:
     with pytest.raises(ValueError, match=option):
-        build_joke_flow(FakeLLM(), **{option: 0})
+        build_joke_flow(FakeLLM(), JokeOptions(**{option: 0}))

@@ -1,20 +1,21 @@
 """The joke run's shared state, its action and outcome names, and the effect helpers."""
 
+import zlib
 from typing import Any, TypedDict
 
 from bot.errors import BadRequest
-from bot.models import EffectKind
-from flows import prompts
-from flows.durable import Effect, emit
-from flows.hygiene import blocked_term, clean_topic
+from bot.joke import prompts
+from bot.joke._options import JokeOptions
+from bot.joke.hygiene import blocked_term, clean_topic
+from bot.models import EffectKind, JokeRequest, TextPayload
+from bot.review import REVIEW, ReviewAction
+from flows import Effect, emit
 
-SCHEMA_VERSION = 1
-
-# Actions (the strings that route the flow; a review wait also offers them as decisions).
-APPROVE = "approve"
-REJECT = "reject"
-EDIT = "edit"
-TIMEOUT = "timeout"
+# Actions (the strings that route the flow; a review wait offers the first four as decisions).
+APPROVE = ReviewAction.APPROVE.value
+REJECT = ReviewAction.REJECT.value
+EDIT = ReviewAction.EDIT.value
+TIMEOUT = ReviewAction.TIMEOUT.value
 RETRY = "retry"
 CANCEL = "cancel"
 DRAFTED = "drafted"
@@ -25,7 +26,7 @@ MODEL_DOWN = "model_down"
 GIVE_UP = "give_up"
 
 # Wait kinds: the runtime posts a review card for REVIEW_WAIT and only a timer for RETRY_WAIT.
-REVIEW_WAIT = "review"
+REVIEW_WAIT = REVIEW
 RETRY_WAIT = "retry"
 
 # Outcomes: ``shared["outcome"]`` and the flow's final action.
@@ -48,7 +49,6 @@ class RejectedJoke(TypedDict):
 class JokeState(TypedDict):
     """The shared store of one joke run (plain JSON; see :func:`new_joke_state`)."""
 
-    schema_version: int
     topic: str
     requester: str  # display name, for cards and notices
     attempt: int  # drafts shown to moderators so far
@@ -87,7 +87,6 @@ def new_joke_state(
     if blocked_term(clean) is not None:
         raise BadRequest(prompts.TOPIC_BLOCKED)
     return JokeState(
-        schema_version=SCHEMA_VERSION,
         topic=clean,
         requester=requester,
         attempt=0,
@@ -108,8 +107,22 @@ def new_joke_state(
     )
 
 
+def request_state(request: JokeRequest, options: JokeOptions) -> dict[str, Any]:
+    """The initial state for ``request`` (raises BadRequest on a bad topic)."""
+    state = new_joke_state(
+        request.topic,
+        request.origin.requester.display,
+        max_attempts=options.max_attempts,
+        max_topic_len=options.topic_max_len,
+        # seeds derive from the run's state: vary them per request, or every "/joke cats"
+        # would get the same sequence of drafts from a deterministic local model
+        seed_base=zlib.crc32(request.request_key.encode()) & 0x7FFFFFFF,
+    )
+    return dict(state)
+
+
 def notice_fields(shared: JokeState) -> dict[str, Any]:
-    """The values the notice and alert templates in :mod:`flows.prompts` may use."""
+    """The values the notice and alert templates in :mod:`bot.joke.prompts` may use."""
     return {
         "topic": shared["topic"],
         "requester": shared["requester"],
@@ -121,7 +134,7 @@ def notice_fields(shared: JokeState) -> dict[str, Any]:
 
 def emit_text(kind: EffectKind, text: str) -> None:
     """Emit a text effect (a notice to the requester or an alert to the moderators)."""
-    emit(Effect(kind.value, {"text": text}))
+    emit(Effect(kind.value, TextPayload(text=text)))
 
 
 def audit(event: str, **fields: Any) -> None:

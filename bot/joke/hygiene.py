@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 
 from bot.errors import BadRequest
-from flows import prompts
+from bot.joke import prompts
 
 DUPLICATE_RATIO = 0.75
 _CONTROL = {"Cc", "Cf", "Cs", "Co"}
@@ -131,7 +131,7 @@ def is_near_duplicate(text: str, others: Iterable[str], ratio: float = DUPLICATE
 
 @cache
 def _blocklist() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    data = resources.files("flows").joinpath("blocklist.txt").read_text(encoding="utf-8")
+    data = resources.files("bot.joke").joinpath("blocklist.txt").read_text(encoding="utf-8")
     return compile_blocklist(data.splitlines())
 
 

@@ -9,7 +9,7 @@
   against the fake) and :class:`StubSink`.
 """
 
-from tests.e2e.fake_discord._harness import (
+from tests.support.fake_discord._harness import (
     CONFIGURED,
     Session,
     StubSink,
@@ -17,7 +17,7 @@ from tests.e2e.fake_discord._harness import (
     discord_session,
     running,
 )
-from tests.e2e.fake_discord._payloads import (
+from tests.support.fake_discord._payloads import (
     REQUIRED_OVERLAY_KEYS,
     button_ids,
     click,
@@ -27,9 +27,9 @@ from tests.e2e.fake_discord._payloads import (
     overlay,
     slash,
 )
-from tests.e2e.fake_discord._server import Call, FakeDiscord, Fault, serve_fake
-from tests.e2e.fake_discord._state import DiscordState, PendingInteraction
-from tests.e2e.fake_discord._world import (
+from tests.support.fake_discord._server import Call, FakeDiscord, Fault, serve_fake
+from tests.support.fake_discord._state import DiscordState, PendingInteraction
+from tests.support.fake_discord._world import (
     ADMIN,
     ALICE,
     APP_ID,

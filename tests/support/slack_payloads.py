@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.e2e.fake_slack import TEAM
+from tests.support.fake_slack import TEAM
 
 _ids = itertools.count(1)
 

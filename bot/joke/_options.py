@@ -1,0 +1,36 @@
+"""JokeOptions: the one set of plain values the joke flow, the service and the runtime take."""
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class JokeOptions:
+    """Built from ``Settings`` by the wiring, or directly by a test; every default lives here.
+
+    Attributes:
+        max_attempts: drafts shown to moderators before the request gives up.
+        review_timeout_s: seconds a review card waits before the request expires.
+        topic_max_len: longest topic in characters (longer ones are cut).
+        joke_max_len: longest joke (and moderator edit) in characters.
+        retry_s: seconds between model attempts while it is down.
+        max_llm_failures: consecutive model failures before the request gives up.
+        max_screen_retries: drafts screened out for one review attempt before giving up.
+        cooldown_s: minimum seconds between two requests of one user (the service).
+        concurrency: runs drafting at once (the runtime); a remote LLM serves many in parallel.
+    """
+
+    max_attempts: int = 5
+    review_timeout_s: float = 86400.0
+    topic_max_len: int = 100
+    joke_max_len: int = 300
+    retry_s: float = 60.0
+    max_llm_failures: int = 5
+    max_screen_retries: int = 4
+    cooldown_s: float = 30.0
+    concurrency: int = 16
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type is int and value < 1:
+                raise ValueError(f"{f.name} must be at least 1")

@@ -1,0 +1,87 @@
+"""The review vocabulary: the wait kind that gets a card, its actions, and the card payloads.
+
+Defined once and shared by the flow that asks for a review (``bot.joke``), the runtime that
+posts and updates the cards, and every adapter that renders them. A review is a
+:class:`flows.Wait` of kind :data:`REVIEW` whose payload is a :class:`Card`; the runtime posts a
+:class:`CardPost` when the wait opens and a :class:`CardUpdate` when it closes.
+"""
+
+from enum import StrEnum
+from typing import Any, TypedDict
+
+REVIEW = "review"  # the Wait kind the runtime posts a card for
+
+
+class ReviewAction(StrEnum):
+    """What may decide a review: a moderator's three choices, or the timer."""
+
+    APPROVE = "approve"
+    REJECT = "reject"  # data: {"reason": ...}, optional
+    EDIT = "edit"  # data: {"text": ...}, required (see NEEDS)
+    TIMEOUT = "timeout"  # decided by the runtime when the wait expires
+
+
+# the decision data each action needs; a Wait carries it so the runtime stays flow-agnostic
+NEEDS: dict[str, tuple[str, ...]] = {ReviewAction.EDIT: ("text",)}
+
+
+class Card(TypedDict):
+    """What a review card shows: the draft and where it stands."""
+
+    topic: str
+    draft: str
+    attempt: int
+    max_attempts: int
+    model_label: str
+    requester: str
+
+
+class CardPost(TypedDict):
+    """``review.post``: show ``card`` with buttons carrying ``token``."""
+
+    token: str
+    card: Card
+
+
+class CardUpdate(TypedDict):
+    """``review.update``: the card at ``card_ref`` was decided; show the outcome, no buttons."""
+
+    token: str
+    card: Card
+    outcome: str  # a ReviewAction, or "cancel"
+    actor: str  # display name of who decided
+    reason: str  # a rejection's reason, or ""
+    text: str  # an edit's new text, or ""
+
+
+def card_update(token: str, card: Card, outcome: str, actor: str, data: Any) -> CardUpdate:
+    """The update payload for a decided card (``data`` is the decision's data mapping)."""
+    return CardUpdate(
+        token=token,
+        card=card,
+        outcome=outcome,
+        actor=actor,
+        reason=str(data.get("reason", "")),
+        text=str(data.get("text", "")),
+    )
+
+
+_LINES = {
+    ReviewAction.APPROVE: "✅ Approved by {actor}",
+    ReviewAction.EDIT: "✏️ Edited and approved by {actor}",
+    ReviewAction.REJECT: "❌ Rejected by {actor}",
+    ReviewAction.TIMEOUT: "⌛ Expired: no moderator decided in time",
+    "cancel": "🚫 Cancelled",
+}
+
+
+def outcome_line(outcome: str, actor: str, reason: str = "") -> str:
+    """The status line a decided review card shows, e.g. ``✅ Approved by alice``.
+
+    ``actor`` and ``reason`` are inserted as given: renderers escape them for their markup.
+    """
+    line = _LINES.get(outcome, "Decided ({outcome}) by {actor}")
+    text = line.format(actor=actor, outcome=outcome)
+    if outcome == ReviewAction.REJECT and reason:
+        text += f": {reason}"
+    return text
