@@ -1,6 +1,6 @@
 """Output and input hygiene for the joke flow: topic and joke cleanup, blocklist, near-duplicates.
 
-Everything here is cheap, deterministic and provider-independent (embedded-llm.md §6).
+Everything here is cheap, deterministic and provider-independent.
 """
 
 import difflib

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from bot.ports import ChatMessage
 
-# Tuned for the embedded 135M model (embedded-llm.md §6); capable models do fine with it too.
+# Tuned for the embedded 135M model (few-shot, short); capable models do fine with it too.
 TEMPERATURE = 0.8
 MAX_TOKENS = 60
 AVOID_LIST_CAP = 5  # rejected jokes shown to capable models: the most recent ones

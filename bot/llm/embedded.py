@@ -2,7 +2,7 @@
 
 llama_cpp is imported lazily (only when this provider is used) and called directly rather
 than through the openai client with an in-process transport: same Protocol, half the
-latency per joke (embedded-llm.md §4), and no fake HTTP layer to maintain.
+latency per joke (no request encoding and decoding), and no fake HTTP layer to maintain.
 """
 
 import asyncio
@@ -80,7 +80,7 @@ class EmbeddedChat:
 
     @property
     def wants_avoid_list(self) -> bool:
-        return False  # a 135M model echoes "avoid these" lists back (embedded-llm.md §6)
+        return False  # a 135M model echoes "avoid these" lists back into its joke
 
     @property
     def loaded(self) -> bool:
