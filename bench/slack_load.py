@@ -25,13 +25,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from slack_bolt.async_app import AsyncApp
 
-from adapters.slack_adapter import EVENTS_PATH, SlackConfig, build_slack, serve_http
+from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
 from bench._load import (
     DEADLINE_S,
     ROOT,
@@ -43,7 +44,7 @@ from bench._load import (
 from bot.app import open_core
 from bot.joke import JokeOptions
 from bot.models import EffectKind, JokeRequest, OutboxEffect, RequestResult, RequestStatus
-from bot.ports import ChatMessage, EffectSender, EventSink
+from bot.ports import ChatMessage, EventSink
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack, signed_headers
 from tests.support.slack_payloads import command_body, new_trigger
 
@@ -111,32 +112,37 @@ async def serve(api_base: str, llm_s: float, core: str, gc_freeze: bool) -> None
                 llm=SlowLLM(llm_s),
                 options=JokeOptions(cooldown_s=0.0),
             ) as running:
-                await serve_adapter(api_base, running.service, running.register_sender, gc_freeze)
+                app, sender = slack_app(api_base, running.service)
+                running.register_sender("slack", sender)
+                async with running.serving():
+                    await serve_adapter(app, api_base, gc_freeze)
         return
     sink = SlowLLMSink(llm_s=llm_s)
-    await serve_adapter(api_base, sink, lambda platform, sender: None, gc_freeze, sink)
+    app, sink.sender = slack_app(api_base, sink)
+    await serve_adapter(app, api_base, gc_freeze, sink)
 
 
-async def serve_adapter(
-    api_base: str,
-    service: EventSink,
-    register: Callable[[str, EffectSender], None],
-    gc_freeze: bool,
-    stub: "SlowLLMSink | None" = None,
-) -> None:
-    """Serve the adapter until the load generator closes our stdin."""
-    config = SlackConfig(
+def slack_app(api_base: str, service: EventSink) -> tuple[AsyncApp, SlackSender]:
+    """The real Slack adapter pointed at the fake."""
+    return build_slack(slack_config(api_base), service)
+
+
+def slack_config(api_base: str) -> SlackConfig:
+    """The adapter's settings for the bench: HTTP mode against the fake Slack."""
+    return SlackConfig(
         bot_token=BOT_TOKEN,
         mod_channel="CMOD",
         public_channel="CPUB",
         signing_secret=SECRET,
         api_base=api_base,
     )
-    app, sender = build_slack(config, service)
-    register("slack", sender)
-    if stub is not None:
-        stub.sender = sender
-    async with serve_http(app, config, host="127.0.0.1", port=0) as port:
+
+
+async def serve_adapter(
+    app: AsyncApp, api_base: str, gc_freeze: bool, stub: "SlowLLMSink | None" = None
+) -> None:
+    """Serve the adapter until the load generator closes our stdin."""
+    async with serve_http(app, slack_config(api_base), host="127.0.0.1", port=0) as port:
         if gc_freeze:
             # ~110k objects exist after start-up (slack_sdk, bolt, aiohttp, bot modules); a
             # full collection walks them all (~100 ms). Freezing them keeps GC pauses short.

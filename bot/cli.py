@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="jokebot", description="A joke bot with a human in the loop."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run every configured surface (Discord, Slack) in one process")
     sub.add_parser("chat", help="the approval loop in this terminal (no platform needed)")
     discord = sub.add_parser("discord", help="run the Discord bot")
     discord.add_argument("action", nargs="?", choices=["run", "invite-url"], default="run")
@@ -70,6 +71,8 @@ async def _until_terminated(args: argparse.Namespace, settings: Settings) -> int
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        return await app.run_serve(settings)
     if args.command == "chat":
         return await app.run_chat(settings)
     if args.command == "discord":

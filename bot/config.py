@@ -19,6 +19,7 @@ _NUMBER_RULES = {
     "max_attempts": "a whole number >= 1",
     "topic_max_len": "a whole number >= 1",
     "joke_max_len": "a whole number >= 1",
+    "slack_http_port": "a port number from 1 to 65535",
 }
 
 
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     slack_public_channel: str = ""
     slack_moderators: str = ""  # comma-separated user ids
     slack_moderator_group: str = ""
+    slack_http_port: int = Field(default=3000, ge=1, le=65535)  # HTTP mode under `serve`
     # LLM
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

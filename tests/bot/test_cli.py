@@ -21,6 +21,9 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         (["check-config"], {"MAX_ATTEMPTS": "zero"}, "MAX_ATTEMPTS"),
         (["check-config"], {"LLM_PROVIDER": "gpt"}, "LLM_PROVIDER"),
         (["check-config", "--platform", "slack"], {}, "SLACK_BOT_TOKEN"),
+        (["serve"], {}, "DISCORD_TOKEN"),
+        (["serve"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
+        (["serve"], {"SLACK_HTTP_PORT": "70000"}, "SLACK_HTTP_PORT"),
     ],
 )
 def test_cli_missing_or_bad_setting_is_named_with_exit_status_2(

@@ -63,11 +63,12 @@ class Stack:
                 options=self.options,
                 runner_id=f"test-runner-{self.generation}",
                 crash=self.crash,
-                serve=self.serve,
             )
         )
         for platform, sender in self.senders.items():  # a restart registers them again
             core.register_sender(platform, sender)
+        if self.serve:
+            await self._exits.enter_async_context(core.serving())
         self._core = core
 
     def register(self, platform: str, sender: EffectSender) -> None:

@@ -1,0 +1,36 @@
+"""Wiring: the only package that knows every concrete class (store, LLM, flow, runtime, adapters).
+
+``_core`` builds the platform-free core, ``_llm`` the configured model, ``_platforms`` the
+single-surface commands and ``_serve`` the every-surface ``jokebot serve``; the CLI calls what
+this package exports and nothing else.
+"""
+
+from bot.app._core import Core, open_core, options_from
+from bot.app._llm import make_llm, serving_llm
+from bot.app._platforms import (
+    init_db,
+    print_invite_url,
+    run_chat,
+    run_discord,
+    run_slack,
+    sync_discord,
+)
+from bot.app._serve import SurfacePlan, describe, plan_surfaces, run_serve
+
+__all__ = [
+    "Core",
+    "SurfacePlan",
+    "describe",
+    "init_db",
+    "make_llm",
+    "open_core",
+    "options_from",
+    "plan_surfaces",
+    "print_invite_url",
+    "run_chat",
+    "run_discord",
+    "run_serve",
+    "run_slack",
+    "serving_llm",
+    "sync_discord",
+]

@@ -1,0 +1,103 @@
+"""Wiring: the platform-free core (store, joke flow, runtime, service) and how it serves."""
+
+import asyncio
+import functools
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.joke import JokeOptions, build_joke_flow, request_state
+from bot.ports import LLM, Clock, EffectSender
+from bot.runtime import CrashPoints, Runtime
+from bot.service import JokeService
+from bot.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+def options_from(settings: Settings) -> JokeOptions:
+    """The options ``Settings`` configures (the rest keep JokeOptions' defaults)."""
+    return JokeOptions(
+        max_attempts=settings.max_attempts,
+        review_timeout_s=settings.review_timeout_s,
+        topic_max_len=settings.topic_max_len,
+        joke_max_len=settings.joke_max_len,
+        cooldown_s=settings.cooldown_s,
+    )
+
+
+@dataclass
+class Core:
+    """The platform-free heart of a running bot: store, runtime and the service adapters call."""
+
+    store: Store
+    runtime: Runtime
+    service: JokeService
+    llm: LLM
+
+    def register_sender(self, platform: str, sender: EffectSender) -> None:
+        """Deliver the effects of ``platform``'s runs through ``sender``."""
+        self.runtime.register_sender(platform, sender)
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator["Core"]:
+        """Recover, then run the runtime's loops in the background until the block exits.
+
+        Register the senders first: recovery delivers the effects left in flight, and an
+        effect whose platform has no sender yet waits a retry interval.
+        """
+        await self.runtime.recover()
+        task = asyncio.create_task(self.runtime.serve(), name="runtime")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            await self.runtime.release()
+
+
+@asynccontextmanager
+async def open_core(
+    *,
+    database_url: str,
+    llm: LLM,
+    clock: Clock | None = None,
+    options: JokeOptions | None = None,
+    runner_id: str | None = None,
+    crash: CrashPoints | None = None,
+    poll_s: float = 5.0,
+) -> AsyncIterator[Core]:
+    """Open the store and build flow, runtime and service; close the store on exit.
+
+    Nothing runs yet: register the senders, then ``async with core.serving():``.
+    """
+    options = options or JokeOptions()
+    clock = clock or SystemClock()
+    store = await open_store(database_url)
+    try:
+        runtime = Runtime(
+            store,
+            {"joke": build_joke_flow(llm, options)},
+            None,
+            clock,
+            runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
+            crash=crash,
+            poll_s=poll_s,
+            concurrency=options.concurrency,
+        )
+        service = JokeService(
+            runtime,
+            store,
+            clock,
+            functools.partial(request_state, options=options),
+            cooldown_s=options.cooldown_s,
+        )
+        yield Core(store, runtime, service, llm)
+    finally:
+        await store.close()

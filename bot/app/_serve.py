@@ -1,0 +1,159 @@
+"""Wiring for ``jokebot serve``: every configured surface in one process, on one core.
+
+Discord runs when ``DISCORD_TOKEN`` is set; Slack when ``SLACK_BOT_TOKEN`` is set with an app
+token (Socket Mode) or a signing secret (HTTP mode on ``SLACK_HTTP_PORT``); the terminal
+never. Each surface's first client is built, and its sender registered, before recovery
+starts delivering, so effects left in flight go out at once. A surface that fails is rebuilt
+and retried by :func:`bot.supervisor.supervise` while the others keep serving.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app._core import Core, open_core, options_from
+from bot.app._llm import serving_llm
+from bot.app._platforms import secret, settle_heap, slack_config
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.supervisor import SurfaceStatus, supervise
+
+__all__ = ["SurfacePlan", "describe", "plan_surfaces", "run_serve"]
+
+
+@dataclass(frozen=True)
+class SurfacePlan:
+    """Whether a surface runs in this process, and why (or why not)."""
+
+    name: str
+    runs: bool
+    why: str
+
+
+def plan_surfaces(settings: Settings) -> list[SurfacePlan]:
+    """Which surfaces ``serve`` starts with these settings, each with its reason."""
+    discord = (
+        SurfacePlan("discord", True, "DISCORD_TOKEN is set")
+        if secret(settings.discord_token)
+        else SurfacePlan("discord", False, "set DISCORD_TOKEN to run it")
+    )
+    if not secret(settings.slack_bot_token):
+        slack = SurfacePlan("slack", False, "set SLACK_BOT_TOKEN to run it")
+    elif secret(settings.slack_app_token):
+        slack = SurfacePlan("slack", True, "Socket Mode (SLACK_APP_TOKEN is set)")
+    elif secret(settings.slack_signing_secret):
+        port = settings.slack_http_port
+        slack = SurfacePlan("slack", True, f"HTTP mode on port {port} (SLACK_SIGNING_SECRET)")
+    else:
+        slack = SurfacePlan(
+            "slack", False, "set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)"
+        )
+    terminal = SurfacePlan("terminal", False, "never under serve; use `jokebot chat`")
+    return [discord, slack, terminal]
+
+
+def describe(plans: list[SurfacePlan]) -> list[str]:
+    """One start-up line per surface: ``discord: runs (DISCORD_TOKEN is set)``."""
+    return [f"{p.name}: {'runs' if p.runs else 'off'} ({p.why})" for p in plans]
+
+
+class DiscordSurface:
+    """The Discord client of ``serve``: a fresh client (and sender) for every attempt."""
+
+    name = "discord"
+
+    def __init__(self, settings: Settings, core: Core) -> None:
+        from adapters.discord_adapter import use_endpoints
+
+        use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+        self._token, self._core = secret(settings.discord_token), core
+        self._client: Any = None
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Build a client and register its sender (replacing the previous one)."""
+        from adapters.discord_adapter import build_discord
+
+        self._client, sender = build_discord(self._core.service)
+        self._core.register_sender(self.name, sender)
+
+    async def run(self) -> None:
+        import discord
+
+        from adapters.discord_adapter import run_discord
+
+        if self._client is None or self._client.is_closed():
+            self.prepare()
+        try:
+            await run_discord(self._token, self._core.service, client=self._client)
+        except discord.LoginFailure as exc:
+            raise ConfigError(f"Discord refused DISCORD_TOKEN: {exc}") from None
+        finally:
+            self._client = None  # a closed client cannot start again
+
+
+class SlackSurface:
+    """The Slack app of ``serve`` in Socket Mode or HTTP mode, rebuilt for every attempt."""
+
+    name = "slack"
+
+    def __init__(self, settings: Settings, core: Core) -> None:
+        self._config, self._core = slack_config(settings), core
+        self._http = not self._config.app_token
+        self._port = settings.slack_http_port
+        self._app: Any = None
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Build the Bolt app and register its sender (replacing the previous one)."""
+        from adapters.slack_adapter import build_slack
+
+        self._app, sender = build_slack(self._config, self._core.service)
+        self._core.register_sender(self.name, sender)
+
+    async def run(self) -> None:
+        from adapters.slack_adapter import run_http, run_socket_mode
+
+        if self._app is None:
+            self.prepare()
+        app, self._app = self._app, None
+        if self._http:
+            await run_http(app, self._config, host="0.0.0.0", port=self._port)  # noqa: S104
+        else:
+            await run_socket_mode(app, self._config)
+
+
+SURFACES: dict[str, Callable[[Settings, Core], DiscordSurface | SlackSurface]] = {
+    "discord": DiscordSurface,
+    "slack": SlackSurface,
+}
+
+
+async def run_serve(settings: Settings, *, say: Callable[[str], None] = print) -> int:
+    """``jokebot serve``: every configured surface in one process until interrupted."""
+    plans = plan_surfaces(settings)
+    for line in describe(plans):
+        say(line)
+    wanted = [p.name for p in plans if p.runs]
+    if not wanted:
+        raise ConfigError(
+            "nothing to serve: set DISCORD_TOKEN, and/or SLACK_BOT_TOKEN with SLACK_APP_TOKEN "
+            "or SLACK_SIGNING_SECRET"
+        )
+    clock = SystemClock()
+    async with (
+        serving_llm(settings) as llm,
+        open_core(
+            database_url=settings.database_url, llm=llm, clock=clock, options=options_from(settings)
+        ) as core,
+    ):
+        surfaces = [SURFACES[name](settings, core) for name in wanted]
+        statuses = [SurfaceStatus(s.name) for s in surfaces]
+        async with core.serving(), asyncio.TaskGroup() as group:
+            settle_heap()
+            for surface, status in zip(surfaces, statuses, strict=True):
+                group.create_task(supervise(status, surface.run, clock), name=surface.name)
+    # supervise returns only when its surface stopped for good: here, every one did
+    raise ConfigError("; ".join(f"{s.name}: {s.detail}" for s in statuses))
