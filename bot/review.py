@@ -21,6 +21,9 @@ class ReviewAction(StrEnum):
     TIMEOUT = "timeout"  # decided by the runtime when the wait expires
 
 
+# what a person may decide from any surface; TIMEOUT is the runtime's alone
+MODERATOR_ACTIONS = (ReviewAction.APPROVE, ReviewAction.REJECT, ReviewAction.EDIT)
+
 # the decision data each action needs; a Wait carries it so the runtime stays flow-agnostic
 NEEDS: dict[str, tuple[str, ...]] = {ReviewAction.EDIT: ("text",)}
 

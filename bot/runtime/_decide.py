@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.models import DecideResult, DecideStatus, DecisionRequest
-from bot.review import REVIEW
+from bot.review import MODERATOR_ACTIONS, REVIEW
 from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._context import Context
 from bot.runtime._effects import SYSTEM, audit, review_update
@@ -55,8 +55,8 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         wait = await tx.get_wait(request.token)
     if wait is None or wait.status != WaitStatus.PENDING:
         return await _closed_answer(tx, wait)
-    if request.action not in wait.allowed:
-        return DecideResult(DecideStatus.INVALID, msg.not_allowed(request.action, wait.allowed))
+    if request.action not in (allowed := _open_to_people(wait)):
+        return DecideResult(DecideStatus.INVALID, msg.not_allowed(request.action, allowed))
     if missing := [k for k in wait.needs.get(request.action, ()) if not _given(request.data, k)]:
         return DecideResult(DecideStatus.INVALID, msg.missing(request.action, missing))
     decision = Decision(request.action, dict(request.data), request.actor.ref)
@@ -69,6 +69,13 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         decided_at=now,
         decision=request.action,
     )
+
+
+def _open_to_people(wait: WaitRow) -> tuple[str, ...]:
+    """The actions a click may decide: a review's timeout comes from its timer only."""
+    if wait.kind == REVIEW:
+        return tuple(a for a in wait.allowed if a in MODERATOR_ACTIONS)
+    return wait.allowed
 
 
 def _given(data: Mapping[str, Any], key: str) -> bool:

@@ -15,6 +15,7 @@ from bot.models import (
     RequestStatus,
     ScopeConfig,
 )
+from bot.runtime import CrashPoints, SimulatedCrash
 from tests.support.clock import FakeClock
 from tests.support.llm import FakeLLM, GatedLLM
 from tests.support.platform import FakePlatform
@@ -154,3 +155,22 @@ async def test_core_clean_shutdown_releases_leases_so_a_restart_resumes_at_once(
             await asyncio.sleep(0.01)
 
     assert len(platform.cards()) == 1
+
+
+async def test_core_boot_delivers_an_in_flight_card_at_once_through_the_registered_sender(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    crash = CrashPoints()
+    crash.arm("outbox.before_send")  # killed with the card marked in flight, not yet sent
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), serve=False, crash=crash) as stack:
+        stack.register("fake", platform)
+        result = await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
+        with pytest.raises(SimulatedCrash):
+            await stack.drain()
+        await stack.stop()
+        stack.clock.advance(60)  # the dead runner's claim on the card has run out
+        stack.serve = True
+        await stack.start()  # boot: the sender is registered before recovery delivers
+        cards_at_boot = platform.cards(result.run_id)
+
+    assert len(cards_at_boot) == 1  # no "no sender yet" deferral, no clock advance needed

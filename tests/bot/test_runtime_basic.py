@@ -134,7 +134,8 @@ async def test_runtime_edit_publishes_the_moderators_text(h: Harness) -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "data"), [("edit", {"text": "   "}), ("edit", {}), ("dance", {})]
+    ("action", "data"),
+    [("edit", {"text": "   "}), ("edit", {}), ("dance", {}), ("timeout", {})],  # timeout: timer's
 )
 async def test_runtime_invalid_decisions_change_nothing(
     h: Harness, action: str, data: dict[str, str]
