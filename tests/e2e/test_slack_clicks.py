@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from adapters._review import button_id
-from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
+from adapters.slack_adapter._buttons import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
 from bot.models import Actor, DecideResult, DecideStatus, EffectKind, Origin, OutboxEffect, WaitInfo
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_harness import MOD, SlackHttp, StubSink, card_message, settle, slack_http
@@ -164,7 +164,7 @@ async def test_edit_modal_falls_back_to_the_stored_draft(slack: SlackHttp, stub:
     card = await post_card(slack)
     card["blocks"] = [b for b in card["blocks"] if b["type"] == "actions"]  # an odd client
     stub.infos["tok1"] = WaitInfo(
-        "tok1", "run1", "review", "pending", {"card": {"draft": "Stored."}}, ("edit",)
+        "tok1", "run1", "review", "pending", {**CARD, "draft": "Stored."}, ("edit",)
     )
 
     await slack.click(card, "edit")
@@ -217,32 +217,58 @@ async def test_refused_edit_shows_the_reason_in_the_modal(slack: SlackHttp, stub
     }
 
 
-@pytest.mark.parametrize(("reason", "data"), [("too mean", {"reason": "too mean"}), ("", {})])
-async def test_reject_modal_decides_reject_with_optional_reason(
-    slack: SlackHttp, stub: StubSink, reason: str, data: dict[str, str]
+async def test_plain_reject_decides_at_once_without_a_reason(
+    slack: SlackHttp, stub: StubSink
 ) -> None:
-    view = await open_modal(slack, "reject")
-    assert view["blocks"][0]["optional"] is True
+    card = await post_card(slack)
 
-    status, body = await slack.submit(
-        submission_payload(view, user=MOD, values={REASON_BLOCK: {REASON_ACTION: reason}})
+    status, _, _ = await slack.click(card, "reject")
+    await slack.fake.wait_for("chat.update")
+
+    assert status == 200
+    (decision,) = stub.decisions
+    assert (decision.token, decision.action, dict(decision.data)) == ("tok1", "reject", {})
+    (message,) = slack.fake.messages("CMOD")
+    assert message.blocks[-1]["elements"][0]["text"] == f"❌ Rejected by <@{MOD}>"
+    assert not [b for b in message.blocks if b["type"] == "actions"]
+    assert slack.fake.calls_to("views.open") == []
+
+
+async def test_reject_with_reason_opens_a_modal_that_requires_the_reason(
+    slack: SlackHttp, stub: StubSink
+) -> None:
+    view = await open_modal(slack, "reason")
+
+    blank = await slack.submit(
+        submission_payload(view, user=MOD, values={REASON_BLOCK: {REASON_ACTION: "  "}})
+    )
+    given = await slack.submit(
+        submission_payload(view, user=MOD, values={REASON_BLOCK: {REASON_ACTION: " too mean "}})
     )
 
-    assert (status, body) == (200, {})
+    assert "optional" not in view["blocks"][0]
+    assert view["private_metadata"] == "tok1"
+    assert blank[1]["response_action"] == "errors"
+    assert list(blank[1]["errors"]) == [REASON_BLOCK]
+    assert given == (200, {})
     (decision,) = stub.decisions
-    assert (decision.action, dict(decision.data)) == ("reject", data)
+    assert (decision.action, dict(decision.data)) == ("reject", {"reason": "too mean"})
 
 
-async def test_non_moderator_edit_click_is_refused_without_a_modal() -> None:
+@pytest.mark.parametrize(("button", "decides"), [("edit", "edit"), ("reason", "reject")])
+async def test_non_moderator_form_click_is_refused_without_a_modal(
+    button: str, decides: str
+) -> None:
     stub = StubSink()
     async with slack_http(stub) as slack:  # user ids only: the answer needs no lookup
         card = await post_card(slack)
 
-        await slack.click(card, "edit", user="URANDOM")
+        await slack.click(card, button, user="URANDOM")
         (answer,) = await slack.fake.wait_webhooks(1)
 
     assert answer["text"] == "Only moderators can decide."
     assert slack.fake.calls_to("views.open") == []
+    assert [d.action for d in stub.decisions] == [decides]
 
 
 async def test_slow_decision_closes_the_modal_and_answers_by_dm(stub: StubSink) -> None:
@@ -298,7 +324,7 @@ async def test_unknown_button_value_is_answered_and_the_app_keeps_running(
             {
                 "type": "view_submission",
                 "user": {"id": "U1"},
-                "view": {"callback_id": "jokebot_reject_modal"},
+                "view": {"callback_id": "jokebot_reason_modal"},
             }
         ),
         "command=%2Fjoke&text=cats",

@@ -1,28 +1,23 @@
-"""Block Kit rendering: the review card, its decided form, and the Edit / Reject modals."""
+"""How jokebot looks on Slack: the review card in Block Kit, its decided form, the form modals."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters._review import button_id
+from adapters._review import Form
+from adapters.slack_adapter._buttons import (
+    ACTIONS_BLOCK,
+    CALLBACKS,
+    INPUT_BLOCKS,
+    Block,
+    actions_block,
+)
+from bot.review import Card
 
 HEAD_BLOCK = "jokebot_head"
 DRAFT_BLOCK = "jokebot_draft"
 META_BLOCK = "jokebot_meta"
-ACTIONS_BLOCK = "jokebot_actions"
 STATUS_BLOCK = "jokebot_status"
-
-ACTION_IDS = {"approve": "jokebot_approve", "reject": "jokebot_reject", "edit": "jokebot_edit"}
-ACTION_PATTERN = r"^jokebot_(approve|reject|edit)$"
-
-EDIT_CALLBACK = "jokebot_edit_modal"
-REJECT_CALLBACK = "jokebot_reject_modal"
-EDIT_BLOCK = "jokebot_edit_text"
-EDIT_ACTION = "text"
-REASON_BLOCK = "jokebot_reason"
-REASON_ACTION = "reason"
-
 PLAIN_TEXT_MAX = 3000  # Slack's limit for a section's text and a text input
-Block = dict[str, Any]
 
 
 def escape(text: str) -> str:
@@ -30,21 +25,21 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def card_text(card: Mapping[str, Any]) -> str:
+def card_text(card: Card) -> str:
     """Notification fallback text of a review card."""
     return f"Joke for review about “{card.get('topic', '')}”: {card.get('draft', '')}"
 
 
-def card_blocks(card: Mapping[str, Any], *, token: str | None, status: str = "") -> list[Block]:
+def card_blocks(card: Card, *, token: str | None, status: str = "") -> list[Block]:
     """The review card: topic, requester, draft, attempt, model; buttons when ``token`` is set."""
-    topic = escape(str(card.get("topic", "")))
+    topic = escape(card.get("topic", ""))
     # The requester is our own "<@U…>" mention, so it is not escaped.
     head = f"*Joke for review* · topic *{topic}* · requested by {card.get('requester', '?')}"
     meta = (
         f"Draft {card.get('attempt', 1)} of {card.get('max_attempts', '?')}"
-        f" · {escape(str(card.get('model_label', '')))}"
+        f" · {escape(card.get('model_label', ''))}"
     )
-    draft = str(card.get("draft", "")) or " "
+    draft = card.get("draft", "") or " "
     blocks: list[Block] = [
         {"type": "section", "block_id": HEAD_BLOCK, "text": {"type": "mrkdwn", "text": head}},
         {
@@ -60,31 +55,6 @@ def card_blocks(card: Mapping[str, Any], *, token: str | None, status: str = "")
     if status:
         blocks.append(status_block(status))
     return blocks
-
-
-def actions_block(token: str) -> Block:
-    """Approve / Reject / Edit; each button carries only the wait token in its value."""
-
-    def button(action: str, label: str, style: str | None) -> Block:
-        element: Block = {
-            "type": "button",
-            "action_id": ACTION_IDS[action],
-            "text": {"type": "plain_text", "text": label},
-            "value": button_id(token, action),
-        }
-        if style:
-            element["style"] = style
-        return element
-
-    return {
-        "type": "actions",
-        "block_id": ACTIONS_BLOCK,
-        "elements": [
-            button("approve", "Approve", "primary"),
-            button("reject", "Reject…", "danger"),
-            button("edit", "Edit…", None),
-        ],
-    }
 
 
 def status_block(status: str) -> Block:
@@ -108,52 +78,31 @@ def draft_from_blocks(blocks: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def edit_modal(token: str, draft: str) -> Block:
-    """The Edit modal, prefilled with the draft; ``private_metadata`` is the token only."""
+def form_modal(form: Form, token: str, draft: str = "") -> Block:
+    """A form as a modal; ``private_metadata`` is the token only, ``draft`` its prefill."""
     element: Block = {
         "type": "plain_text_input",
-        "action_id": EDIT_ACTION,
+        "action_id": form.field,
         "multiline": True,
-        "max_length": PLAIN_TEXT_MAX,
+        "max_length": form.max_length,
     }
     if draft:
-        element["initial_value"] = draft[:PLAIN_TEXT_MAX]
-    return _modal(
-        EDIT_CALLBACK,
-        token,
-        "Edit the joke",
-        "Approve edited",
-        {"type": "input", "block_id": EDIT_BLOCK, "label": _plain("Joke"), "element": element},
-    )
-
-
-def reject_modal(token: str) -> Block:
-    """The Reject modal with an optional reason."""
-    element: Block = {"type": "plain_text_input", "action_id": REASON_ACTION, "max_length": 500}
-    return _modal(
-        REJECT_CALLBACK,
-        token,
-        "Reject the joke",
-        "Reject",
-        {
-            "type": "input",
-            "block_id": REASON_BLOCK,
-            "optional": True,
-            "label": _plain("Reason (optional, shown on the card)"),
-            "element": element,
-        },
-    )
-
-
-def _modal(callback_id: str, token: str, title: str, submit: str, block: Block) -> Block:
+        element["initial_value"] = draft[: form.max_length]
     return {
         "type": "modal",
-        "callback_id": callback_id,
+        "callback_id": CALLBACKS[form.kind],
         "private_metadata": token,
-        "title": _plain(title),
-        "submit": _plain(submit),
+        "title": _plain(form.title),
+        "submit": _plain(form.submit),
         "close": _plain("Cancel"),
-        "blocks": [block],
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": INPUT_BLOCKS[form.kind],
+                "label": _plain(form.label),
+                "element": element,
+            }
+        ],
     }
 
 
