@@ -6,6 +6,7 @@ posts and updates the cards, and every adapter that renders them. A review is a
 :class:`CardPost` when the wait opens and a :class:`CardUpdate` when it closes.
 """
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, TypedDict
 
@@ -13,10 +14,14 @@ REVIEW = "review"  # the Wait kind the runtime posts a card for
 
 
 class ReviewAction(StrEnum):
-    """What may decide a review: a moderator's three choices, or the timer."""
+    """What may decide a review: a moderator's three decisions, or the timer.
+
+    Every surface offers four buttons: Approve, Reject, Reject with reason and Edit; both
+    rejections decide REJECT (the second with a reason).
+    """
 
     APPROVE = "approve"
-    REJECT = "reject"  # data: {"reason": ...}, optional
+    REJECT = "reject"  # data: {"reason": ...}; "" or absent for a plain Reject
     EDIT = "edit"  # data: {"text": ...}, required (see NEEDS)
     TIMEOUT = "timeout"  # decided by the runtime when the wait expires
 
@@ -57,7 +62,9 @@ class CardUpdate(TypedDict):
     text: str  # an edit's new text, or ""
 
 
-def card_update(token: str, card: Card, outcome: str, actor: str, data: Any) -> CardUpdate:
+def card_update(
+    token: str, card: Card, outcome: str, actor: str, data: Mapping[str, Any]
+) -> CardUpdate:
     """The update payload for a decided card (``data`` is the decision's data mapping)."""
     return CardUpdate(
         token=token,
