@@ -224,7 +224,7 @@ async def test_notify_falls_back_to_a_dm(fake: FakeSlack) -> None:
 
     (message,) = fake.messages("UREQ")
     assert message.text == "Your joke was posted"
-    assert ref == f"UREQ:{message.ts}"
+    assert ref == f"{fake.dm('UREQ')}:{message.ts}"  # a post to a user id lands in a D… channel
 
 
 async def test_alert_goes_to_the_mod_channel(fake: FakeSlack) -> None:

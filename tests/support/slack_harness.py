@@ -110,6 +110,7 @@ class SlackHttp:
         retry: int | None = None,
     ) -> tuple[int, str, float]:
         """POST a signed body; returns (status, response text, seconds until the response)."""
+        self.fake.deliver(body)  # Slack issues the interaction's trigger_id as it sends it
         headers = signed_headers(secret, body, timestamp=timestamp, retry_num=retry)
         start = time.monotonic()
         async with self.session.post(self.url, data=body.encode(), headers=headers) as resp:
