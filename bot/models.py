@@ -198,6 +198,8 @@ class OutboxEffect:
 
     ``dedupe_key`` is at most 25 characters (Discord's nonce limit), derived from
     ``effect_id``; ``card_ref`` is the platform ref of the review card for REVIEW_UPDATE.
+    ``created_at`` is when the runtime created the effect (its clock): nothing it describes can
+    have reached a platform before, so a ``reconcile`` need not look further back (None: unknown).
     """
 
     effect_id: str
@@ -208,3 +210,4 @@ class OutboxEffect:
     dedupe_key: str
     attempt: int = 1
     card_ref: str | None = None
+    created_at: float | None = None

@@ -47,7 +47,13 @@ def build_slack(config: SlackConfig, sink: EventSink) -> tuple[AsyncApp, SlackSe
         client, config.moderators, config.moderator_group, ttl_s=config.group_cache_s
     )
     SlackListeners(sink, config, moderators).register(app)
-    sender = SlackSender(_sender_client(config), history_limit=config.history_limit, pool=client)
+    sender = SlackSender(
+        _sender_client(config),
+        history_limit=config.history_limit,
+        reconcile_pages=config.reconcile_pages,
+        clock_skew_s=config.clock_skew_s,
+        pool=client,
+    )
     return app, sender
 
 

@@ -1,7 +1,6 @@
 """SlackSender: the outbox's Slack side (cards, card updates, the public relay, notices)."""
 
 import logging
-from collections.abc import Mapping
 from typing import Any, cast
 
 from slack_sdk.errors import SlackApiError
@@ -9,14 +8,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters._review import decided_card, status_line
 from adapters.slack_adapter._errors import to_send_error
+from adapters.slack_adapter._reconcile import METADATA_EVENT, HistoryScan
 from adapters.slack_adapter._render import card_blocks, card_text, escape
-from bot.errors import BotError, CannotReconcile, SendError
+from bot.errors import BotError, SendError
 from bot.models import EffectKind, OutboxEffect, PublishPayload, TextPayload
 from bot.review import CardPost, CardUpdate
 
 log = logging.getLogger(__name__)
 
-METADATA_EVENT = "jokebot_effect"
 # Errors after which a DM is the only way left to reach the requester.
 _EPHEMERAL_IMPOSSIBLE = {
     "channel_not_found",
@@ -31,7 +30,8 @@ class SlackSender:
     """Implements :class:`bot.ports.EffectSender` with ``chat.*`` calls.
 
     Every posted message carries ``metadata={"event_type": "jokebot_effect", ...}`` with the
-    effect id, so :meth:`reconcile` can find it in ``conversations.history``.
+    effect id, so :meth:`reconcile` can find it in ``conversations.history``
+    (:class:`adapters.slack_adapter._reconcile.HistoryScan`).
     """
 
     def __init__(
@@ -39,10 +39,12 @@ class SlackSender:
         client: AsyncWebClient,
         *,
         history_limit: int = 200,
+        reconcile_pages: int = 20,
+        clock_skew_s: float = 300.0,
         pool: AsyncWebClient | None = None,
     ) -> None:
         self._client = client
-        self._history_limit = history_limit
+        self._scan = HistoryScan(history_limit, reconcile_pages, clock_skew_s)
         self._pool = pool
 
     def _borrow_session(self) -> None:
@@ -138,21 +140,7 @@ class SlackSender:
             if effect.kind is EffectKind.PUBLISH
             else effect.origin.mod_channel
         )
-        try:
-            resp = await self._client.conversations_history(
-                channel=channel, include_all_metadata=True, limit=self._history_limit
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "")
-            if exc.response.status_code == 429 or exc.response.status_code >= 500:
-                raise to_send_error(exc) from exc
-            raise CannotReconcile(f"slack: conversations.history in {channel}: {error}") from exc
-        except Exception as exc:
-            raise to_send_error(exc) from exc
-        for message in resp.get("messages") or []:
-            if _effect_id(message) == effect.effect_id:
-                return f"{channel}:{message['ts']}"
-        return None
+        return await self._scan.find(self._client, channel, effect)
 
 
 def _publish_text(effect: OutboxEffect) -> str:
@@ -160,11 +148,3 @@ def _publish_text(effect: OutboxEffect) -> str:
     requester = joke.get("requester") or effect.origin.requester.display
     text, topic = escape(joke["text"]), escape(joke.get("topic", ""))
     return f"{text}\n— requested by {requester}, about “{topic}”"
-
-
-def _effect_id(message: Mapping[str, Any]) -> str | None:
-    metadata = message.get("metadata")
-    if not isinstance(metadata, Mapping) or metadata.get("event_type") != METADATA_EVENT:
-        return None
-    payload = metadata.get("event_payload")
-    return str(payload.get("effect_id")) if isinstance(payload, Mapping) else None

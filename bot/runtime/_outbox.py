@@ -46,6 +46,7 @@ class _Delivery:
             dedupe_key=row.dedupe_key,
             attempt=max(1, row.attempts),
             card_ref=self.card_ref,
+            created_at=row.created_at,
         )
 
     async def save(self, row: OutboxRow, *events: str, alert: str = "", **data: object) -> bool:

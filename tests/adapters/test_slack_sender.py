@@ -239,3 +239,59 @@ async def test_update_without_card_ref_is_refused(fake: FakeSlack) -> None:
         await sender_for(fake).send(effect(EffectKind.REVIEW_UPDATE, {"outcome": "approve"}))
 
     assert not caught.value.retryable
+
+
+RELAY = {"text": "A joke.", "topic": "cats", "requester": "<@UREQ>"}
+
+
+async def test_reconcile_pages_back_through_a_busy_channel(fake: FakeSlack) -> None:
+    sender = sender_for(fake)
+    relay = effect(EffectKind.PUBLISH, RELAY)
+    fake.fail_next("chat.postMessage", 1, status=200, error="internal_error", apply_then_error=True)
+    fake.busy["CPUB"] = (500, 500)  # hundreds of other messages after the bot's post
+
+    with pytest.raises(OutcomeUnknown):
+        await sender.send(relay)
+
+    (post, *_) = fake.messages("CPUB")
+    assert await sender.reconcile(relay) == f"CPUB:{post.ts}"
+    assert len(fake.calls_to("conversations.history")) > 1  # it took more than one page
+
+
+async def test_reconcile_proves_absence_only_back_to_the_effects_creation(fake: FakeSlack) -> None:
+    fake.chatter("CPUB", 3000)  # older than the effect (and the skew margin): never read
+    created = fake.clock.now() + 5
+    fake.clock.advance(10)  # type: ignore[attr-defined]  # the fake's own FakeClock
+    fake.chatter("CPUB", 300)
+    relay = effect(EffectKind.PUBLISH, RELAY, created_at=created)
+
+    assert await sender_for(fake, clock_skew_s=1.0).reconcile(relay) is None
+
+    calls = fake.calls_to("conversations.history")
+    assert all(float(c.params["oldest"]) < created for c in calls)
+    assert all(str(c.params["include_all_metadata"]).lower() in ("1", "true") for c in calls)
+    assert [bool(c.params.get("cursor")) for c in calls][:2] == [False, True]
+
+
+async def test_reconcile_that_runs_out_of_pages_cannot_tell(fake: FakeSlack) -> None:
+    fake.chatter("CPUB", 3000)
+    relay = effect(EffectKind.PUBLISH, RELAY)  # no creation time: back to the channel's start
+
+    with pytest.raises(CannotReconcile, match="not among"):
+        await sender_for(fake, reconcile_pages=3).reconcile(relay)
+
+    assert len(fake.calls_to("conversations.history")) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(429, "ratelimited"), (200, "not_in_channel"), (200, "invalid_cursor")]
+)
+async def test_reconcile_whose_history_read_is_refused_cannot_tell(
+    fake: FakeSlack, status: int, error: str
+) -> None:
+    fake.chatter("CPUB", 1000)
+    relay = effect(EffectKind.PUBLISH, RELAY)
+    fake.fail_next("conversations.history", 1, status=status, error=error, retry_after=None)
+
+    with pytest.raises(CannotReconcile, match=error):
+        await sender_for(fake, rate_limit_retries=0).reconcile(relay)

@@ -107,8 +107,9 @@ async def world(
     tmp_path: Path, *replies: str, clock: FakeClock | None = None, llm: FakeLLM | None = None
 ) -> AsyncIterator[World]:
     model = llm or FakeLLM(*(replies or (JOKE1,)))
+    clock = clock or FakeClock()  # one clock for the bot and Slack: message ts vs effect times
     async with (
-        FakeSlack(usergroups={"SMODS": [MOD2]}) as fake,
+        FakeSlack(usergroups={"SMODS": [MOD2]}, clock=clock) as fake,
         joke_stack(tmp_path, llm=model, clock=clock, serve=False) as stack,
         slack_http(stack.service, fake, moderator_group="SMODS") as slack,
     ):
@@ -296,6 +297,26 @@ async def test_expiry_while_down(tmp_path: Path) -> None:
         status = fake.messages("CMOD")[0].blocks[-1]["elements"][0]["text"]
         assert status.startswith("⌛ Expired")
         assert "expired" in str(told[-1]["text"]).lower()
+
+
+async def test_lost_answer_in_a_busy_channel_is_posted_once(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await w.ask("cats")
+        await w.stack.drain()
+        await w.click(w.card(), "approve")
+        w.fake.busy["CPUB"] = (300, 300)  # hundreds of other messages after the bot's post
+        w.fake.fail_next(
+            "chat.postMessage", 1, status=200, error="internal_error", apply_then_error=True
+        )
+
+        await w.stack.drain()  # posted, but the answer was lost: in flight
+        w.stack.clock.advance(5)  # past the retry's backoff
+        await w.stack.drain()  # reconciles before sending again
+
+        posts = [m for m in w.public_posts() if m.metadata]
+        assert len(posts) == 1
+        assert JOKE1 in posts[0].text
+        assert len(w.fake.calls_to("conversations.history")) > 1
 
 
 async def test_429_on_the_relay_is_retried_not_dropped(tmp_path: Path) -> None:
