@@ -23,6 +23,7 @@ from adapters._review import (
     settled,
     within_deadline,
 )
+from adapters._text import safe
 from adapters.slack_adapter._buttons import ACTION_PATTERN, CALLBACK_PATTERN, INPUT_BLOCKS
 from adapters.slack_adapter._config import PLATFORM, SlackConfig
 from adapters.slack_adapter._inbound import (
@@ -33,12 +34,12 @@ from adapters.slack_adapter._inbound import (
     to_joke_request,
     to_submission,
 )
+from adapters.slack_adapter._messages import answer as answer_text
 from adapters.slack_adapter._moderators import Moderators
-from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal
+from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal, status
 from bot.errors import BadRequest
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
-from bot.review import outcome_line
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ class SlackListeners:
         clicker = actor(click.user_id, await self._moderators.check(click.user_id))
         result = await self._decide_and_tell(click, click.action, clicker, client, respond)
         if result is not None and result.status is DecideStatus.APPLIED:
-            await self._stamp_card(client, click, outcome_line(click.action, clicker.display))
+            await self._stamp_card(client, click, status(click.action, clicker.display))
 
     async def _decide_and_tell(
         self,
@@ -185,7 +186,8 @@ class SlackListeners:
         request = DecisionRequest(click.token, action, clicker, click.interaction_id)
         result = await self._decide(request)
         if result is None or result.status is not DecideStatus.APPLIED:
-            await self._tell_click(client, respond, click, answer(result))
+            who = (result.decided_by,) if result is not None else ()
+            await self._tell_click(client, respond, click, answer(result), who)
         return result
 
     async def _decide(self, request: DecisionRequest) -> DecideResult | None:
@@ -233,20 +235,30 @@ class SlackListeners:
         result, late = await within_deadline(decide(), self._config.decide_budget_s, ack)
         if late:
             if not settled(result):
-                await self._dm(client, sub.user_id, SLOW_ANSWER.format(message=answer(result)))
+                told = SLOW_ANSWER.format(message=answer(result))
+                who = (result.decided_by,) if result is not None else ()
+                await self._dm(client, sub.user_id, answer_text(told, who))
         elif settled(result):
             await ack()  # closes the modal; the runtime's review.update edits the card
         else:
-            await ack(response_action="errors", errors={block: answer(result)[:150]})
+            # Modal errors are plain text, at most 150 characters long on Slack.
+            await ack(response_action="errors", errors={block: safe(answer(result), 150)})
 
     async def on_error(self, error: Exception) -> None:
         # Never the body: it carries response URLs and user text.
         log.error("%s: unhandled error in a listener: %r", PLATFORM, error, exc_info=error)
 
     async def _tell_click(
-        self, client: AsyncWebClient, respond: AsyncRespond | None, click: Click, text: str
+        self,
+        client: AsyncWebClient,
+        respond: AsyncRespond | None,
+        click: Click,
+        text: str,
+        mentions: tuple[str | None, ...] = (),
     ) -> None:
-        await self._tell(client, respond, click.channel_id, click.user_id, text, replace=False)
+        await self._tell(
+            client, respond, click.channel_id, click.user_id, text, mentions, replace=False
+        )
 
     async def _tell(
         self,
@@ -255,10 +267,15 @@ class SlackListeners:
         channel: str,
         user: str,
         text: str,
+        mentions: tuple[str | None, ...] = (),
         *,
         replace: bool | None = None,
     ) -> None:
-        """An ephemeral answer: via response_url, else chat.postEphemeral, else a DM."""
+        """An ephemeral answer: via response_url, else chat.postEphemeral, else a DM.
+
+        ``text`` is escaped; ``mentions`` (e.g. who decided first) stay live in it.
+        """
+        text = answer_text(text, mentions)
         if respond is not None and respond.response_url:
             # Not respond(): it opens a new HTTP session per call; reuse the app's pool.
             webhook = AsyncWebhookClient(respond.response_url, session=client.session)
@@ -281,6 +298,7 @@ class SlackListeners:
         await self._dm(client, user, text)
 
     async def _dm(self, client: AsyncWebClient, user: str, text: str) -> None:
+        """A DM with already escaped ``text`` (chat.postMessage to a user id)."""
         if not user:
             return
         try:

@@ -6,10 +6,10 @@ from typing import Any, cast
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters._review import decided_card, status_line
+from adapters.slack_adapter import _messages as messages
 from adapters.slack_adapter._errors import to_send_error
 from adapters.slack_adapter._reconcile import METADATA_EVENT, HistoryScan
-from adapters.slack_adapter._render import card_blocks, card_text, escape
+from adapters.slack_adapter._render import card_blocks, card_text, decided
 from bot.errors import BotError, SendError
 from bot.models import EffectKind, OutboxEffect, PublishPayload, TextPayload
 from bot.review import CardPost, CardUpdate
@@ -66,22 +66,20 @@ class SlackSender:
         if effect.kind is EffectKind.REVIEW_POST:
             post = cast(CardPost, effect.payload)
             blocks = card_blocks(post["card"], token=post["token"])
-            text = escape(card_text(post["card"]))
-            return await self._post(origin.mod_channel, text, effect, blocks)
+            return await self._post(origin.mod_channel, card_text(post["card"]), effect, blocks)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect)
         if effect.kind is EffectKind.PUBLISH:
-            return await self._post(origin.public_channel, _publish_text(effect), effect)
+            text, blocks = messages.publish(cast(PublishPayload, effect.payload), origin)
+            return await self._post(origin.public_channel, text, effect, blocks)
         if effect.kind is EffectKind.NOTIFY:
             return await self._notify(effect)
         if effect.kind is EffectKind.ALERT:
-            alert = cast(TextPayload, effect.payload)
-            return await self._post(origin.mod_channel, f"⚠️ {escape(alert['text'])}", effect)
+            text, blocks = messages.alert(cast(TextPayload, effect.payload)["text"], origin)
+            return await self._post(origin.mod_channel, text, effect, blocks)
         raise SendError(f"slack: unknown effect kind {effect.kind!r}", retryable=False)
 
-    async def _post(
-        self, channel: str, text: str, effect: OutboxEffect, blocks: list[Any] | None = None
-    ) -> str:
+    async def _post(self, channel: str, text: str, effect: OutboxEffect, blocks: list[Any]) -> str:
         resp = await self._client.chat_postMessage(
             channel=channel,
             text=text,
@@ -91,6 +89,7 @@ class SlackSender:
                 "event_payload": {"effect_id": effect.effect_id},
             },
             unfurl_links=False,
+            unfurl_media=False,
         )
         return f"{resp.get('channel') or channel}:{resp['ts']}"
 
@@ -100,23 +99,18 @@ class SlackSender:
                 f"slack: review.update without a card ref ({effect.card_ref!r})", retryable=False
             )
         channel, ts = effect.card_ref.split(":", 1)
-        update = cast(CardUpdate, effect.payload)
-        card, status = decided_card(update), status_line(update)
-        await self._client.chat_update(
-            channel=channel,
-            ts=ts,
-            text=f"{status}: {escape(card.get('topic', ''))}",
-            blocks=card_blocks(card, token=None, status=status),
-        )
+        text, blocks = decided(cast(CardUpdate, effect.payload))
+        await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         return effect.card_ref
 
     async def _notify(self, effect: OutboxEffect) -> str:
-        origin, text = effect.origin, escape(cast(TextPayload, effect.payload)["text"])
+        origin, raw = effect.origin, cast(TextPayload, effect.payload)["text"]
         user = origin.requester.user_id
         if origin.reply_channel:
+            text, blocks = messages.notice(raw, origin, by_dm=False)
             try:
                 resp = await self._client.chat_postEphemeral(
-                    channel=origin.reply_channel, user=user, text=text
+                    channel=origin.reply_channel, user=user, text=text, blocks=blocks
                 )
                 return f"ephemeral:{origin.reply_channel}:{resp.get('message_ts', '')}"
             except SlackApiError as exc:
@@ -127,7 +121,8 @@ class SlackSender:
                 # person, a channel the bot left): the requester must still hear the outcome.
                 log.info("slack: notice to %s by DM, ephemeral failed: %s", user, error)
         # chat.postMessage to a user id posts in the app's DM with that user.
-        return await self._post(user, text, effect)
+        text, blocks = messages.notice(raw, origin, by_dm=True)
+        return await self._post(user, text, effect, blocks)
 
     async def reconcile(self, effect: OutboxEffect) -> str | None:
         if effect.kind in (EffectKind.REVIEW_UPDATE, EffectKind.NOTIFY):
@@ -141,10 +136,3 @@ class SlackSender:
             else effect.origin.mod_channel
         )
         return await self._scan.find(self._client, channel, effect)
-
-
-def _publish_text(effect: OutboxEffect) -> str:
-    joke = cast(PublishPayload, effect.payload)
-    requester = joke.get("requester") or effect.origin.requester.display
-    text, topic = escape(joke["text"]), escape(joke.get("topic", ""))
-    return f"{text}\n— requested by {requester}, about “{topic}”"

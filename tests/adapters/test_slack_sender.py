@@ -295,3 +295,38 @@ async def test_reconcile_whose_history_read_is_refused_cannot_tell(
 
     with pytest.raises(CannotReconcile, match=error):
         await sender_for(fake, rate_limit_retries=0).reconcile(relay)
+
+
+async def test_alert_keeps_the_intended_mention_and_escapes_the_rest(fake: FakeSlack) -> None:
+    text = "Gave up on a joke about <!here> & co for <@UREQ> after 3 failed model calls."
+
+    await sender_for(fake).send(effect(EffectKind.ALERT, {"text": text}))
+
+    (message,) = fake.messages("CMOD")
+    assert "for <@UREQ> after" in message.text
+    assert "&lt;@UREQ&gt;" not in message.text + str(message.blocks)
+    assert "&lt;!here&gt; &amp; co" in message.text
+    assert message.blocks[0]["text"]["text"] == message.text
+
+
+async def test_decided_card_escapes_the_reason_and_a_foreign_name(fake: FakeSlack) -> None:
+    sender = sender_for(fake)
+    ref = await sender.send(effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": CARD}))
+    update = {
+        "token": "tok1",
+        "card": CARD,
+        "outcome": "reject",
+        "actor": "Mallory <!channel>",  # a name from another surface, not a Slack mention
+        "reason": "<!here> see <https://evil.example|cats> & more",
+        "text": "",
+    }
+
+    await sender.send(effect(EffectKind.REVIEW_UPDATE, update, card_ref=ref))
+
+    (message,) = fake.messages("CMOD")
+    line = message.blocks[-1]["elements"][0]["text"]
+    assert line == (
+        "❌ Rejected by Mallory &lt;!channel&gt;: "
+        "&lt;!here&gt; see &lt;https://evil.example|cats&gt; &amp; more"
+    )
+    assert "<!" not in message.text

@@ -13,12 +13,12 @@ from adapters.slack_adapter._buttons import (
     REASON_BLOCK,
 )
 from adapters.slack_adapter._inbound import to_click, to_command, to_submission
+from adapters.slack_adapter._markup import escape
 from adapters.slack_adapter._moderators import Moderators
 from adapters.slack_adapter._render import (
     card_blocks,
     decided_blocks,
     draft_from_blocks,
-    escape,
     form_modal,
 )
 from bot.errors import BadRequest
