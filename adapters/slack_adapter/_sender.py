@@ -16,15 +16,6 @@ from bot.review import CardPost, CardUpdate
 
 log = logging.getLogger(__name__)
 
-# Errors after which a DM is the only way left to reach the requester.
-_EPHEMERAL_IMPOSSIBLE = {
-    "channel_not_found",
-    "not_in_channel",
-    "user_not_in_channel",
-    "is_archived",
-    "restricted_action",
-}
-
 
 class SlackSender:
     """Implements :class:`bot.ports.EffectSender` with ``chat.*`` calls.
@@ -104,30 +95,34 @@ class SlackSender:
         return effect.card_ref
 
     async def _notify(self, effect: OutboxEffect) -> str:
+        """Tell the requester by DM; an ephemeral in the request's channel only if no DM can be.
+
+        An ephemeral is not guaranteed to be shown and vanishes on reload, so it is the fallback
+        for a refused DM (no ``im:write`` on an older install, a deactivated user...), never for
+        a busy or failing Slack: those errors propagate and the outbox tries again later.
+        """
         origin, raw = effect.origin, cast(TextPayload, effect.payload)["text"]
         user = origin.requester.user_id
-        if origin.reply_channel:
-            text, blocks = messages.notice(raw, origin, by_dm=False)
-            try:
-                resp = await self._client.chat_postEphemeral(
-                    channel=origin.reply_channel, user=user, text=text, blocks=blocks
-                )
-                return f"ephemeral:{origin.reply_channel}:{resp.get('message_ts', '')}"
-            except SlackApiError as exc:
-                error = str(exc.response.get("error", ""))
-                if error not in _EPHEMERAL_IMPOSSIBLE:
-                    raise
-                # An ephemeral needs the bot and the user in that channel (a DM with another
-                # person, a channel the bot left): the requester must still hear the outcome.
-                log.info("slack: notice to %s by DM, ephemeral failed: %s", user, error)
-        # chat.postMessage to a user id posts in the app's DM with that user.
-        text, blocks = messages.notice(raw, origin, by_dm=True)
-        return await self._post(user, text, effect, blocks)
+        try:
+            opened = await self._client.conversations_open(users=user)
+            dm = str((opened.get("channel") or {}).get("id") or user)
+            text, blocks = messages.notice(raw, origin, by_dm=True)
+            return await self._post(dm, text, effect, blocks)
+        except SlackApiError as exc:
+            refused = to_send_error(exc)
+            if not isinstance(refused, SendError) or refused.retryable or not origin.reply_channel:
+                raise
+            log.info("slack: notice to %s as an ephemeral, the DM failed: %s", user, refused)
+        text, blocks = messages.notice(raw, origin, by_dm=False)
+        resp = await self._client.chat_postEphemeral(
+            channel=origin.reply_channel, user=user, text=text, blocks=blocks
+        )
+        return f"ephemeral:{origin.reply_channel}:{resp.get('message_ts', '')}"
 
     async def reconcile(self, effect: OutboxEffect) -> str | None:
         if effect.kind in (EffectKind.REVIEW_UPDATE, EffectKind.NOTIFY):
-            # chat.update is idempotent; an ephemeral notice cannot be looked up and a second
-            # one is harmless, so "not applied" is the useful answer for both.
+            # chat.update is idempotent; a notice (a DM, or an ephemeral that cannot be looked
+            # up) told twice is harmless, so "not applied" is the useful answer for both.
             return None
         self._borrow_session()
         channel = (

@@ -117,7 +117,10 @@ async def test_hostile_text_is_inert_on_every_surface(
     stored = [(m.text, m.blocks) for c in fake.channels.values() for m in c.messages]
     stored += [(e.text, e.blocks) for e in fake.ephemerals]
     assert len(stored) >= 4  # the card, the publish, the notice, the alert
-    found = {f"{i}: {p}" for i, (t, b) in enumerate(stored) for p in message_problems(t, b)}
+    meant = ("<#CGEN>",)  # the DM notice names the request's channel: a mention we build
+    found = {
+        f"{i}: {p}" for i, (t, b) in enumerate(stored) for p in message_problems(t, b, meant)
+    }
     assert not found, f"{name}: {sorted(found)}"
 
 

@@ -208,23 +208,52 @@ async def test_unreachable_slack_is_retryable(fake: FakeSlack) -> None:
     assert caught.value.retryable
 
 
-async def test_notify_is_ephemeral_in_the_reply_channel(fake: FakeSlack) -> None:
+async def test_notify_is_a_dm_that_says_where_the_request_came_from(fake: FakeSlack) -> None:
     ref = await sender_for(fake).send(effect(EffectKind.NOTIFY, {"text": "Your joke was posted"}))
 
-    (call,) = fake.calls_to("chat.postEphemeral")
-    assert (call.params["channel"], call.params["user"]) == ("CGEN", "UREQ")
-    assert ref.startswith("ephemeral:CGEN:")
-    assert fake.calls_to("chat.postMessage") == []
-
-
-async def test_notify_falls_back_to_a_dm(fake: FakeSlack) -> None:
-    fake.channels["CGEN"].is_member = False
-
-    ref = await sender_for(fake).send(effect(EffectKind.NOTIFY, {"text": "Your joke was posted"}))
-
+    (opened,) = fake.calls_to("conversations.open")
+    assert opened.params["users"] == "UREQ"
     (message,) = fake.messages("UREQ")
+    assert ref == f"{fake.dm('UREQ')}:{message.ts}"  # a D… channel: persistent, unlike ephemerals
     assert message.text == "Your joke was posted"
-    assert ref == f"{fake.dm('UREQ')}:{message.ts}"  # a post to a user id lands in a D… channel
+    assert message.blocks[-1]["elements"][0]["text"] == "About your /joke request in <#CGEN>."
+    assert fake.ephemerals == []
+
+
+async def test_notify_falls_back_to_an_ephemeral_when_no_dm_is_possible(fake: FakeSlack) -> None:
+    fake.scopes.discard("im:write")  # an install from before DMs: conversations.open refused
+
+    ref = await sender_for(fake).send(effect(EffectKind.NOTIFY, {"text": "Your joke was posted"}))
+
+    (shown,) = fake.ephemerals_for("UREQ")
+    assert ref == f"ephemeral:CGEN:{shown.ts}"
+    assert shown.channel == "CGEN"
+    assert shown.text == "Your joke was posted"
+    assert "Only you can see this" in shown.blocks[-1]["elements"][0]["text"]
+    assert fake.messages("UREQ") == []
+
+
+async def test_notify_that_can_reach_nobody_is_refused(fake: FakeSlack) -> None:
+    fake.scopes.discard("im:write")
+    fake.channels["CGEN"].members = {"USOMEONE"}  # the requester has left that channel
+
+    with pytest.raises(SendError) as caught:
+        await sender_for(fake).send(effect(EffectKind.NOTIFY, {"text": "Your joke was posted"}))
+
+    assert not caught.value.retryable
+    assert "user_not_in_channel" in str(caught.value)
+
+
+async def test_notify_dm_rate_limited_is_retried_later_not_dropped(fake: FakeSlack) -> None:
+    fake.fail_next("conversations.open", 1, retry_after=3)
+
+    with pytest.raises(SendError) as caught:
+        await sender_for(fake, rate_limit_retries=0).send(
+            effect(EffectKind.NOTIFY, {"text": "Your joke was posted"})
+        )
+
+    assert caught.value.retryable
+    assert fake.ephemerals == []  # a busy Slack is no reason to settle for an ephemeral
 
 
 async def test_alert_goes_to_the_mod_channel(fake: FakeSlack) -> None:

@@ -138,8 +138,9 @@ async def test_happy_path(tmp_path: Path) -> None:
         assert w.status_line() == f"✅ Approved by <@{MOD}>"
         (ack,) = [b for _, b in w.fake.webhooks]
         assert "cats" in ack["text"]
-        notices = w.fake.calls_to("chat.postEphemeral")
-        assert [c.params["user"] for c in notices] == [REQUESTER]
+        (notice,) = w.fake.messages(REQUESTER)  # by DM: still there after a reload
+        assert "cats" in notice.text
+        assert w.fake.ephemerals == []
 
 
 async def test_reject_with_reason_regenerates_then_approve(tmp_path: Path) -> None:
