@@ -7,6 +7,7 @@ from typing import Any
 from adapters._review import Form, parse_button_id
 from adapters.slack_adapter._buttons import INPUT_BLOCKS, form_for_callback
 from adapters.slack_adapter._config import PLATFORM, SlackConfig
+from adapters.slack_adapter._markup import unescape
 from bot.errors import BadRequest
 from bot.models import Actor, JokeRequest, Origin
 
@@ -51,13 +52,19 @@ class Submission:
 
 
 def to_command(body: Mapping[str, Any]) -> Command:
-    """A slash-command body (form fields) as a :class:`Command`."""
+    """A slash-command body (form fields) as a :class:`Command`.
+
+    Slack's composer sends typed text with ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;`` and
+    ``&gt;`` ("all text in Slack uses the same system of escaping"), and neither slack_bolt nor
+    slack_sdk decodes them: the topic is decoded here, before the flow cleans it, so the model
+    and the card get "Tom & Jerry", never "Tom &amp; Jerry" (renderers escape it again).
+    """
     return Command(
         team_id=_text(body, "team_id"),
         user_id=_text(body, "user_id"),
         channel_id=_text(body, "channel_id"),
         trigger_id=_text(body, "trigger_id"),
-        topic=str(body.get("text") or "").strip(),
+        topic=unescape(str(body.get("text") or "")).strip(),
         response_url=_optional(body.get("response_url")),
     )
 

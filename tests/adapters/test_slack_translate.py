@@ -48,6 +48,14 @@ def test_to_command_reads_the_form_fields() -> None:
     assert (command.trigger_id, command.topic, command.response_url) == ("T1", "cats", "http://x/1")
 
 
+def test_to_command_decodes_the_entities_slack_sends() -> None:
+    # Slack's composer sends & < > as &amp; &lt; &gt; (command_fields does the same).
+    fields = command_fields("Tom & Jerry <3 &amp; more", trigger="T1", response_url="http://x/1")
+    assert fields["text"] == "Tom &amp; Jerry &lt;3 &amp;amp; more"
+
+    assert to_command(fields).topic == "Tom & Jerry <3 &amp; more"
+
+
 @pytest.mark.parametrize("missing", ["team_id", "user_id", "trigger_id", "channel_id"])
 def test_to_command_refuses_a_body_without_ids(missing: str) -> None:
     fields: dict[str, Any] = command_fields("cats", trigger="T1", response_url="http://x/1")

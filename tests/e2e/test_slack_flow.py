@@ -143,6 +143,19 @@ async def test_happy_path(tmp_path: Path) -> None:
         assert w.fake.ephemerals == []
 
 
+async def test_typed_ampersands_reach_the_card_and_the_model_once_decoded(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await w.ask("Tom & Jerry")
+        await w.stack.drain()
+
+        (call,) = w.llm.calls
+        assert "Tom & Jerry" in call.user
+        assert "&amp;" not in call.text
+        head = w.cards()[0].blocks[0]["text"]["text"]
+        assert "*Tom &amp; Jerry*" in head  # escaped once for mrkdwn: shows as "Tom & Jerry"
+        assert "&amp;amp;" not in str(w.cards()[0].blocks)
+
+
 async def test_reject_with_reason_regenerates_then_approve(tmp_path: Path) -> None:
     async with world(tmp_path, JOKE1, JOKE2) as w:
         await w.ask("cats")
