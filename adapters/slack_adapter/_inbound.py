@@ -1,5 +1,7 @@
 """Slack payloads -> small typed records and neutral requests, first line of every listener."""
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,15 +115,30 @@ def to_submission(body: Mapping[str, Any]) -> Submission:
         raise BadRequest("modal without a valid token")
     values = _mapping(_mapping(view, "state"), "values")
     text = _input_value(values, INPUT_BLOCKS[form.kind], form.field)
-    view_id = _text(view, "id")
     return Submission(
         token=token,
         form=form,
         user_id=_text(_mapping(body, "user"), "id"),
-        # One modal is submitted once; Slack redelivers the same view id and hash.
-        interaction_id=f"view:{view_id}:{view.get('hash', '')}",
+        interaction_id=_submission_id(body, view, values),
         text=text,
     )
+
+
+def _submission_id(body: Mapping[str, Any], view: Mapping[str, Any], values: Any) -> str:
+    """The inbox key of one submit of a modal.
+
+    A modal answered with ``response_action: errors`` stays open with the same view id and
+    hash, so those cannot tell a resubmit from a redelivery: the runtime would answer the
+    resubmit "duplicate" and the modal would close with nothing applied. Slack sends a fresh
+    ``trigger_id`` with every submit, and a redelivered envelope repeats it; without one, the
+    submitted values tell a changed resubmit apart.
+    """
+    view_id = _text(view, "id")
+    trigger = body.get("trigger_id")
+    if isinstance(trigger, str) and trigger:
+        return f"view:{view_id}:{trigger}"
+    state = json.dumps(values, sort_keys=True, default=str).encode()
+    return f"view:{view_id}:{view.get('hash', '')}:{hashlib.sha256(state).hexdigest()[:16]}"
 
 
 def actor(user_id: str, is_moderator: bool = False) -> Actor:

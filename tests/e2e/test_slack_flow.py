@@ -75,14 +75,13 @@ class World:
     async def modal(self, card: dict[str, Any], action: str, user: str = MOD) -> dict[str, Any]:
         opened = len(self.fake.calls_to("views.open"))
         await self.slack.click(card, action, user=user)
-        calls = await self.fake.wait_for("views.open", opened + 1)
-        view: dict[str, Any] = calls[-1].params["view"]
-        return view
+        await self.fake.wait_for("views.open", opened + 1)
+        return list(self.fake.views.values())[-1]  # as Slack opened it: with its id and hash
 
     async def submit(
-        self, view: dict[str, Any], values: dict[str, dict[str, str]]
+        self, view: dict[str, Any], values: dict[str, dict[str, str]], user: str = MOD
     ) -> dict[str, Any]:
-        status, body = await self.slack.submit(submission_payload(view, user=MOD, values=values))
+        status, body = await self.slack.submit(submission_payload(view, user=user, values=values))
         assert status == 200
         return body
 
@@ -104,17 +103,21 @@ async def card_before_restart(stack: Stack, fake: FakeSlack) -> dict[str, Any]:
 
 @asynccontextmanager
 async def world(
-    tmp_path: Path, *replies: str, clock: FakeClock | None = None, llm: FakeLLM | None = None
+    tmp_path: Path,
+    *replies: str,
+    clock: FakeClock | None = None,
+    llm: FakeLLM | None = None,
+    **slack: Any,
 ) -> AsyncIterator[World]:
     model = llm or FakeLLM(*(replies or (JOKE1,)))
     clock = clock or FakeClock()  # one clock for the bot and Slack: message ts vs effect times
     async with (
         FakeSlack(usergroups={"SMODS": [MOD2]}, clock=clock) as fake,
         joke_stack(tmp_path, llm=model, clock=clock, serve=False) as stack,
-        slack_http(stack.service, fake, moderator_group="SMODS") as slack,
+        slack_http(stack.service, fake, moderator_group="SMODS", **slack) as adapter,
     ):
-        stack.register("slack", slack.sender)
-        yield World(fake, stack, model, slack)
+        stack.register("slack", adapter.sender)
+        yield World(fake, stack, model, adapter)
 
 
 async def test_happy_path(tmp_path: Path) -> None:
@@ -208,6 +211,42 @@ async def test_edit_publishes_the_edited_text(tmp_path: Path) -> None:
         (post,) = w.public_posts()
         assert "Cats: purr-fect comedians." in post.text
         assert w.status_line() == f"✏️ Edited and approved by <@{MOD}>"
+
+
+async def test_modal_resubmitted_after_a_refusal_is_applied(tmp_path: Path) -> None:
+    async with world(tmp_path, group_cache_s=0.0) as w:  # the group is looked up every time
+        await w.ask("cats")
+        await w.stack.drain()
+        view = await w.modal(w.card(), "edit", user=MOD2)
+        edited = {EDIT_BLOCK: {EDIT_ACTION: "Cats: purr-fect comedians."}}
+
+        w.fake.usergroups["SMODS"] = []  # MOD2 dropped from the moderator group...
+        refused = await w.submit(view, edited, user=MOD2)
+        w.fake.usergroups["SMODS"] = [MOD2]  # ...and put back: the same modal, submitted again
+        again = await w.submit(view, edited, user=MOD2)
+        await w.stack.drain()
+
+        assert refused["response_action"] == "errors"
+        assert "moderator" in str(refused["errors"]).lower()
+        assert again == {}  # closes the modal: this time the decision was applied
+        (post,) = w.public_posts()
+        assert "Cats: purr-fect comedians." in post.text
+
+
+async def test_modal_submission_delivered_twice_decides_once(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        await w.ask("cats")
+        await w.stack.drain()
+        view = await w.modal(w.card(), "edit")
+        payload = submission_payload(view, user=MOD, values={EDIT_BLOCK: {EDIT_ACTION: "Once."}})
+
+        first = await w.slack.submit(payload)
+        second = await w.slack.submit(payload)  # the same envelope again: a true duplicate
+        await w.stack.drain()
+
+        assert first == second == (200, {})
+        (post,) = w.public_posts()
+        assert "Once." in post.text
 
 
 async def test_non_moderator_click_is_refused_and_changes_nothing(tmp_path: Path) -> None:
