@@ -82,11 +82,17 @@ async def _check_group(client: AsyncWebClient, group: str) -> list[str]:
     try:
         await client.usergroups_users_list(usergroup=group)
     except SlackApiError as exc:
-        error = exc.response.get("error", "")
-        hint = (
-            "add the usergroups:read scope and reinstall"
-            if error == "missing_scope"
-            else ("use the group id (S…) from the group's page")
-        )
-        return [f"SLACK_MODERATOR_GROUP={group}: {error} ({hint})"]
+        error = str(exc.response.get("error", ""))
+        return [f"SLACK_MODERATOR_GROUP={group}: {error} ({_GROUP_HINTS.get(error, _NO_GROUP)})"]
     return []
+
+
+_NO_GROUP = "use the group id (S…) from the group's page"
+_GROUP_HINTS = {
+    "missing_scope": "add the usergroups:read scope and reinstall",
+    # Free workspaces have no user groups: the method answers plan_upgrade_required.
+    "plan_upgrade_required": (
+        "user groups need a paid Slack plan; list the moderators' user ids in "
+        "SLACK_MODERATORS instead and leave SLACK_MODERATOR_GROUP empty"
+    ),
+}

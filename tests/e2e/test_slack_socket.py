@@ -185,6 +185,21 @@ async def test_preflight_says_what_to_fix(overrides: dict[str, str], expected: s
     assert expected in str(caught.value)
 
 
+async def test_preflight_says_user_groups_need_a_paid_plan() -> None:
+    async with FakeSlack(usergroups={"SMODS": ["U1"]}, plan="free") as fake:
+        config = slack_config(fake, moderator_group="SMODS")
+        app, _ = build_slack(config, StubSink())
+
+        with pytest.raises(ConfigError) as caught:
+            await preflight(app.client, config)
+
+    message = str(caught.value)
+    assert "SLACK_MODERATOR_GROUP=SMODS" in message
+    assert "paid Slack plan" in message
+    assert "SLACK_MODERATORS" in message
+    assert "group id (S…)" not in message  # the old hint pointed the wrong way
+
+
 async def test_preflight_warns_when_history_is_unreadable() -> None:
     async with FakeSlack() as fake:
         fake.fail_next(
