@@ -27,6 +27,8 @@ class SlackConfig:
         clock_skew_s: how much earlier than the effect's creation (our clock) a reconcile
             reads, in case Slack's clock is behind ours.
         decide_budget_s: how long a modal submission waits for the decision before it acks.
+        request_budget_s: how long ``/joke`` waits for its run to be saved before it acks
+            "working on it" (the answer then follows via response_url); Slack allows 3 s.
         command: the slash command's name.
     """
 
@@ -44,4 +46,5 @@ class SlackConfig:
     reconcile_pages: int = 20
     clock_skew_s: float = 300.0
     decide_budget_s: float = 2.0
+    request_budget_s: float = 2.0
     command: str = "/joke"

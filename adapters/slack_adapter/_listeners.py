@@ -44,6 +44,7 @@ from bot.ports import EventSink
 log = logging.getLogger(__name__)
 
 USAGE = "Tell me what the joke should be about, e.g. `/joke cats`."
+WORKING = "Working on it… I'll answer here in a moment."
 NOT_OURS = "This button is no longer valid (it may come from an old card)."
 MODAL_FAILED = "Slack could not open the form ({error}); please click the button again."
 SLOW_ANSWER = "Your decision on the joke was not applied: {message}"
@@ -99,13 +100,28 @@ class SlackListeners:
         if not command.topic:
             await ack(USAGE)  # decided without any slow call: answer in the ack itself
             return
-        await ack()  # before the database or anything that may wait; the answer follows
         request = to_joke_request(command, self._config)
+        acked = False
+
+        async def working() -> None:
+            nonlocal acked
+            acked = True
+            await ack(text=WORKING, response_type="ephemeral")
+
+        # Save the run first (one short transaction), then acknowledge with the answer: an
+        # acknowledged request is never lost. Should the save outlast the budget, the deadline
+        # guard acks "working on it" in time and the answer follows via response_url.
         try:
-            message = (await self._sink.request_joke(request)).message
+            result, _ = await within_deadline(
+                self._sink.request_joke(request), self._config.request_budget_s, working
+            )
+            message = result.message
         except Exception:
             log.exception("%s: request %s failed", PLATFORM, request.request_key)
             message = GENERIC_FAILURE
+        if not acked:
+            await ack(text=answer_text(message), response_type="ephemeral")
+            return
         await self._tell(client, respond, command.channel_id, command.user_id, message)
 
     async def on_click(

@@ -17,6 +17,7 @@ import pytest
 
 from adapters._review import FORMS
 from adapters.slack_adapter import SlackSender, build_slack
+from adapters.slack_adapter._messages import answer
 from adapters.slack_adapter._render import form_modal
 from bot.models import Actor, EffectKind, Origin, OutboxEffect
 from tests.support.fake_slack import FakeSlack
@@ -118,9 +119,7 @@ async def test_hostile_text_is_inert_on_every_surface(
     stored += [(e.text, e.blocks) for e in fake.ephemerals]
     assert len(stored) >= 4  # the card, the publish, the notice, the alert
     meant = ("<#CGEN>",)  # the DM notice names the request's channel: a mention we build
-    found = {
-        f"{i}: {p}" for i, (t, b) in enumerate(stored) for p in message_problems(t, b, meant)
-    }
+    found = {f"{i}: {p}" for i, (t, b) in enumerate(stored) for p in message_problems(t, b, meant)}
     assert not found, f"{name}: {sorted(found)}"
 
 
@@ -135,3 +134,14 @@ def test_hostile_prefill_fits_the_modal(name: str, text: str, kind: str) -> None
     element = view["blocks"][0]["element"]
     assert len(element.get("initial_value", "")) <= form.max_length
     assert problems(element.get("initial_value", ""), markup=False) == []
+
+
+@pytest.mark.parametrize(("name", "text"), HOSTILE, ids=[name for name, _ in HOSTILE])
+def test_hostile_answers_are_inert(name: str, text: str) -> None:
+    ack = answer(f"Got it! Drafting a joke about “{text}”.")  # the /joke ack echoes the topic
+    told = answer(f"Already approved by <@UMOD>: {text}", ("<@UMOD>",))
+
+    assert problems(ack, markup=True) == []
+    assert problems(told, markup=True, meant=("<@UMOD>",)) == []
+    assert told.startswith("Already approved by <@UMOD>")
+    assert len(ack) <= 3000

@@ -295,7 +295,6 @@ async def test_unknown_button_value_is_answered_and_the_app_keeps_running(
     status, _, _ = await slack.click(card, "approve", value="jk:v1:not-a-token!:approve")
     (answer,) = await slack.fake.wait_webhooks(1)
     joke_status, _, _ = await slack.joke("dogs")
-    await slack.fake.wait_webhooks(2)
 
     assert status == 200
     assert "no longer valid" in answer["text"]
@@ -336,7 +335,6 @@ async def test_malformed_payloads_are_logged_and_the_app_keeps_running(
     status, _, _ = await slack.post(body)
     await settle()
     joke_status, _, _ = await slack.joke("dogs")
-    await slack.fake.wait_webhooks(1)
 
     assert status in (200, 400)
     assert any(
