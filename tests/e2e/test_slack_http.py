@@ -9,7 +9,7 @@ from adapters._review import GENERIC_FAILURE
 from adapters.slack_adapter import EVENTS_PATH, build_slack, serve_http
 from bot.errors import ConfigError
 from bot.models import JokeRequest, RequestResult
-from tests.support.fake_slack import FakeSlack, signed_headers
+from tests.support.fake_slack import FakeSlack, sign, signed_headers
 from tests.support.slack_harness import SECRET, StubSink, settle, slack_config, slack_http
 from tests.support.slack_payloads import command_body, new_trigger
 
@@ -112,6 +112,30 @@ async def test_slow_save_acks_working_on_it_then_answers_via_response_url() -> N
         (answer,) = await slack.fake.wait_webhooks(1)
         assert time.monotonic() - start >= 1.0
     assert answer["text"] == "Got it: cats"
+
+
+@pytest.mark.parametrize(
+    ("signed", "expected"), [(False, 401), (True, 400)], ids=["unsigned", "signed"]
+)
+async def test_a_body_that_is_not_utf8_is_refused_without_a_traceback(
+    signed: bool, expected: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = StubSink()
+    raw = b"command=%2Fjoke&text=caf\xe9\xff\xfe"  # Latin-1 bytes: not UTF-8
+    async with slack_http(sink) as slack:
+        ts = int(time.time())
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": sign(SECRET if signed else "wrong", ts, raw),
+        }
+        async with slack.session.post(slack.url, data=raw, headers=headers) as resp:
+            status = resp.status
+        await settle()
+
+    assert status == expected  # never 500
+    assert sink.requests == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
 
 
 async def test_http_mode_needs_a_signing_secret() -> None:
