@@ -27,6 +27,13 @@ async def preflight(client: AsyncWebClient, config: SlackConfig) -> list[str]:
             "(xoxb-…) from the app's OAuth & Permissions page"
         ) from None
     bot = str(auth.get("user") or "jokebot")
+    team = str(auth.get("team_id") or "")
+    if config.team_id and team and config.team_id != team:
+        raise ConfigError(
+            f"Slack: SLACK_TEAM_ID={config.team_id}, but SLACK_BOT_TOKEN belongs to workspace "
+            f"{team} ({auth.get('team') or '?'}): install the app in that workspace, or fix "
+            "the setting"
+        )
     problems: list[str] = []
     warnings: list[str] = []
     for setting, channel in (

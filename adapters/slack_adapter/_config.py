@@ -30,6 +30,8 @@ class SlackConfig:
         request_budget_s: how long ``/joke`` waits for its run to be saved before it acks
             "working on it" (the answer then follows via response_url); Slack allows 3 s.
         command: the slash command's name.
+        team_id: the workspace (``T…``) this bot serves; empty: the bot token's own, as
+            ``auth.test`` reports it. Requests from any other workspace are refused.
     """
 
     bot_token: str
@@ -48,3 +50,4 @@ class SlackConfig:
     decide_budget_s: float = 2.0
     request_budget_s: float = 2.0
     command: str = "/joke"
+    team_id: str = ""

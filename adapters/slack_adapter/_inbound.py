@@ -51,6 +51,7 @@ class Submission:
     user_id: str
     interaction_id: str
     text: str
+    team_id: str = ""
 
 
 def to_command(body: Mapping[str, Any]) -> Command:
@@ -121,6 +122,7 @@ def to_submission(body: Mapping[str, Any]) -> Submission:
         user_id=_text(_mapping(body, "user"), "id"),
         interaction_id=_submission_id(body, view, values),
         text=text,
+        team_id=str(_mapping(body, "team", False).get("id") or ""),
     )
 
 

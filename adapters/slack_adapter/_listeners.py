@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 USAGE = "Tell me what the joke should be about, e.g. `/joke cats`."
 WORKING = "Working on it… I'll answer here in a moment."
 NOT_OURS = "This button is no longer valid (it may come from an old card)."
+OTHER_TEAM = (
+    "This jokebot is set up for another Slack workspace; it takes requests from that one only."
+)
 MODAL_FAILED = "Slack could not open the form ({error}); please click the button again."
 SLOW_ANSWER = "Your decision on the joke was not applied: {message}"
 LOOKUP_BUDGET_S = 1.0
@@ -83,12 +86,26 @@ class SlackListeners:
         app.error(self.on_error)
         _LISTENERS[app] = self
 
+    def _ours(self, team_id: str, context: AsyncBoltContext) -> bool:
+        """True when a request comes from the workspace this bot serves (single-workspace).
+
+        That is ``SlackConfig.team_id`` when set, else the bot token's workspace from
+        ``auth.test`` (Bolt's authorization makes that call and keeps its answer).
+        """
+        authorized = context.authorize_result
+        expected = self._config.team_id or (authorized.team_id if authorized else None)
+        if expected and team_id == expected:
+            return True
+        log.warning("%s: refused a request from workspace %r", PLATFORM, team_id)
+        return False
+
     async def on_joke(
         self,
         ack: AsyncAck,
         body: dict[str, Any],
         respond: AsyncRespond | None,
         client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         self._track()
         try:
@@ -96,6 +113,9 @@ class SlackListeners:
         except BadRequest as exc:
             log.warning("%s: malformed %s: %s", PLATFORM, self._config.command, exc)
             await ack("Slack sent an incomplete command; please try again.")
+            return
+        if not self._ours(command.team_id, context):
+            await ack(text=OTHER_TEAM, response_type="ephemeral")
             return
         if not command.topic:
             await ack(USAGE)  # decided without any slow call: answer in the ack itself
@@ -130,6 +150,7 @@ class SlackListeners:
         body: dict[str, Any],
         respond: AsyncRespond | None,
         client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         self._track()
         await ack()
@@ -140,6 +161,9 @@ class SlackListeners:
             user = body.get("user")
             user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
             await self._tell(client, respond, "", user_id, NOT_OURS)
+            return
+        if not self._ours(click.team_id, context):
+            await self._tell_click(client, respond, click, OTHER_TEAM)
             return
         button = button_for(click.action)
         if button is not None and button.form is not None:
@@ -227,7 +251,13 @@ class SlackListeners:
             # Not fatal: the runtime's review.update effect edits the card the same way.
             log.warning("%s: stamping the card after a click failed: %s", PLATFORM, exc)
 
-    async def on_submit(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_submit(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
         self._track()
         try:
             sub = to_submission(body)
@@ -236,6 +266,9 @@ class SlackListeners:
             await ack()
             return
         block = INPUT_BLOCKS[sub.form.kind]
+        if not self._ours(sub.team_id, context):
+            await ack(response_action="errors", errors={block: OTHER_TEAM[:150]})
+            return
         data = sub.form.data(sub.text)
         if data is None:
             await ack(response_action="errors", errors={block: sub.form.empty})

@@ -8,7 +8,7 @@ from adapters.slack_adapter._buttons import EDIT_ACTION, EDIT_BLOCK, REASON_ACTI
 from bot.models import Actor, DecideResult, DecideStatus, EffectKind, Origin, OutboxEffect, WaitInfo
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_harness import MOD, SlackHttp, StubSink, card_message, settle, slack_http
-from tests.support.slack_payloads import form, submission_payload
+from tests.support.slack_payloads import click_payload, form, new_trigger, submission_payload
 
 DRAFT = "Why do cats love computers? The mouse."
 CARD = {
@@ -69,6 +69,41 @@ async def test_moderator_approve_decides_then_stamps_the_card(
     assert not [b for b in message.blocks if b["type"] == "actions"]
     assert DRAFT in str(message.blocks)
     assert slack.fake.webhooks == []
+
+
+async def test_click_from_another_workspace_is_refused(slack: SlackHttp, stub: StubSink) -> None:
+    card = await post_card(slack)
+    payload = click_payload(
+        card,
+        "CMOD",
+        "approve",
+        user=MOD,
+        trigger=new_trigger(),
+        response_url=slack.fake.webhook_url("x"),
+    )
+    payload["team"] = {"id": "T0OTHER", "domain": "other"}
+
+    status, _, _ = await slack.post(form(payload))
+    (answer,) = await slack.fake.wait_webhooks(1)
+
+    assert status == 200
+    assert "another Slack workspace" in answer["text"]
+    assert stub.decisions == []
+
+
+async def test_submission_from_another_workspace_is_refused(
+    slack: SlackHttp, stub: StubSink
+) -> None:
+    view = await open_modal(slack, "edit")
+    payload = submission_payload(view, user=MOD, values={EDIT_BLOCK: {EDIT_ACTION: "Better."}})
+    payload["team"] = {"id": "T0OTHER", "domain": "other"}
+
+    status, body = await slack.submit(payload)
+
+    assert status == 200
+    assert body["response_action"] == "errors"
+    assert "another Slack workspace" in body["errors"][EDIT_BLOCK]
+    assert stub.decisions == []
 
 
 async def test_each_click_has_its_own_interaction_id(slack: SlackHttp, stub: StubSink) -> None:

@@ -53,6 +53,17 @@ async def test_joke_whose_save_fails_is_not_acknowledged_as_accepted() -> None:
         assert slack.fake.webhooks == []
 
 
+async def test_joke_from_another_workspace_is_refused() -> None:
+    sink = StubSink()
+    async with slack_http(sink) as slack:  # the token's workspace (auth.test) is T0TEAM
+        status, text, _ = await slack.joke("cats", team="T0OTHER")
+        await settle()
+
+    assert status == 200
+    assert "another Slack workspace" in json.loads(text)["text"]
+    assert sink.requests == []
+
+
 async def test_joke_without_topic_is_answered_in_the_ack() -> None:
     sink = StubSink()
     async with slack_http(sink) as slack:

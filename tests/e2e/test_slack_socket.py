@@ -183,6 +183,18 @@ async def test_preflight_says_what_to_fix(overrides: dict[str, str], expected: s
     assert expected in str(caught.value)
 
 
+async def test_preflight_refuses_a_token_of_another_workspace() -> None:
+    async with FakeSlack() as fake:  # its auth.test answers T0TEAM
+        config = slack_config(fake, team_id="T0ELSE")
+        app, _ = build_slack(config, StubSink())
+
+        with pytest.raises(ConfigError) as caught:
+            await preflight(app.client, config)
+
+    assert "SLACK_TEAM_ID=T0ELSE" in str(caught.value)
+    assert "T0TEAM" in str(caught.value)
+
+
 async def test_preflight_says_user_groups_need_a_paid_plan() -> None:
     async with FakeSlack(usergroups={"SMODS": ["U1"]}, plan="free") as fake:
         config = slack_config(fake, moderator_group="SMODS")

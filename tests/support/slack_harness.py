@@ -123,13 +123,15 @@ class SlackHttp:
         user: str = "UREQ",
         trigger: str | None = None,
         retry: int | None = None,
+        team: str | None = None,
     ) -> tuple[int, str, float]:
-        """Type ``/joke <topic>``."""
+        """Type ``/joke <topic>`` (in workspace ``team``, ours by default)."""
         body = command_body(
             topic,
             user=user,
             trigger=trigger or new_trigger(),
             response_url=self.fake.webhook_url(f"cmd-{user}"),
+            **({"team": team} if team else {}),
         )
         return await self.post(body, retry=retry)
 

@@ -26,12 +26,18 @@ def typed(text: str) -> str:
 
 
 def command_fields(
-    text: str, *, user: str = "UREQ", channel: str = "CGEN", trigger: str, response_url: str
+    text: str,
+    *,
+    user: str = "UREQ",
+    channel: str = "CGEN",
+    trigger: str,
+    response_url: str,
+    team: str = TEAM,
 ) -> dict[str, str]:
     """The fields of a ``/joke`` slash command; ``text`` is what the user typed."""
     return {
         "token": "legacy-verification-token",
-        "team_id": TEAM,
+        "team_id": team,
         "team_domain": "fake",
         "channel_id": channel,
         "channel_name": "general",
