@@ -195,6 +195,21 @@ async def test_edit_opens_a_prefilled_modal_at_once(slack: SlackHttp, stub: Stub
     assert stub.decisions == []
 
 
+async def test_click_delivered_too_late_for_its_trigger_says_click_again(
+    slack: SlackHttp, stub: StubSink
+) -> None:
+    card = await post_card(slack)
+    trigger = slack.fake.issue_trigger()  # Slack issued it with the click...
+    slack.fake.clock.advance(3.5)  # type: ignore[attr-defined]  # ...which arrived 3.5 s late
+
+    await slack.click(card, "edit", trigger=trigger)
+    (answer,) = await slack.fake.wait_webhooks(1)
+
+    assert "expired_trigger_id" in answer["text"]
+    assert "click the button again" in answer["text"]
+    assert slack.fake.views == {}
+
+
 async def test_edit_modal_falls_back_to_the_stored_draft(slack: SlackHttp, stub: StubSink) -> None:
     card = await post_card(slack)
     card["blocks"] = [b for b in card["blocks"] if b["type"] == "actions"]  # an odd client
