@@ -290,16 +290,48 @@ async def test_reconcile_pages_back_through_a_busy_channel(fake: FakeSlack) -> N
 async def test_reconcile_proves_absence_only_back_to_the_effects_creation(fake: FakeSlack) -> None:
     fake.chatter("CPUB", 3000)  # older than the effect (and the skew margin): never read
     created = fake.clock.now() + 5
-    fake.clock.advance(10)  # type: ignore[attr-defined]  # the fake's own FakeClock
+    fake.clock.advance(20)  # type: ignore[attr-defined]  # the fake's own FakeClock
     fake.chatter("CPUB", 300)
     relay = effect(EffectKind.PUBLISH, RELAY, created_at=created)
 
     assert await sender_for(fake, clock_skew_s=1.0).reconcile(relay) is None
 
-    calls = fake.calls_to("conversations.history")
-    assert all(float(c.params["oldest"]) < created for c in calls)
-    assert all(str(c.params["include_all_metadata"]).lower() in ("1", "true") for c in calls)
-    assert [bool(c.params.get("cursor")) for c in calls][:2] == [False, True]
+    calls = [c.params for c in fake.calls_to("conversations.history")]
+    assert all(float(c["oldest"]) >= created - 1.0 - 1e-6 for c in calls)
+    assert float(calls[0]["oldest"]) == created - 1.0  # first: one page of everything since
+    assert "latest" not in calls[0]
+    second = (float(calls[1]["oldest"]), float(calls[1]["latest"]))
+    assert second == pytest.approx((created - 0.1, created + 0.1))  # then forward from creation
+    assert (float(calls[-1]["oldest"]), float(calls[-1]["latest"])) == pytest.approx(
+        (created - 1.0, created - 0.1)  # the skew margin before the creation, last
+    )
+    assert any(c.get("cursor") for c in calls)  # the busy window took more than one page
+    assert all(str(c["include_all_metadata"]).lower() in ("1", "true") for c in calls)
+
+
+async def test_reconcile_finds_a_post_soon_after_creation_however_busy_it_got_since(
+    fake: FakeSlack,
+) -> None:
+    fake.clock.advance(10)  # type: ignore[attr-defined]
+    relay = effect(EffectKind.PUBLISH, RELAY, created_at=fake.clock.now())
+    fake.fail_next("chat.postMessage", 1, status=200, error="internal_error", apply_then_error=True)
+    sender = sender_for(fake, clock_skew_s=1.0, reconcile_pages=3)
+    with pytest.raises(OutcomeUnknown):
+        await sender.send(relay)
+    fake.clock.advance(60)  # type: ignore[attr-defined]
+    fake.chatter("CPUB", 20_000)  # far more than 3 pages could read back from now
+
+    (post, *_) = fake.messages("CPUB")
+    assert await sender.reconcile(relay) == f"CPUB:{post.ts}"
+
+
+async def test_reconcile_in_a_quiet_channel_takes_one_page(fake: FakeSlack) -> None:
+    fake.chatter("CPUB", 5)
+    relay = effect(EffectKind.PUBLISH, RELAY, created_at=fake.clock.now())
+
+    assert await sender_for(fake).reconcile(relay) is None
+
+    assert len(fake.calls_to("conversations.history")) == 1
 
 
 async def test_reconcile_that_runs_out_of_pages_cannot_tell(fake: FakeSlack) -> None:
