@@ -77,6 +77,7 @@ class Loss:
     rate: float
     error: str = "internal_error"
     channel: str | None = None
+    count: int = 0  # answers lost so far
 
 
 @dataclass
@@ -245,6 +246,7 @@ class FakeSlack(SlackApi):
             return web.json_response({"ok": False, "error": fault.error}, status=fault.status)
         loss = self.losses.get(method)
         if loss is not None and result.get("ok") and self._lost(loss, params):
+            loss.count += 1
             return web.json_response({"ok": False, "error": loss.error})  # applied, answer lost
         return web.json_response(result)
 
