@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.models import DecideResult, DecideStatus, DecisionRequest
+from bot.models import DecideResult, DecideStatus, DecisionRequest, platform_name
 from bot.review import MODERATOR_ACTIONS, REVIEW
 from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._context import Context
-from bot.runtime._effects import SYSTEM, audit, review_update
+from bot.runtime._effects import SYSTEM, audit, review_updates
 from bot.store import InboxRow, RunStatus, Tx, WaitRow, WaitStatus
 from flows import Decision
 
@@ -54,14 +54,14 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         await expire_in_tx(tx, wait, now)
         wait = await tx.get_wait(request.token)
     if wait is None or wait.status != WaitStatus.PENDING:
-        return await _closed_answer(tx, wait)
+        return await _closed_answer(tx, wait, request.actor.platform)
     if request.action not in (allowed := _open_to_people(wait)):
         return DecideResult(DecideStatus.INVALID, msg.not_allowed(request.action, allowed))
     if missing := [k for k in wait.needs.get(request.action, ()) if not _given(request.data, k)]:
         return DecideResult(DecideStatus.INVALID, msg.missing(request.action, missing))
     decision = Decision(request.action, dict(request.data), request.actor.ref)
     if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, request.actor.display, now):
-        return await _closed_answer(tx, await tx.get_wait(request.token))
+        return await _closed_answer(tx, await tx.get_wait(request.token), request.actor.platform)
     return DecideResult(
         DecideStatus.APPLIED,
         msg.applied(request.action),
@@ -124,7 +124,7 @@ async def close_wait(
     seq = resumed.seq
     effects = []
     if wait.kind == REVIEW:
-        effects.append(review_update(wait, seq, decision.action, display, decision.data, now))
+        effects = review_updates(run, wait, seq, decision, display, now)
     if not await tx.save_run(resumed, expect_seq=run.seq, expect_runner=None):
         raise RuntimeError(f"run {run.run_id} changed inside a write transaction")
     await tx.insert_effects(effects)
@@ -148,12 +148,15 @@ async def close_wait(
     return True
 
 
-async def _closed_answer(tx: Tx, wait: WaitRow | None) -> DecideResult:
-    """Tell a late clicker who decided first, or that the card is stale or expired."""
+async def _closed_answer(tx: Tx, wait: WaitRow | None, clicker_platform: str) -> DecideResult:
+    """Tell a late clicker who decided first (and where, if elsewhere), or that it is stale."""
     if wait is None:
         return DecideResult(DecideStatus.NOT_FOUND, msg.NOT_FOUND)
     action = str((wait.decision or {}).get("action", ""))
     by, ts = wait.actor_display or "someone", wait.decided_at
+    winner_platform = (wait.actor or "").split(":", 1)[0]
+    if winner_platform not in ("", clicker_platform, TIMER_PLATFORM):
+        by = f"{by} via {platform_name(winner_platform)}"
 
     def answer(status: DecideStatus, text: str) -> DecideResult:
         return DecideResult(status, text, decided_by=by, decided_at=ts, decision=action or None)

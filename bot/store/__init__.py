@@ -128,8 +128,8 @@ class Tx(Protocol):
         """When the next effect first in its run's order becomes due (0 if one is ours)."""
         ...
 
-    async def card_effect(self, token: str) -> OutboxRow | None:
-        """The ``review.post`` effect that posted the card of wait ``token``."""
+    async def card_effects(self, token: str) -> list[OutboxRow]:
+        """The ``review.post`` effects that posted the cards of wait ``token`` (one a surface)."""
         ...
 
     async def add_audit(self, rows: Sequence[AuditRow]) -> None: ...

@@ -302,12 +302,13 @@ class SqliteTx:
         )
         return None if row is None else row[0]
 
-    async def card_effect(self, token: str) -> OutboxRow | None:
-        row = await self._one(
-            f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = ? AND kind = 'review.post'",  # noqa: S608
+    async def card_effects(self, token: str) -> list[OutboxRow]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = ? AND kind = 'review.post' "  # noqa: S608
+            "ORDER BY seq, n",
             (token,),
         )
-        return None if row is None else effect_from(row)
+        return [effect_from(r) for r in rows]
 
     async def add_audit(self, rows: Sequence[AuditRow]) -> None:
         if not rows:

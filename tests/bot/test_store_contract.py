@@ -236,17 +236,18 @@ async def test_store_update_effect_checks_the_claim(store: Store) -> None:
     assert stored.platform_ref == "m1"
 
 
-async def test_store_card_effect_by_token(store: Store) -> None:
-    card = an_effect("a", 1, 0)
-    card.kind, card.token = "review.post", "t1"
+async def test_store_card_effects_by_token(store: Store) -> None:
+    cards = [an_effect("a", 1, 1), an_effect("a", 1, 0), an_effect("a", 1, 2)]
+    for card in cards[:2]:
+        card.kind, card.token = "review.post", "t1"
+    cards[2].kind, cards[2].token = "review.update", "t1"
     async with store.transaction() as tx:
-        await tx.insert_effects([card])
-        found = await tx.card_effect("t1")
-        missing = await tx.card_effect("t2")
+        await tx.insert_effects(cards)
+        found = await tx.card_effects("t1")
+        missing = await tx.card_effects("t2")
 
-    assert found is not None
-    assert found.effect_id == "a:1:0"
-    assert missing is None
+    assert [e.effect_id for e in found] == ["a:1:0", "a:1:1"]
+    assert missing == []
 
 
 async def test_store_audit_keeps_order_and_data(store: Store) -> None:

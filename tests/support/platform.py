@@ -281,8 +281,6 @@ class FakePlatform:
 
 def _channel(effect: OutboxEffect) -> str:
     origin = effect.origin
-    if effect.kind == EffectKind.PUBLISH:
-        return origin.public_channel
     if effect.kind == EffectKind.NOTIFY:
         return origin.reply_channel or f"dm:{origin.requester.ref}"
-    return origin.mod_channel
+    return effect.surface.channel
