@@ -182,6 +182,14 @@ class WaitInfo:
 
 
 @dataclass(frozen=True)
+class LinkCode:
+    """A code shown on one platform and typed on another to link a review surface."""
+
+    code: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
 class ScopeConfig:
     """Per guild / workspace settings (Discord: set with /jokeconfig)."""
 

@@ -14,13 +14,16 @@ from bot.models import (
     DecideResult,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     Origin,
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 from bot.ports import Clock
+from bot.queues import Queues
 from bot.review import REVIEW
 from bot.store import Store, WaitStatus
 
@@ -68,6 +71,7 @@ class JokeService:
     ) -> None:
         self._runtime, self._store, self._clock = runtime, store, clock
         self._new_state, self._flow, self._cooldown_s = new_state, flow, cooldown_s
+        self._queues = Queues(store, clock)
         self._last_request: dict[str, float] = {}
         self._seen: OrderedDict[str, RequestResult] = OrderedDict()  # request_key -> answer
 
@@ -103,12 +107,16 @@ class JokeService:
         )
 
     async def _complete_origin(self, origin: Origin) -> Origin:
-        if origin.mod_channel and origin.public_channel:
+        if not (origin.mod_channel and origin.public_channel):
+            config = await self._store.get_scope(origin.platform, origin.scope)
+            if config is None:
+                raise BadRequest(NOT_SET_UP)
+            origin = replace(
+                origin, mod_channel=config.mod_channel, public_channel=config.public_channel
+            )
+        if origin.review_surfaces:  # the adapter chose the surfaces itself
             return origin
-        config = await self._store.get_scope(origin.platform, origin.scope)
-        if config is None:
-            raise BadRequest(NOT_SET_UP)
-        return replace(origin, mod_channel=config.mod_channel, public_channel=config.public_channel)
+        return replace(origin, review_surfaces=await self._queues.surfaces(origin))
 
     def _cooldown_left(self, who: str) -> float:
         last = self._last_request.get(who)
@@ -126,6 +134,12 @@ class JokeService:
 
     async def wait_info(self, token: str) -> WaitInfo | None:
         return await self._runtime.wait_info(token)
+
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        return await self._queues.code_for(platform, scope)
+
+    async def link(self, code: str, surface: Surface) -> str:
+        return await self._queues.link(code, surface)
 
     async def save_scope(self, config: ScopeConfig) -> None:
         await self._store.save_scope(config)

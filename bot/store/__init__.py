@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from bot.errors import ConfigError
-from bot.models import ScopeConfig
+from bot.models import ScopeConfig, Surface
 from bot.store.records import (
     OPEN_EFFECT,
     RUNNABLE,
@@ -141,6 +141,24 @@ class Tx(Protocol):
     async def save_scope(self, config: ScopeConfig) -> None: ...
 
     async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+    async def add_route(self, platform: str, scope: str, surface: Surface, now: float) -> bool:
+        """Review ``platform``/``scope``'s requests on ``surface`` too; False if it already was."""
+        ...
+
+    async def remove_route(self, platform: str, scope: str, surface: Surface) -> bool: ...
+
+    async def routes(self, platform: str, scope: str) -> list[Surface]:
+        """The extra review surfaces of a scope, in the order they were added."""
+        ...
+
+    async def add_link_code(
+        self, code: str, platform: str, scope: str, expires_at: float
+    ) -> None: ...
+
+    async def take_link_code(self, code: str, now: float) -> tuple[str, str] | None:
+        """``(platform, scope)`` of an unexpired code, which is used up; None otherwise."""
+        ...
 
 
 class Store(Protocol):

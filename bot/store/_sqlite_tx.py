@@ -6,7 +6,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.models import ScopeConfig
+from bot.models import ScopeConfig, Surface
 from bot.store._sqlite_rows import (
     HEAD,
     OUTBOX_COLS,
@@ -346,3 +346,48 @@ class SqliteTx:
             (platform, scope),
         )
         return None if r is None else ScopeConfig(r[0], r[1], r[2], r[3], r[4])
+
+    async def add_route(self, platform: str, scope: str, surface: Surface, now: float) -> bool:
+        return (
+            await self._changed(
+                "INSERT OR IGNORE INTO routes (platform, scope, surface_platform, surface_channel, "
+                "added_at) VALUES (?,?,?,?,?)",
+                (platform, scope, surface.platform, surface.channel, now),
+            )
+            == 1
+        )
+
+    async def remove_route(self, platform: str, scope: str, surface: Surface) -> bool:
+        return (
+            await self._changed(
+                "DELETE FROM routes WHERE platform = ? AND scope = ? AND surface_platform = ? "
+                "AND surface_channel = ?",
+                (platform, scope, surface.platform, surface.channel),
+            )
+            == 1
+        )
+
+    async def routes(self, platform: str, scope: str) -> list[Surface]:
+        rows = await self._db.execute_fetchall(
+            "SELECT surface_platform, surface_channel FROM routes WHERE platform = ? AND scope = ? "
+            "ORDER BY added_at, surface_platform, surface_channel",
+            (platform, scope),
+        )
+        return [Surface(r[0], r[1]) for r in rows]
+
+    async def add_link_code(self, code: str, platform: str, scope: str, expires_at: float) -> None:
+        await self._db.execute(
+            "INSERT INTO link_codes (code, platform, scope, expires_at) VALUES (?,?,?,?)",
+            (code, platform, scope, expires_at),
+        )
+
+    async def take_link_code(self, code: str, now: float) -> tuple[str, str] | None:
+        row = await self._one(
+            "SELECT platform, scope, expires_at FROM link_codes WHERE code = ?", (code,)
+        )
+        await self._db.execute(
+            "DELETE FROM link_codes WHERE code = ? OR expires_at <= ?", (code, now)
+        )
+        if row is None or row[2] <= now:
+            return None
+        return str(row[0]), str(row[1])

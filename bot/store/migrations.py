@@ -120,7 +120,26 @@ _V3 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+_V4 = Migration(
+    4,
+    "routes (a scope's review surfaces on other platforms) and single-use link codes",
+    (
+        """CREATE TABLE routes (
+            platform TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            surface_platform TEXT NOT NULL,
+            surface_channel TEXT NOT NULL,
+            added_at REAL NOT NULL,
+            PRIMARY KEY (platform, scope, surface_platform, surface_channel)) WITHOUT ROWID""",
+        """CREATE TABLE link_codes (
+            code TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            expires_at REAL NOT NULL) WITHOUT ROWID""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import BadRequest
 from bot.models import Actor, DecideStatus, DecisionRequest, JokeRequest, Origin, Surface
 from tests.support.clock import FakeClock
 from tests.support.llm import FakeLLM
@@ -87,3 +88,38 @@ async def test_queue_alerts_reach_every_surface(
     ]
     assert slack.notices(run_id) == []  # the requester hears it where they asked, only
     assert discord.notices(run_id) != []
+
+
+async def test_queue_link_code_routes_a_scope_to_a_surface_on_another_platform(
+    tmp_path: Path, discord: FakePlatform, slack: FakePlatform
+) -> None:
+    plain = Origin("discord", "guild1", ANN, "mods", "fun", "general")
+    async with joke_stack(tmp_path, llm=FakeLLM("One.", "Two."), serve=False) as stack:
+        stack.register("discord", discord)
+        stack.register("slack", slack)
+        before = await stack.service.request_joke(JokeRequest("discord:1", plain, "cats"))
+        code = await stack.service.link_code("discord", "guild1")
+        answer = await stack.service.link(
+            code.code.lower().replace("-", " "), Surface("slack", "CMOD")
+        )
+        again = await stack.service.link_code("discord", "guild1")
+        repeated = await stack.service.link(again.code, Surface("slack", "CMOD"))
+        with pytest.raises(BadRequest, match="unknown, already used or expired"):
+            await stack.service.link(code.code, Surface("slack", "COTHER"))
+        after = await stack.service.request_joke(JokeRequest("discord:2", plain, "dogs"))
+        await stack.drain()
+
+    assert "now reviewed in this channel" in answer
+    assert "already reviews" in repeated
+    assert code.expires_at == stack.clock.now() + 600
+    assert [m.run_id for m in discord.cards()] == [before.run_id, after.run_id]
+    assert [m.run_id for m in slack.cards()] == [after.run_id]  # runs in flight keep their queue
+
+
+async def test_queue_link_code_expires(tmp_path: Path) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM("One."), serve=False) as stack:
+        code = await stack.service.link_code("slack", "T1")
+        stack.clock.advance(601)
+
+        with pytest.raises(BadRequest):
+            await stack.service.link(code.code, Surface("discord", "mods"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import ScopeConfig
+from bot.models import ScopeConfig, Surface
 from bot.store import (
     AuditRow,
     EffectStatus,
@@ -317,3 +317,38 @@ async def test_store_release_leases_frees_only_that_runners_runs(store: Store) -
     assert released == 1
     assert b_may_take_r1 is not None
     assert a_may_take_r2 is None
+
+
+async def test_store_routes_are_added_once_listed_in_order_and_removed(store: Store) -> None:
+    slack, second = Surface("slack", "CMOD"), Surface("discord", "other-mods")
+    async with store.transaction() as tx:
+        first = await tx.add_route("discord", "g1", slack, 1.0)
+        again = await tx.add_route("discord", "g1", slack, 2.0)
+        await tx.add_route("discord", "g1", second, 3.0)
+        await tx.add_route("discord", "g2", slack, 4.0)
+    async with store.transaction() as tx:
+        listed = await tx.routes("discord", "g1")
+        removed = await tx.remove_route("discord", "g1", slack)
+        gone = await tx.remove_route("discord", "g1", slack)
+        left = await tx.routes("discord", "g1")
+
+    assert (first, again) == (True, False)
+    assert listed == [slack, second]
+    assert (removed, gone) == (True, False)
+    assert left == [second]
+
+
+async def test_store_link_codes_are_single_use_and_expire(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.add_link_code("ABCD-EFGH", "discord", "g1", expires_at=100.0)
+        await tx.add_link_code("JKLM-NPQR", "slack", "T1", expires_at=50.0)
+    async with store.transaction() as tx:
+        taken = await tx.take_link_code("ABCD-EFGH", now=60.0)
+        twice = await tx.take_link_code("ABCD-EFGH", now=60.0)
+        expired = await tx.take_link_code("JKLM-NPQR", now=60.0)
+        unknown = await tx.take_link_code("ZZZZ-ZZZZ", now=60.0)
+
+    assert taken == ("discord", "g1")
+    assert twice is None
+    assert expired is None
+    assert unknown is None

@@ -12,14 +12,17 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
+from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecideStatus,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 from bot.ports import EventSink
@@ -88,6 +91,12 @@ class StubSink:
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return None
+
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        raise BadRequest("linking is not available here")
+
+    async def link(self, code: str, surface: Surface) -> str:
+        raise BadRequest("linking is not available here")
 
 
 @dataclass
