@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import app
+from bot import app, logs
 from bot.config import Settings, load_settings, require_discord, require_slack
 from bot.errors import ConfigError
 
@@ -44,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = settings.log_level
         if args.command == "chat" and "log_level" not in settings.model_fields_set:
             level = "WARNING"  # the chat screen is the user interface; keep logs out of it
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler = logs.handler(settings.log_format, settings.secret_values())
+        logging.basicConfig(level=level, handlers=[handler])
         return asyncio.run(_until_terminated(args, settings))
     except ConfigError as exc:
         print(f"jokebot: configuration error: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
+from bot import logs
 from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
@@ -72,6 +73,10 @@ class JokeService:
         self._seen: OrderedDict[str, RequestResult] = OrderedDict()  # request_key -> answer
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
+        with logs.bound(request_key=request.request_key, platform=request.origin.platform):
+            return await self._request(request)
+
+    async def _request(self, request: JokeRequest) -> RequestResult:
         if (earlier := self._seen.get(request.request_key)) is not None:
             return earlier  # a redelivered event gets the same answer and no second run
         try:
@@ -122,7 +127,8 @@ class JokeService:
             self._seen.popitem(last=False)
 
     async def decide(self, request: DecisionRequest) -> DecideResult:
-        return await self._runtime.decide(request)
+        with logs.bound(request_key=request.interaction_id, platform=request.actor.platform):
+            return await self._runtime.decide(request)
 
     async def wait_info(self, token: str) -> WaitInfo | None:
         return await self._runtime.wait_info(token)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import logs
 from bot.errors import ConfigError
 from bot.ports import Clock
 
@@ -49,6 +50,16 @@ async def supervise(
     backoff: Sequence[float] = BACKOFF_S,
 ) -> None:
     """Call ``run`` until cancelled, retrying after errors; return only on a ConfigError."""
+    with logs.bound(surface=status.name):
+        await _supervise(status, run, clock, backoff)
+
+
+async def _supervise(
+    status: SurfaceStatus,
+    run: Callable[[], Awaitable[None]],
+    clock: Clock,
+    backoff: Sequence[float],
+) -> None:
     streak = 0
     while True:
         status.state, status.since = SurfaceState.RUNNING, clock.now()

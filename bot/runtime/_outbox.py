@@ -9,6 +9,7 @@ becomes ``uncertain`` (with an ALERT) when the platform cannot tell. Never a sil
 import logging
 from dataclasses import replace
 
+from bot import logs
 from bot.errors import CannotReconcile, OutcomeUnknown, SendError
 from bot.models import EffectKind, Origin, OutboxEffect
 from bot.ports import EffectSender
@@ -193,8 +194,9 @@ async def deliver_due(ctx: Context, limit: int = 50, *, in_flight_only: bool = F
     for row in rows:
         if in_flight_only and row.status != EffectStatus.IN_FLIGHT:
             continue
-        if await deliver(ctx, row.effect_id):
-            count += 1
+        with logs.bound(run_id=row.run_id):
+            if await deliver(ctx, row.effect_id):
+                count += 1
     return count
 
 

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from typing import Any, cast
 
+from bot import logs
 from bot.models import EffectKind, TextPayload
 from bot.review import REVIEW, Card, CardPost
 from bot.runtime import _transitions as transitions
@@ -120,6 +121,11 @@ class StepCommitter:
 
 async def execute(ctx: Context, run_id: str) -> bool:
     """Run ``run_id`` until it waits, finishes or fails; False if we could not take its lease."""
+    with logs.bound(run_id=run_id):
+        return await _execute(ctx, run_id)
+
+
+async def _execute(ctx: Context, run_id: str) -> bool:
     now = ctx.clock.now()
     async with ctx.store.transaction() as tx:
         run = await tx.claim_run(run_id, ctx.runner_id, now, now + ctx.lease_s)
