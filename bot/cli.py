@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the settings and exit")
     check.add_argument("--platform", choices=["discord", "slack", "slack-http"])
     sub.add_parser("init-db", help="create or migrate the database and exit")
+    health = sub.add_parser("health", help="ask a running `jokebot serve` whether it is ready")
+    health.add_argument("--url", help="readiness URL (default: from HEALTH_HOST / HEALTH_PORT)")
     return parser
 
 
@@ -88,6 +90,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await app.run_slack(settings, http=args.http, host=args.host, port=args.port)
     if args.command == "init-db":
         return await app.init_db(settings)
+    if args.command == "health":
+        return await app.check_health(settings, args.url)
     return _check_config(settings, args.platform)
 
 

@@ -21,6 +21,8 @@ _NUMBER_RULES = {
     "topic_max_len": "a whole number >= 1",
     "joke_max_len": "a whole number >= 1",
     "slack_http_port": "a port number from 1 to 65535",
+    "health_port": "a port number from 0 (off) to 65535",
+    "health_stuck_s": "a number of seconds > 0",
 }
 
 
@@ -59,6 +61,10 @@ class Settings(BaseSettings):
     cooldown_s: float = Field(default=JokeOptions.cooldown_s, ge=0)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Operations: the health and metrics server of `jokebot serve`
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=8081, ge=0, le=65535)  # 0: no server
+    health_stuck_s: float = Field(default=600.0, gt=0)  # an effect open this long is stuck
     # Test-only: point the SDKs at local fake servers.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None

@@ -40,6 +40,14 @@ class SurfaceStatus:
     detail: str = ""
     failures: int = 0
     since: float = 0.0
+    # The readiness hook for adapters: None means "not reported" (RUNNING counts as ready);
+    # an adapter that knows (gateway READY, socket hello) sets True / False. Reset every try.
+    connected: bool | None = None
+
+    @property
+    def ready(self) -> bool:
+        """RUNNING, and not known to be disconnected."""
+        return self.state == SurfaceState.RUNNING and self.connected is not False
 
 
 async def supervise(
@@ -62,7 +70,7 @@ async def _supervise(
 ) -> None:
     streak = 0
     while True:
-        status.state, status.since = SurfaceState.RUNNING, clock.now()
+        status.state, status.since, status.connected = SurfaceState.RUNNING, clock.now(), None
         try:
             await run()
             problem = "stopped serving by itself"

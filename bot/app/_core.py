@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.joke import JokeOptions, build_joke_flow, request_state
+from bot.llm.probe import ObservedLLM
 from bot.ports import LLM, Clock, EffectSender
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
@@ -39,6 +40,8 @@ class Core:
     runtime: Runtime
     service: JokeService
     llm: LLM
+    observed: ObservedLLM  # the llm as the flow calls it: timed, its last outcome kept
+    clock: Clock
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver the effects of ``platform``'s runs through ``sender``."""
@@ -80,10 +83,11 @@ async def open_core(
     options = options or JokeOptions()
     clock = clock or SystemClock()
     store = await open_store(database_url)
+    observed = ObservedLLM(llm, clock)
     try:
         runtime = Runtime(
             store,
-            {"joke": build_joke_flow(llm, options)},
+            {"joke": build_joke_flow(observed, options)},
             None,
             clock,
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
@@ -98,6 +102,6 @@ async def open_core(
             functools.partial(request_state, options=options),
             cooldown_s=options.cooldown_s,
         )
-        yield Core(store, runtime, service, llm)
+        yield Core(store, runtime, service, llm, observed, clock)
     finally:
         await store.close()

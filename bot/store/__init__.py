@@ -18,6 +18,7 @@ from bot.store.records import (
     AuditRow,
     EffectStatus,
     InboxRow,
+    OpsCounts,
     OutboxRow,
     RunRow,
     RunStatus,
@@ -32,6 +33,7 @@ __all__ = [
     "AuditRow",
     "EffectStatus",
     "InboxRow",
+    "OpsCounts",
     "OutboxRow",
     "RunRow",
     "RunStatus",
@@ -141,6 +143,20 @@ class Tx(Protocol):
     async def save_scope(self, config: ScopeConfig) -> None: ...
 
     async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+    # Operations (health checks and metrics; read-only, called from ``Store.read()``)
+
+    async def oldest_open_effect(self) -> OutboxRow | None:
+        """The open (pending or in-flight) effect with the earliest ``created_at``, or None."""
+        ...
+
+    async def ops_counts(self, now: float) -> OpsCounts:
+        """Counts for the gauges, in one read.
+
+        Outbox rows by status (every status but ``done``), pending waits by kind, and how
+        many runnable runs hold a live lease (``lease_until >= now``, any runner).
+        """
+        ...
 
 
 class Store(Protocol):
