@@ -13,6 +13,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.joke import JokeOptions, build_joke_flow, request_state
 from bot.llm.probe import ObservedLLM
+from bot.ops.metrics import PrometheusTelemetry
 from bot.ports import LLM, Clock, EffectSender
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
@@ -42,6 +43,7 @@ class Core:
     llm: LLM
     observed: ObservedLLM  # the llm as the flow calls it: timed, its last outcome kept
     clock: Clock
+    telemetry: PrometheusTelemetry  # this core's own metrics registry
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver the effects of ``platform``'s runs through ``sender``."""
@@ -83,7 +85,8 @@ async def open_core(
     options = options or JokeOptions()
     clock = clock or SystemClock()
     store = await open_store(database_url)
-    observed = ObservedLLM(llm, clock)
+    telemetry = PrometheusTelemetry()
+    observed = ObservedLLM(llm, clock, telemetry.llm_call)
     try:
         runtime = Runtime(
             store,
@@ -94,6 +97,7 @@ async def open_core(
             crash=crash,
             poll_s=poll_s,
             concurrency=options.concurrency,
+            telemetry=telemetry,
         )
         service = JokeService(
             runtime,
@@ -101,7 +105,8 @@ async def open_core(
             clock,
             functools.partial(request_state, options=options),
             cooldown_s=options.cooldown_s,
+            telemetry=telemetry,
         )
-        yield Core(store, runtime, service, llm, observed, clock)
+        yield Core(store, runtime, service, llm, observed, clock, telemetry)
     finally:
         await store.close()

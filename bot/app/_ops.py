@@ -1,5 +1,6 @@
 """Wiring for operations: the health server of ``jokebot serve`` and ``jokebot health``."""
 
+import functools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -7,6 +8,7 @@ from bot.app._core import Core
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.ops import Readiness, ops_app, probe, ready_url, serving_ops
+from bot.ops.gauges import StoreGauges, scrape
 from bot.supervisor import SurfaceStatus
 
 
@@ -25,7 +27,10 @@ async def ops_server(
     if settings.health_port == 0:
         yield None
         return
-    app = ops_app(readiness(settings, core, surfaces))
+    gauges = StoreGauges(core.store, core.clock, surfaces)
+    core.telemetry.registry.register(gauges)
+    metrics = functools.partial(scrape, core.telemetry.registry, gauges)
+    app = ops_app(readiness(settings, core, surfaces), metrics)
     host, port = settings.health_host, settings.health_port
     async with AsyncExitStack() as stack:
         try:

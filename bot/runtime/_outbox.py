@@ -75,6 +75,8 @@ class _Delivery:
                 for event in events
             ]
             await tx.add_audit(audits)
+        if events:  # only a final state is audited: effect.done / .failed / .uncertain
+            self.ctx.telemetry.effect_settled(row.kind, str(row.status))
         self.row = row
         if extra:
             self.ctx.wake.outbox.set()

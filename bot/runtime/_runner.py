@@ -84,6 +84,8 @@ class StepCommitter:
             raise CommitFailed(f"run {run.run_id}: step {seq} not committed: {exc}") from exc
         ctx.crash.hit("step.after_commit", run_id=run.run_id, status=status)
         self.run = new
+        for row in audits:
+            ctx.telemetry.flow_event(run.flow, str(row.data.get("event", "")), row.data)
         if rows:
             ctx.wake.outbox.set()
         if wait is not None and wait.expires_at is not None:
@@ -197,6 +199,7 @@ async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:
                 )
             ]
         )
+    ctx.telemetry.run_failed(failed.flow)
     ctx.wake.outbox.set()
 
 
