@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("init-db", help="create or migrate the database and exit")
     health = sub.add_parser("health", help="ask a running `jokebot serve` whether it is ready")
     health.add_argument("--url", help="readiness URL (default: from HEALTH_HOST / HEALTH_PORT)")
+    backup = sub.add_parser("backup", help="copy the SQLite database (safe while the bot runs)")
+    backup.add_argument("path", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    restore = sub.add_parser("restore", help="replace the SQLite database by a backup")
+    restore.add_argument("path", help="the backup file to restore")
+    restore.add_argument("--force", action="store_true", help="replace an old .before-restore")
     return parser
 
 
@@ -92,6 +98,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await app.init_db(settings)
     if args.command == "health":
         return await app.check_health(settings, args.url)
+    if args.command == "backup":
+        return await app.backup_db(settings, args.path, force=args.force)
+    if args.command == "restore":
+        return await app.restore_db(settings, args.path, force=args.force)
     return _check_config(settings, args.platform)
 
 

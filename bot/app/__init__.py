@@ -7,7 +7,7 @@ server and the operations commands; the CLI calls what this package exports and 
 
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import make_llm, serving_llm
-from bot.app._ops import check_health, ops_server, readiness
+from bot.app._ops import backup_db, check_health, ops_server, readiness, restore_db
 from bot.app._platforms import (
     init_db,
     print_invite_url,
@@ -21,6 +21,7 @@ from bot.app._serve import SurfacePlan, describe, plan_surfaces, run_serve
 __all__ = [
     "Core",
     "SurfacePlan",
+    "backup_db",
     "check_health",
     "describe",
     "init_db",
@@ -31,6 +32,7 @@ __all__ = [
     "plan_surfaces",
     "print_invite_url",
     "readiness",
+    "restore_db",
     "run_chat",
     "run_discord",
     "run_serve",

@@ -1,6 +1,8 @@
-"""Wiring for operations: the health server of ``jokebot serve`` and ``jokebot health``."""
+"""Wiring for operations: the health server of ``serve``; ``health``, ``backup``, ``restore``."""
 
+import asyncio
 import functools
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -9,7 +11,10 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.ops import Readiness, ops_app, probe, ready_url, serving_ops
 from bot.ops.gauges import StoreGauges, scrape
+from bot.store.backup import BackupError, backup, restore
 from bot.supervisor import SurfaceStatus
+
+SQLITE = "sqlite:///"
 
 
 def readiness(settings: Settings, core: Core, surfaces: Sequence[SurfaceStatus]) -> Readiness:
@@ -51,3 +56,39 @@ async def check_health(settings: Settings, url: str | None) -> int:
     status, text = await probe(url)
     print(text)
     return status
+
+
+def sqlite_path(settings: Settings, command: str) -> str:
+    """The SQLite file of DATABASE_URL; other databases have their own tools."""
+    url = settings.database_url
+    if not url.startswith(SQLITE):
+        raise ConfigError(
+            f"jokebot {command} works on SQLite databases; for PostgreSQL use pg_dump / "
+            "pg_restore (docs/operations.md)"
+        )
+    return url.removeprefix(SQLITE)
+
+
+async def backup_db(settings: Settings, dest: str, *, force: bool) -> int:
+    """``jokebot backup PATH [--force]``: a consistent copy, also while the bot runs."""
+    db = sqlite_path(settings, "backup")
+    try:
+        done = await asyncio.to_thread(backup, db, dest, force=force)
+    except BackupError as exc:
+        print(f"jokebot: backup refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {db} (schema v{done.version}, {done.size:,} bytes) to {done.path}.")
+    return 0
+
+
+async def restore_db(settings: Settings, source: str, *, force: bool) -> int:
+    """``jokebot restore PATH [--force]``: replace the database by a backup (bot stopped)."""
+    db = sqlite_path(settings, "restore")
+    try:
+        done = await asyncio.to_thread(restore, source, db, force=force)
+    except BackupError as exc:
+        print(f"jokebot: restore refused: {exc}", file=sys.stderr)
+        return 1
+    kept = f"; the previous database is {done.kept}" if done.kept else ""
+    print(f"Restored {source} (schema v{done.version}) into {db}{kept}.")
+    return 0
