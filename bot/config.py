@@ -23,6 +23,7 @@ _NUMBER_RULES = {
     "slack_http_port": "a port number from 1 to 65535",
     "health_port": "a port number from 0 (off) to 65535",
     "health_stuck_s": "a number of seconds > 0",
+    "retention_days": "a number of days >= 0 (0 keeps everything)",
 }
 
 
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=8081, ge=0, le=65535)  # 0: no server
     health_stuck_s: float = Field(default=600.0, gt=0)  # an effect open this long is stuck
+    retention_days: float = Field(default=90.0, ge=0)  # 0: keep every finished run forever
     # Test-only: point the SDKs at local fake servers.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None

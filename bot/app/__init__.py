@@ -7,7 +7,14 @@ server and the operations commands; the CLI calls what this package exports and 
 
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import make_llm, serving_llm
-from bot.app._ops import backup_db, check_health, ops_server, readiness, restore_db
+from bot.app._ops import (
+    backup_db,
+    check_health,
+    ops_server,
+    pruning_duty,
+    readiness,
+    restore_db,
+)
 from bot.app._platforms import (
     init_db,
     print_invite_url,
@@ -31,6 +38,7 @@ __all__ = [
     "options_from",
     "plan_surfaces",
     "print_invite_url",
+    "pruning_duty",
     "readiness",
     "restore_db",
     "run_chat",

@@ -4,13 +4,14 @@ import asyncio
 import functools
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 
 from bot.app._core import Core
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.ops import Readiness, ops_app, probe, ready_url, serving_ops
 from bot.ops.gauges import StoreGauges, scrape
+from bot.ops.retention import pruning
 from bot.store.backup import BackupError, backup, restore
 from bot.supervisor import SurfaceStatus
 
@@ -45,6 +46,22 @@ async def ops_server(
                 f"cannot serve health on {host}:{port} ({exc}); set HEALTH_PORT"
             ) from None
         yield bound
+
+
+@asynccontextmanager
+async def pruning_duty(settings: Settings, core: Core) -> AsyncIterator[None]:
+    """Prune runs older than RETENTION_DAYS in the background while the block runs."""
+    if settings.retention_days == 0:
+        yield
+        return
+    keep_s = settings.retention_days * 86400
+    task = asyncio.create_task(pruning(core.store, core.clock, keep_s), name="retention")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 async def check_health(settings: Settings, url: str | None) -> int:

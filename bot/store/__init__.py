@@ -158,6 +158,17 @@ class Tx(Protocol):
         """
         ...
 
+    # Retention
+
+    async def prune_runs(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` runs that are over and were last updated before ``before``.
+
+        Only finished or failed runs with no pending or in-flight effect; with each go its
+        waits, the inbox rows of those waits, its outbox rows and its audit rows (so the audit
+        log still replays to the database). Oldest first; how many runs were deleted.
+        """
+        ...
+
 
 class Store(Protocol):
     """A durable store: write transactions, read snapshots, scope config, close."""

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from bot.store import EffectStatus, Store, WaitStatus
+from bot.store import AuditRow, EffectStatus, InboxRow, RunStatus, Store, WaitStatus
 from tests.bot.test_store_contract import a_run, a_wait, an_effect, store
 
 __all__ = ["store"]  # the contract suite's parametrised fixture: every backend
@@ -51,3 +51,39 @@ async def test_store_ops_counts_effects_waits_and_live_leases(store: Store) -> N
     assert counts.effects == {"pending": 2, "in_flight": 1, "uncertain": 1}
     assert counts.pending_waits == {"review": 1, "retry": 1}
     assert counts.leases == 1
+
+
+async def test_store_prune_runs_deletes_old_ended_runs_with_every_row(store: Store) -> None:
+    old = [a_run(f"old{i}", status=RunStatus.FINISHED, updated_at=50.0) for i in range(3)]
+    runs = [
+        *old,
+        a_run("failed", status=RunStatus.FAILED, updated_at=50.0),
+        a_run("delivering", status=RunStatus.FINISHED, updated_at=50.0),  # an open effect
+        a_run("recent", status=RunStatus.FINISHED, updated_at=150.0),
+        a_run("waiting", status=RunStatus.WAITING, updated_at=50.0),
+        a_run("old1x", status=RunStatus.FINISHED, updated_at=500.0),  # shares a prefix
+    ]
+    async with store.transaction() as tx:
+        for run in runs:
+            await tx.insert_run(run)
+            await tx.insert_wait(a_wait(f"t-{run.run_id}", run.run_id))
+            await tx.insert_inbox(InboxRow("fake", f"i-{run.run_id}", f"t-{run.run_id}", 1.0))
+            done = replace(an_effect(run.run_id, 1, 0), status=EffectStatus.DONE)
+            await tx.insert_effects([done])
+            await tx.add_audit([AuditRow(run.run_id, 1.0, "x", "run.started")])
+        await tx.insert_effects([an_effect("delivering", 2, 0)])
+
+    async with store.transaction() as tx:
+        first = await tx.prune_runs(100.0, 2)
+        rest = await tx.prune_runs(100.0, 10)
+    async with store.read() as tx:
+        left = [r.run_id for r in runs if await tx.get_run(r.run_id) is not None]
+        audited = sorted({a.run_id for a in await tx.audit()})
+        waits = [r.run_id for r in runs if await tx.get_wait(f"t-{r.run_id}") is not None]
+        clicks = [r.run_id for r in runs if await tx.get_inbox("fake", f"i-{r.run_id}")]
+        effects = [r.run_id for r in runs if await tx.get_effect(f"{r.run_id}:1:0")]
+
+    kept = ["delivering", "recent", "waiting", "old1x"]
+    assert (first, rest) == (2, 2)
+    assert left == waits == clicks == effects == kept
+    assert audited == sorted(kept)
