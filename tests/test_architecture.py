@@ -22,6 +22,7 @@ SDK_OWNERS = {
     "psycopg": "bot.store",
     "sqlite3": "bot.store",
     "pydantic_settings": "bot.config",
+    "prometheus_client": "bot.ops",
 }
 
 

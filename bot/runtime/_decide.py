@@ -14,7 +14,7 @@ from bot.review import MODERATOR_ACTIONS, REVIEW
 from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._context import Context
 from bot.runtime._effects import SYSTEM, audit, review_updates
-from bot.store import InboxRow, RunStatus, Tx, WaitRow, WaitStatus
+from bot.store import EffectStatus, InboxRow, RunStatus, Tx, WaitRow, WaitStatus
 from flows import Decision
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,12 @@ async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
             await tx.set_inbox_result(
                 request.actor.platform, request.interaction_id, str(result.status)
             )
+        applied = result.status == DecideStatus.APPLIED
+        posted = await card_posted_at(tx, request.token) if applied else None
         ctx.crash.hit("decide.in_tx", status=str(result.status))
+    ctx.telemetry.decided(request.actor.platform, str(result.status))
+    if posted is not None:
+        ctx.telemetry.review_closed(request.action, now - posted)
     ctx.crash.hit("decide.after_commit_before_ack", status=str(result.status))
     if result.status in (DecideStatus.APPLIED, DecideStatus.EXPIRED):
         ctx.wake.runs.set()
@@ -69,6 +74,15 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         decided_at=now,
         decision=request.action,
     )
+
+
+async def card_posted_at(tx: Tx, token: str) -> float | None:
+    """When the first card of review ``token`` was posted (or queued, if not yet); None: none."""
+    cards = await tx.card_effects(token)
+    if not cards:
+        return None
+    posted = [c.updated_at if c.status == EffectStatus.DONE else c.created_at for c in cards]
+    return min(posted)
 
 
 def _open_to_people(wait: WaitRow) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ becomes ``uncertain`` (with an ALERT) when the platform cannot tell. Never a sil
 import logging
 from dataclasses import replace
 
+from bot import logs
 from bot.errors import CannotReconcile, OutcomeUnknown, SendError
 from bot.models import EffectKind, Origin, OutboxEffect, surface_of
 from bot.ports import EffectSender
@@ -75,6 +76,8 @@ class _Delivery:
                 for event in events
             ]
             await tx.add_audit(audits)
+        if events:  # only a final state is audited: effect.done / .failed / .uncertain
+            self.ctx.telemetry.effect_settled(row.kind, str(row.status))
         self.row = row
         if extra:
             self.ctx.wake.outbox.set()
@@ -205,8 +208,9 @@ async def deliver_due(ctx: Context, limit: int = 50, *, in_flight_only: bool = F
     for row in rows:
         if in_flight_only and row.status != EffectStatus.IN_FLIGHT:
             continue
-        if await deliver(ctx, row.effect_id):
-            count += 1
+        with logs.bound(run_id=row.run_id):
+            if await deliver(ctx, row.effect_id):
+                count += 1
     return count
 
 

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from typing import Any, cast
 
+from bot import logs
 from bot.models import EffectKind, TextPayload
 from bot.review import REVIEW, Card
 from bot.runtime import _transitions as transitions
@@ -79,6 +80,8 @@ class StepCommitter:
             raise CommitFailed(f"run {run.run_id}: step {seq} not committed: {exc}") from exc
         ctx.crash.hit("step.after_commit", run_id=run.run_id, status=status)
         self.run = new
+        for row in audits:
+            ctx.telemetry.flow_event(run.flow, str(row.data.get("event", "")), row.data)
         if rows:
             ctx.wake.outbox.set()
         if wait is not None and wait.expires_at is not None:
@@ -117,6 +120,11 @@ class StepCommitter:
 
 async def execute(ctx: Context, run_id: str) -> bool:
     """Run ``run_id`` until it waits, finishes or fails; False if we could not take its lease."""
+    with logs.bound(run_id=run_id):
+        return await _execute(ctx, run_id)
+
+
+async def _execute(ctx: Context, run_id: str) -> bool:
     now = ctx.clock.now()
     async with ctx.store.transaction() as tx:
         run = await tx.claim_run(run_id, ctx.runner_id, now, now + ctx.lease_s)
@@ -188,6 +196,7 @@ async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:
                 )
             ]
         )
+    ctx.telemetry.run_failed(failed.flow)
     ctx.wake.outbox.set()
 
 

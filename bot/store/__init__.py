@@ -18,6 +18,7 @@ from bot.store.records import (
     AuditRow,
     EffectStatus,
     InboxRow,
+    OpsCounts,
     OutboxRow,
     RunRow,
     RunStatus,
@@ -32,6 +33,7 @@ __all__ = [
     "AuditRow",
     "EffectStatus",
     "InboxRow",
+    "OpsCounts",
     "OutboxRow",
     "RunRow",
     "RunStatus",
@@ -158,6 +160,31 @@ class Tx(Protocol):
 
     async def take_link_code(self, code: str, now: float) -> tuple[str, str] | None:
         """``(platform, scope)`` of an unexpired code, which is used up; None otherwise."""
+        ...
+
+    # Operations (health checks and metrics; read-only, called from ``Store.read()``)
+
+    async def oldest_open_effect(self) -> OutboxRow | None:
+        """The open (pending or in-flight) effect with the earliest ``created_at``, or None."""
+        ...
+
+    async def ops_counts(self, now: float) -> OpsCounts:
+        """Counts for the gauges, in one read.
+
+        Outbox rows by status (every status but ``done``), pending waits by kind, and how
+        many runnable runs hold a live lease (``lease_until >= now``, any runner).
+        """
+        ...
+
+    # Retention
+
+    async def prune_runs(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` runs that are over and were last updated before ``before``.
+
+        Only finished or failed runs with no pending or in-flight effect; with each go its
+        waits, the inbox rows of those waits, its outbox rows and its audit rows (so the audit
+        log still replays to the database). Oldest first; how many runs were deleted.
+        """
         ...
 
 

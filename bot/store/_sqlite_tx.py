@@ -7,6 +7,7 @@ from typing import Any
 import aiosqlite
 
 from bot.models import ScopeConfig, Surface
+from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store._sqlite_rows import (
     HEAD,
     OUTBOX_COLS,
@@ -20,7 +21,7 @@ from bot.store._sqlite_rows import (
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx:
+class SqliteTx(SqliteOpsQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
