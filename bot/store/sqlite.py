@@ -64,7 +64,7 @@ class SqliteStore:
                 await self._db.execute(SCHEMA_VERSION_TABLE)
                 current = await self._version()
                 for step in pending(current, target):
-                    for statement in step.statements:
+                    for statement in step.statements("sqlite"):
                         await self._db.execute(statement)
                     await self._db.execute(
                         "INSERT INTO schema_version (version, description, applied_at) "
