@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the settings and exit")
     check.add_argument("--platform", choices=["discord", "slack", "slack-http"])
     sub.add_parser("init-db", help="create or migrate the database and exit")
+    migrate = sub.add_parser(
+        "migrate-store", help="copy a SQLite database into an empty PostgreSQL one, then exit"
+    )
+    migrate.add_argument("source", metavar="SRC", help="sqlite:///path/to/jokebot.db")
+    migrate.add_argument("target", metavar="DST", help="postgresql://user@host:5432/dbname")
     return parser
 
 
@@ -84,6 +89,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await app.run_slack(settings, http=args.http, host=args.host, port=args.port)
     if args.command == "init-db":
         return await app.init_db(settings)
+    if args.command == "migrate-store":
+        return await app.migrate_store(args.source, args.target)
     return _check_config(settings, args.platform)
 
 

@@ -9,8 +9,8 @@ test is skipped with the reason shown, except under ``CI=true``, where it fails.
 import functools
 import os
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from urllib.parse import quote
 
 import psycopg
@@ -52,14 +52,22 @@ def in_schema(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}options={options}"
 
 
-@asynccontextmanager
-async def scratch_schema() -> AsyncIterator[str]:
+@contextmanager
+def scratch_schema_sync() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped (with everything in it) afterwards."""
     url = require_postgres()
     schema = f"jk_{secrets.token_hex(6)}"
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield in_schema(url, schema)
-        finally:
-            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield in_schema(url, schema)
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@asynccontextmanager
+async def scratch_schema() -> AsyncIterator[str]:
+    """``scratch_schema_sync`` for async tests (the two quick DDL statements block briefly)."""
+    with scratch_schema_sync() as url:
+        yield url
