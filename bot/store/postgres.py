@@ -77,7 +77,11 @@ class PostgresStore:
             name="jokebot",
             open=False,
         )
-        await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+        try:
+            await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+        except BaseException:
+            await pool.close()
+            raise
         return cls(pool, url)
 
     @asynccontextmanager

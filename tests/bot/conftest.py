@@ -28,9 +28,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    """A booted bot over ``tmp_path / "bot.db"``; shut down (connection closed) afterwards."""
-    harness = Harness(tmp_path / "bot.db")
+async def h(db_url: str) -> AsyncIterator[Harness]:
+    """A booted bot over a fresh database of each backend; shut down (pool closed) afterwards."""
+    harness = Harness(db_url)
     await harness.boot()
     try:
         yield harness

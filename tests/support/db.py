@@ -39,7 +39,7 @@ def snapshot(target: Target, queries: list[tuple[str, tuple[Any, ...]]]) -> list
             conn.read_only = True
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             with conn.transaction():
-                return [list(conn.execute(_pg(sql), ps)) for sql, ps in queries]
+                return [list(conn.execute(_pg(sql, ps), ps or None)) for sql, ps in queries]
     db = sqlite3.connect(f"file:{_sqlite_path(target)}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     try:
@@ -49,8 +49,9 @@ def snapshot(target: Target, queries: list[tuple[str, tuple[Any, ...]]]) -> list
         db.close()
 
 
-def _pg(sql: str) -> bytes:
-    return sql.replace("?", "%s").encode()  # test SQL written by the tests themselves
+def _pg(sql: str, params: tuple[Any, ...]) -> bytes:
+    """``?`` placeholders as ``%s``; without parameters the text goes as is (``LIKE 'a%'``)."""
+    return (sql.replace("?", "%s") if params else sql).encode()  # SQL the tests wrote
 
 
 def execute(target: Target, sql: str, *params: Any) -> None:
@@ -58,7 +59,7 @@ def execute(target: Target, sql: str, *params: Any) -> None:
     url = url_of(target)
     if is_postgres(url):
         with psycopg.connect(url) as conn:
-            conn.execute(_pg(sql), params)
+            conn.execute(_pg(sql, params), params or None)
         return
     db = sqlite3.connect(_sqlite_path(target))
     try:

@@ -16,6 +16,8 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
+from bot.store.postgres import where
+
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -39,7 +41,8 @@ def require_postgres() -> str:
     url = server_url()
     problem = _unreachable(url)
     if problem is not None:
-        reason = f"no PostgreSQL at {url}: start it or set TEST_POSTGRES_URL ({problem})"
+        where_ = where(url)  # never the password
+        reason = f"no PostgreSQL at {where_}: start it or set TEST_POSTGRES_URL ({problem})"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
