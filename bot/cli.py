@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="replace the SQLite database by a backup")
     restore.add_argument("path", help="the backup file to restore")
     restore.add_argument("--force", action="store_true", help="replace an old .before-restore")
+    migrate = sub.add_parser(
+        "migrate-store", help="copy a SQLite database into an empty PostgreSQL one, then exit"
+    )
+    migrate.add_argument("source", metavar="SRC", help="sqlite:///path/to/jokebot.db")
+    migrate.add_argument("target", metavar="DST", help="postgresql://user@host:5432/dbname")
     return parser
 
 
@@ -102,6 +107,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await app.backup_db(settings, args.path, force=args.force)
     if args.command == "restore":
         return await app.restore_db(settings, args.path, force=args.force)
+    if args.command == "migrate-store":
+        return await app.migrate_store(args.source, args.target)
     return _check_config(settings, args.platform)
 
 

@@ -17,6 +17,7 @@ from bot.app._ops import (
 )
 from bot.app._platforms import (
     init_db,
+    migrate_store,
     print_invite_url,
     run_chat,
     run_discord,
@@ -33,6 +34,7 @@ __all__ = [
     "describe",
     "init_db",
     "make_llm",
+    "migrate_store",
     "open_core",
     "ops_server",
     "options_from",

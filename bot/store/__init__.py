@@ -1,8 +1,9 @@
 """The durable store: the ``Store``/``Tx`` interfaces, their records and ``open_store(url)``.
 
 Every change the runtime makes happens inside one ``Store.transaction()``: a write
-transaction that commits durably (SQLite: WAL with ``synchronous=FULL``) when the block
-exits normally and rolls back on any exception, including a simulated crash.
+transaction that commits durably (SQLite: WAL with ``synchronous=FULL``; PostgreSQL:
+``synchronous_commit``) when the block exits normally and rolls back on any exception,
+including a simulated crash.
 """
 
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ __all__ = [
     "Tx",
     "WaitRow",
     "WaitStatus",
+    "is_postgres",
     "open_store",
 ]
 
@@ -211,9 +213,26 @@ class Store(Protocol):
 
 
 async def open_store(url: str) -> Store:
-    """Open (creating and migrating as needed) the store at ``url``, e.g. ``sqlite:///bot.db``."""
+    """Open (creating and migrating as needed) the store at ``url``.
+
+    ``sqlite:///path/to/bot.db``, or ``postgresql://user@host:port/db`` (also ``postgres://``;
+    any libpq URL parameter, e.g. ``?options=-csearch_path%3Djokebot`` for a schema).
+    """
     if url.startswith("sqlite:///"):
         from bot.store.sqlite import SqliteStore  # lazy: each backend imports its own driver
 
         return await SqliteStore.open(url.removeprefix("sqlite:///"))
-    raise ConfigError(f"DATABASE_URL {url!r} is not supported; use sqlite:///path/to/jokebot.db")
+    if is_postgres(url):
+        from bot.store.postgres import PostgresStore
+
+        return await PostgresStore.open(url)
+    scheme = url.split(":", 1)[0]
+    raise ConfigError(
+        f"DATABASE_URL scheme {scheme!r} is not supported; use sqlite:///path/to/jokebot.db or "
+        "postgresql://user@host:5432/dbname"
+    )
+
+
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database."""
+    return url.startswith(("postgresql://", "postgres://"))

@@ -4,7 +4,7 @@ import json
 
 import aiosqlite
 
-from bot.store._sqlite_rows import OUTBOX_COLS, effect_from
+from bot.store._rows import OUTBOX_COLS, effect_from
 from bot.store.records import OpsCounts, OutboxRow
 
 

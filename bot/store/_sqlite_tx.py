@@ -7,17 +7,20 @@ from typing import Any
 import aiosqlite
 
 from bot.models import ScopeConfig, Surface
-from bot.store._sqlite_ops import SqliteOpsQueries
-from bot.store._sqlite_rows import (
+from bot.store._rows import (
     HEAD,
     OUTBOX_COLS,
     RUN_COLS,
     WAIT_COLS,
     dumps,
     effect_from,
+    effect_params,
     run_from,
+    run_params,
     wait_from,
+    wait_params,
 )
+from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
@@ -41,22 +44,7 @@ class SqliteTx(SqliteOpsQueries):
         return (
             await self._changed(
                 f"INSERT OR IGNORE INTO runs ({RUN_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                (
-                    run.run_id,
-                    run.flow,
-                    dumps(run.origin),
-                    str(run.status),
-                    run.cursor,
-                    run.seq,
-                    dumps(run.checkpoint),
-                    None if run.decision is None else dumps(run.decision),
-                    run.wait_token,
-                    run.runner_id,
-                    run.lease_until,
-                    run.created_at,
-                    run.updated_at,
-                    run.error,
-                ),
+                run_params(run),
             )
             == 1
         )
@@ -128,23 +116,7 @@ class SqliteTx(SqliteOpsQueries):
     async def insert_wait(self, wait: WaitRow) -> None:
         await self._db.execute(
             f"INSERT INTO waits ({WAIT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-            (
-                wait.token,
-                wait.run_id,
-                wait.seq,
-                wait.kind,
-                dumps(list(wait.allowed)),
-                dumps(wait.payload),
-                wait.on_timeout,
-                str(wait.status),
-                wait.created_at,
-                wait.expires_at,
-                None if wait.decision is None else dumps(wait.decision),
-                wait.actor,
-                wait.actor_display,
-                wait.decided_at,
-                dumps({action: list(keys) for action, keys in wait.needs.items()}),
-            ),
+            wait_params(wait),
         )
 
     async def get_wait(self, token: str) -> WaitRow | None:
@@ -225,27 +197,7 @@ class SqliteTx(SqliteOpsQueries):
             return
         await self._db.executemany(
             f"INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-            [
-                (
-                    e.effect_id,
-                    e.run_id,
-                    e.seq,
-                    e.n,
-                    e.kind,
-                    dumps(e.payload),
-                    e.dedupe_key,
-                    e.created_at,
-                    str(e.status),
-                    e.attempts,
-                    e.next_attempt_at,
-                    e.platform_ref,
-                    e.last_error,
-                    e.token,
-                    e.updated_at,
-                    e.claimed_by,
-                )
-                for e in rows
-            ],
+            [effect_params(e) for e in rows],
         )
 
     async def get_effect(self, effect_id: str) -> OutboxRow | None:

@@ -66,7 +66,7 @@ class SqliteStore:
                 current = await self._version()
                 await snapshot_before_migrating(self.path, current, pending(current, target))
                 for step in pending(current, target):
-                    for statement in step.statements:
+                    for statement in step.statements("sqlite"):
                         await self._db.execute(statement)
                     await self._db.execute(
                         "INSERT INTO schema_version (version, description, applied_at) "

@@ -1,10 +1,7 @@
-"""The Store contract, run against every backend (SQLite now; Postgres when configured)."""
+"""The Store contract, run against every backend: SQLite and PostgreSQL (``db_url``)."""
 
-import importlib.util
-import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -23,21 +20,10 @@ from bot.store import (
 )
 from bot.store.migrations import LATEST
 
-# every backend runs the same suite; Postgres joins once bot/store/postgres.py exists and
-# TEST_POSTGRES_URL points at a scratch database
-HAS_POSTGRES = importlib.util.find_spec("bot.store.postgres") is not None
-BACKENDS = ["sqlite"] + (
-    ["postgres"] if HAS_POSTGRES and os.environ.get("TEST_POSTGRES_URL") else []
-)
 
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'contract.db'}"
-    else:
-        url = os.environ["TEST_POSTGRES_URL"]
-    opened = await open_store(url)
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(db_url)
     try:
         yield opened
     finally:
