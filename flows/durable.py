@@ -59,7 +59,7 @@ class Wait:
             raise ValueError("a Wait needs at least one allowed decision")
         if self.timeout_s is not None and self.on_timeout not in self.allowed:
             raise ValueError(f"on_timeout {self.on_timeout!r} is not in allowed {self.allowed!r}")
-        if unknown := set(self.needs) - set(self.allowed):
+        if self.needs and (unknown := set(self.needs) - set(self.allowed)):
             raise ValueError(f"needs names actions that are not allowed: {sorted(unknown)!r}")
 
     def missing(self, action: str, data: Mapping[str, Any]) -> tuple[str, ...]:
@@ -67,14 +67,17 @@ class Wait:
         return tuple(k for k in self.needs.get(action, ()) if not str(data.get(k) or "").strip())
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The Wait as JSON; ``needs`` appears only when some action needs data."""
+        data: dict[str, Any] = {
             "kind": self.kind,
             "allowed": list(self.allowed),
             "payload": dict(self.payload),
             "timeout_s": self.timeout_s,
             "on_timeout": self.on_timeout,
-            "needs": {action: list(keys) for action, keys in self.needs.items()},
         }
+        if self.needs:  # most waits need none: keep their checkpoints as they were before needs
+            data["needs"] = {action: list(keys) for action, keys in self.needs.items()}
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Wait":

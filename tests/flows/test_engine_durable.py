@@ -328,6 +328,21 @@ def test_engine_suspending_a_non_json_shared_store_names_the_key() -> None:
         start(sync_flow([]), {"bad": {1, 2}})
 
 
+def test_engine_wait_needs_survive_the_json_round_trip() -> None:
+    wait = Wait("review", ("approve", "edit"), needs={"edit": ("text",)})
+
+    class Edit(Node):
+        def post(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
+            return wait
+
+    suspended = Flow(start=Edit()).run({})
+    checkpoint = roundtrip(suspended.checkpoint)
+
+    assert checkpoint["wait"]["needs"] == {"edit": ["text"]}
+    assert Suspended(checkpoint).wait == wait
+    assert Suspended(checkpoint).wait.missing("edit", {"text": " "}) == ("text",)
+
+
 def test_engine_wait_validates_its_own_fields() -> None:
     with pytest.raises(ValueError, match="at least one allowed decision"):
         Wait("review", ())
