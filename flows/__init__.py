@@ -9,7 +9,7 @@ import copy
 import time
 import warnings
 
-from flows.checkpoint import node_names, start
+from flows.checkpoint import node_names, start, start_checkpoint
 from flows.durable import (
     Decision,
     DecisionNotAllowed,
@@ -64,7 +64,8 @@ __all__ = [
     "copy",
     "emit",
     "node_names",
-    "start",
+    "start",  # the old name of start_checkpoint, kept while bot/ and bench/ use it
+    "start_checkpoint",
     "time",
     "warnings",
 ]
