@@ -62,15 +62,6 @@ class Names:
         self.start, self.by_name, self.shape = start, by_name, shape
         self.by_id = {id(node): name for name, node in by_name.items()}
 
-    def is_current(self, flow: "Flow") -> bool:
-        """True while the graph has the start node, successors and ids the names came from."""
-        if flow.start_node is not self.start:
-            return False
-        for node, node_id, successors in self.shape:
-            if node.node_id != node_id or tuple(node.successors.values()) != successors:
-                return False
-        return True
-
 
 def names_of(flow: "Flow") -> Names:
     """The names of ``flow``'s nodes, cached on the flow and recomputed when its graph changed.
@@ -78,11 +69,14 @@ def names_of(flow: "Flow") -> Names:
     The cache is checked on every call (start node, each node's ``node_id`` and successors, in
     order), so wiring or renaming a node after a run is seen by the next suspend or resume.
     """
-    cached: Names | None = flow.__dict__.get("_flows_names")
-    if cached is not None and cached.is_current(flow):
-        return cached
-    names = _compute_names(flow)
-    flow.__dict__["_flows_names"] = names  # a nested flow's copies share it with the original
+    names: Names | None = flow.__dict__.get("_flows_names")
+    if names is not None and flow.start_node is names.start:
+        for node, node_id, successors in names.shape:
+            if node.node_id != node_id or tuple(node.successors.values()) != successors:
+                break
+        else:  # the graph is as it was
+            return names
+    names = flow.__dict__["_flows_names"] = _compute_names(flow)  # copies of a nested flow share it
     return names
 
 
@@ -128,7 +122,7 @@ def flow_id(flow: "Flow") -> str:
 def _checkpoint(top: "Flow", status: str, shared: Any) -> dict[str, Any]:
     return {
         "format": CHECKPOINT_FORMAT,
-        "flow": {"id": flow_id(top), "version": top.flow_version},
+        "flow": {"id": top.flow_id or type(top).__name__, "version": top.flow_version},
         "status": status,
         "levels": [],
         "shared": shared,
@@ -136,31 +130,33 @@ def _checkpoint(top: "Flow", status: str, shared: Any) -> dict[str, Any]:
     }
 
 
-def _level_json(level: Level) -> dict[str, Any]:
-    name = names_of(level.flow).by_id.get(id(level.node))
-    if name is None:
-        raise DurableError(f"node {level.node!r} is not reachable from {flow_id(level.flow)!r}")
-    return {"node": name, "params": level.params, "prep": level.prep}
+def _levels_json(levels: list[Level]) -> list[dict[str, Any]]:
+    saved = []
+    for level in levels:
+        name = names_of(level.flow).by_id.get(id(level.node))
+        if name is None:
+            raise DurableError(f"node {level.node!r} is not reachable from {flow_id(level.flow)!r}")
+        saved.append({"node": name, "params": level.params, "prep": level.prep})
+    return saved
 
 
 def waiting_checkpoint(top: "Flow", suspend: _Suspend, shared: Any) -> dict[str, Any]:
     """The checkpoint of a run that stopped at a Wait; raises NotSerializable if not JSON."""
-    levels = [_level_json(level) for level in suspend.levels]
-    wait = suspend.wait.to_json()
+    checkpoint = _checkpoint(top, "waiting", shared)
+    levels = checkpoint["levels"] = _levels_json(suspend.levels)
+    wait = checkpoint["wait"] = suspend.wait.to_json()
     # the one JSON check of a checkpoint, over everything in it that a program supplied
     if not is_plain_json([shared, wait["payload"], levels]):
         check_json(shared)  # not plain: json.dumps decides, naming the offending key
         check_json(levels, "levels")
         check_json(wait["payload"], "wait payload")
-    checkpoint = _checkpoint(top, "waiting", shared)
-    checkpoint["levels"], checkpoint["wait"] = levels, wait
     return checkpoint
 
 
 def running_checkpoint(top: "Flow", levels: list[Level], shared: Any) -> dict[str, Any]:
     """The checkpoint of a run about to execute the node named by its last level."""
     checkpoint = _checkpoint(top, "running", shared)
-    checkpoint["levels"] = [_level_json(level) for level in levels]
+    checkpoint["levels"] = _levels_json(levels)
     return checkpoint
 
 
