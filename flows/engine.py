@@ -71,9 +71,9 @@ class BaseNode:
         return self.exec(prep_res)
 
     def _run(self, shared: Any) -> Any:
-        p = self.prep(shared)
-        e = self._exec(p)
-        return self.post(shared, p, e)
+        prep_res = self.prep(shared)
+        exec_res = self._exec(prep_res)
+        return self.post(shared, prep_res, exec_res)
 
     def run(self, shared: Any) -> Any:
         """Run this node alone (successors are not followed)."""
@@ -235,9 +235,9 @@ class AsyncNode(Node):
         return await self._run_async(shared)
 
     async def _run_async(self, shared: Any) -> Any:
-        p = await self.prep_async(shared)
-        e = await self._exec(p)
-        return await self.post_async(shared, p, e)
+        prep_res = await self.prep_async(shared)
+        exec_res = await self._exec(prep_res)
+        return await self.post_async(shared, prep_res, exec_res)
 
     def _run(self, shared: Any) -> Any:
         raise RuntimeError("Use run_async.")
@@ -335,9 +335,9 @@ class AsyncFlow(Flow, AsyncNode):
         *,
         on_step: StepHook | None = None,
     ) -> Any:
-        """Continue a checkpoint; ``on_step`` sees the JSON state before every node and at the end.
+        """Continue a checkpoint; ``on_step`` gets a checkpoint before every node and at the end.
 
-        The state handed to ``on_step`` is live: serialise it during the call.
+        The checkpoint handed to ``on_step`` is live: serialise it during the call.
         """
         return await _resume.resume_async(self, checkpoint, decision, on_step)
 
