@@ -20,7 +20,7 @@ from bot.runtime._runner import run_due
 from bot.runtime._timers import expire_due
 from bot.store import RunStatus, Store
 from bot.telemetry import Telemetry
-from flows import AsyncFlow, start
+from flows import AsyncFlow, start_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ class Runtime:
         if flow not in ctx.flows:
             raise ValueError(f"unknown flow {flow!r}; registered: {', '.join(ctx.flows)}")
         now = ctx.clock.now()
-        run = transitions.start(run_id, flow, origin.to_json(), start(ctx.flows[flow], shared), now)
+        run = transitions.start(
+            run_id, flow, origin.to_json(), start_checkpoint(ctx.flows[flow], shared), now
+        )
         async with ctx.store.transaction() as tx:
             created = await tx.insert_run(run)
             if created:

@@ -16,7 +16,16 @@ from bot.store._pg_outbox import Conn
 from bot.store.postgres import PostgresStore, where
 from bot.store.sqlite import SqliteStore
 
-TABLES = ("runs", "waits", "inbox", "outbox", "audit", "scopes")  # waits refer to runs
+TABLES = (
+    "runs",
+    "waits",
+    "inbox",
+    "outbox",
+    "audit",
+    "scopes",
+    "routes",
+    "link_codes",
+)  # waits refer to runs
 
 
 class StoreNotEmpty(UserFacingError):

@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.models import DecideStatus, ScopeConfig
+from bot.store.migrations import LATEST
 from tests.support.db import rows
 from tests.support.postgres import scratch_schema_sync
 from tests.support.runtime_harness import ALICE, Harness
@@ -116,4 +117,4 @@ def test_init_db_on_postgres(
     status = main(["init-db"])
 
     assert status == 0
-    assert "schema version 3" in capsys.readouterr().out
+    assert f"schema version {LATEST}" in capsys.readouterr().out

@@ -13,7 +13,7 @@ from bot.store import is_postgres, open_store
 from bot.store.migrations import LATEST, MIGRATIONS, Dialect
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
-from flows import Suspended, start
+from flows import Suspended, start_checkpoint
 from tests.support.db import execute, rows
 from tests.support.runtime_flows import Drafter, build_review_flow, initial_state
 from tests.support.runtime_harness import ALICE, ORIGIN, Harness
@@ -26,11 +26,13 @@ RELEASED = {
         1: "61c14b738dc1c26c822d44374c783e70644f3d628c2669396ceebfef92dbc0fd",
         2: "31fd4d5e142a9d2de0e0488386d1591683b271f44d826687032df9178aa7266b",
         3: "1ee85aa0ef6a25b3a847d4df56844d162cf20e6f360e7a0302f4b2bfd4aaffbf",
+        4: "37f0e8bc4e753f2f1ae8ccb8d50de873dd7dfe537dbc7be66bcd38de4e2286e7",
     },
     "postgres": {
         1: "b8b727b90157035be3100b23f9371ad4c986e3d39335361ef396baaef75e1127",
         2: "bc65faec7a29f52db379341badbd831412431c7c8c1995252edf1596988bfae0",
         3: "9c61c04255607eeec024fb0b1fb7be5305d8fde9f34096dc1c08a82e7070d1cc",
+        4: "97c0b21375f40581b091ee364045da1a27a22f89582520f27c7fc54ccabe1f7b",
     },
 }
 
@@ -79,7 +81,7 @@ async def _v1_database_with_a_pending_wait(url: str) -> None:
     else:
         await (await SqliteStore.open(url.removeprefix("sqlite:///"), target_version=1)).close()
     flow = build_review_flow(Drafter("An old joke."))
-    suspended = await flow.resume_async(start(flow, initial_state(timeout_s=None)))
+    suspended = await flow.resume_async(start_checkpoint(flow, initial_state(timeout_s=None)))
     assert isinstance(suspended, Suspended)
     cp = suspended.checkpoint
     card = {"token": OLD_WAIT, "card": cp["wait"]["payload"]}
