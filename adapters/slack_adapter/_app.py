@@ -1,4 +1,4 @@
-"""Bolt listeners: /joke, the card buttons and the two modals, translated for the EventSink."""
+"""Bolt listeners: /joke, the four card buttons and the two modals, for the EventSink."""
 
 import asyncio
 import logging
@@ -18,11 +18,11 @@ from adapters.slack_adapter._blocks import (
     EDIT_BLOCK,
     EDIT_CALLBACK,
     REASON_BLOCK,
-    REJECT_CALLBACK,
+    REASON_CALLBACK,
     decided_blocks,
     draft_from_blocks,
     edit_modal,
-    reject_modal,
+    reason_modal,
 )
 from adapters.slack_adapter._config import SlackConfig
 from adapters.slack_adapter._events import Click, Command, to_click, to_command, to_submission
@@ -47,6 +47,7 @@ USAGE = "Tell me what the joke should be about, e.g. `/joke cats`."
 FAILED = "Something went wrong on our side; the error was logged. Please try again later."
 NOT_OURS = "This button is no longer valid (it may come from an old card)."
 MODAL_FAILED = "Slack could not open the form ({error}); please click the button again."
+EMPTY_REASON = "Please give a reason, or use Reject."
 SLOW_ANSWER = "Your decision on the joke was not applied: {message}"
 LOOKUP_BUDGET_S = 1.0
 _LISTENERS: "weakref.WeakKeyDictionary[AsyncApp, SlackListeners]" = weakref.WeakKeyDictionary()
@@ -80,7 +81,7 @@ class SlackListeners:
         app.command(self._config.command)(self.on_joke)
         app.action(re.compile(ACTION_PATTERN))(self.on_click)
         app.view(EDIT_CALLBACK)(self.on_edit_submit)
-        app.view(REJECT_CALLBACK)(self.on_reject_submit)
+        app.view(REASON_CALLBACK)(self.on_reason_submit)
         app.error(self.on_error)
         _LISTENERS[app] = self
 
@@ -144,10 +145,10 @@ class SlackListeners:
             user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
             await self._tell(client, respond, "", user_id, NOT_OURS)
             return
-        if click.action in ("edit", "reject"):
+        if click.action in ("edit", "reason"):
             await self._open_modal(click, client, respond)
         else:
-            await self._approve(click, client, respond)
+            await self._decide_now(click, client, respond)
 
     async def _open_modal(
         self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
@@ -166,7 +167,7 @@ class SlackListeners:
                 draft = await self._stored_draft(click.token)
             view = edit_modal(click.token, draft)
         else:
-            view = reject_modal(click.token)
+            view = reason_modal(click.token)
         try:
             # trigger_id dies 3 s after the click: open the modal before anything slow.
             await client.views_open(trigger_id=click.trigger_id, view=view)
@@ -187,13 +188,14 @@ class SlackListeners:
         source = card if isinstance(card, Mapping) else info.payload
         return str(source.get("draft", ""))
 
-    async def _approve(
+    async def _decide_now(
         self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
+        """Approve or plain Reject: decide in the click, then stamp the card at once."""
         actor = _actor(click.user_id, await self._moderators.check(click.user_id))
         result = await self._decide_and_tell(click, actor, client, respond)
         if result is not None and result.status is DecideStatus.APPLIED:
-            await self._stamp_card(client, click, outcome_line("approve", actor.display))
+            await self._stamp_card(client, click, outcome_line(click.action, actor.display))
 
     async def _decide_and_tell(
         self, click: Click, actor: Actor, client: AsyncWebClient, respond: AsyncRespond | None
@@ -232,7 +234,7 @@ class SlackListeners:
     ) -> None:
         await self._submit(ack, body, client, "edit", EDIT_BLOCK)
 
-    async def on_reject_submit(
+    async def on_reason_submit(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await self._submit(ack, body, client, "reject", REASON_BLOCK)
@@ -248,10 +250,11 @@ class SlackListeners:
             await ack()
             return
         text = sub.text.strip()
-        if action == "edit" and not text:
-            await ack(response_action="errors", errors={block: "Write the joke, or press Cancel."})
+        if not text:
+            refusal = "Write the joke, or press Cancel." if action == "edit" else EMPTY_REASON
+            await ack(response_action="errors", errors={block: refusal})
             return
-        data = {"text": text} if action == "edit" else ({"reason": text} if text else {})
+        data = {"text": text} if action == "edit" else {"reason": text}
 
         async def decide() -> DecideResult | None:
             actor = _actor(sub.user_id, await self._moderators.check(sub.user_id))

@@ -1,4 +1,4 @@
-"""Block Kit rendering: the review card, its decided form, and the Edit / Reject modals."""
+"""Block Kit rendering: the review card, its decided form, the Edit and reason modals."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,11 +11,17 @@ META_BLOCK = "jokebot_meta"
 ACTIONS_BLOCK = "jokebot_actions"
 STATUS_BLOCK = "jokebot_status"
 
-ACTION_IDS = {"approve": "jokebot_approve", "reject": "jokebot_reject", "edit": "jokebot_edit"}
-ACTION_PATTERN = r"^jokebot_(approve|reject|edit)$"
+# "reason" is adapter-only: it opens the reason modal, whose submit decides "reject".
+ACTION_IDS = {
+    "approve": "jokebot_approve",
+    "reject": "jokebot_reject",
+    "reason": "jokebot_reason",
+    "edit": "jokebot_edit",
+}
+ACTION_PATTERN = r"^jokebot_(approve|reject|reason|edit)$"
 
 EDIT_CALLBACK = "jokebot_edit_modal"
-REJECT_CALLBACK = "jokebot_reject_modal"
+REASON_CALLBACK = "jokebot_reason_modal"
 EDIT_BLOCK = "jokebot_edit_text"
 EDIT_ACTION = "text"
 REASON_BLOCK = "jokebot_reason"
@@ -63,7 +69,7 @@ def card_blocks(card: Mapping[str, Any], *, token: str | None, status: str = "")
 
 
 def actions_block(token: str) -> Block:
-    """Approve / Reject / Edit; each button carries only the wait token in its value."""
+    """Approve / Reject / Reject with reason / Edit; each value carries only the button id."""
 
     def button(action: str, label: str, style: str | None) -> Block:
         element: Block = {
@@ -81,7 +87,8 @@ def actions_block(token: str) -> Block:
         "block_id": ACTIONS_BLOCK,
         "elements": [
             button("approve", "Approve", "primary"),
-            button("reject", "Reject…", "danger"),
+            button("reject", "Reject", "danger"),
+            button("reason", "Reject with reason…", None),
             button("edit", "Edit…", None),
         ],
     }
@@ -127,19 +134,18 @@ def edit_modal(token: str, draft: str) -> Block:
     )
 
 
-def reject_modal(token: str) -> Block:
-    """The Reject modal with an optional reason."""
+def reason_modal(token: str) -> Block:
+    """The Reject-with-reason modal; the reason is required (plain Reject needs none)."""
     element: Block = {"type": "plain_text_input", "action_id": REASON_ACTION, "max_length": 500}
     return _modal(
-        REJECT_CALLBACK,
+        REASON_CALLBACK,
         token,
-        "Reject the joke",
+        "Reject with reason",
         "Reject",
         {
             "type": "input",
             "block_id": REASON_BLOCK,
-            "optional": True,
-            "label": _plain("Reason (optional, shown on the card)"),
+            "label": _plain("Why reject it? (shown on the card)"),
             "element": element,
         },
     )

@@ -43,7 +43,7 @@ def sender_for(fake: FakeSlack, **overrides: Any) -> SlackSender:
     return build_slack(slack_config(fake, **overrides), StubSink())[1]
 
 
-async def test_review_post_is_a_card_with_three_token_buttons(fake: FakeSlack) -> None:
+async def test_review_post_is_a_card_with_four_token_buttons(fake: FakeSlack) -> None:
     ref = await sender_for(fake).send(
         effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": CARD})
     )
@@ -59,8 +59,11 @@ async def test_review_post_is_a_card_with_three_token_buttons(fake: FakeSlack) -
     assert {k: (v["value"], v.get("style")) for k, v in buttons.items()} == {
         "jokebot_approve": (button_id("tok1", "approve"), "primary"),
         "jokebot_reject": (button_id("tok1", "reject"), "danger"),
+        "jokebot_reason": (button_id("tok1", "reason"), None),
         "jokebot_edit": (button_id("tok1", "edit"), None),
     }
+    labels = [e["text"]["text"] for e in actions["elements"]]
+    assert labels == ["Approve", "Reject", "Reject with reason…", "Edit…"]
     shown = str(message.blocks)
     for part in ("cats", CARD["draft"], "<@UREQ>", "Draft 2 of 5", "FakeLLM (scripted)"):
         assert part in shown

@@ -16,7 +16,7 @@ from adapters.slack_adapter._blocks import (
     draft_from_blocks,
     edit_modal,
     escape,
-    reject_modal,
+    reason_modal,
 )
 from adapters.slack_adapter._events import to_click, to_command, to_submission
 from adapters.slack_adapter._moderators import Moderators
@@ -107,8 +107,8 @@ def test_to_submission_reads_the_token_and_the_text() -> None:
     )
 
 
-def test_to_submission_of_a_reject_modal_reads_the_reason() -> None:
-    view = {**reject_modal("tok9"), "id": "V2"}
+def test_to_submission_of_a_reason_modal_reads_the_reason() -> None:
+    view = {**reason_modal("tok9"), "id": "V2"}
     sub = to_submission(
         submission_payload(view, user="U3", values={REASON_BLOCK: {REASON_ACTION: "meh"}})
     )
@@ -128,7 +128,7 @@ def test_buttons_carry_only_the_token() -> None:
 
     values = [e["value"] for e in actions["elements"]]
 
-    assert values == [button_id("tok9", a) for a in ("approve", "reject", "edit")]
+    assert values == [button_id("tok9", a) for a in ("approve", "reject", "reason", "edit")]
     assert all(len(e["action_id"]) <= 255 and len(e["value"]) <= 2000 for e in actions["elements"])
 
 
@@ -152,13 +152,14 @@ def test_draft_is_shown_verbatim_and_topic_escaped() -> None:
 
 
 def test_modals_carry_only_the_token() -> None:
-    edit, reject = edit_modal("tok9", "draft"), reject_modal("tok9")
+    edit, reject = edit_modal("tok9", "draft"), reason_modal("tok9")
 
     assert edit["private_metadata"] == reject["private_metadata"] == "tok9"
     assert edit["blocks"][0]["element"]["initial_value"] == "draft"
     assert "initial_value" not in edit_modal("tok9", "")["blocks"][0]["element"]
     assert len(edit["title"]["text"]) <= 24
     assert len(reject["title"]["text"]) <= 24
+    assert "optional" not in reject["blocks"][0]  # plain Reject is the button without a reason
 
 
 class Ticking:

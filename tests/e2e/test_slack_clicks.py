@@ -217,20 +217,42 @@ async def test_refused_edit_shows_the_reason_in_the_modal(slack: SlackHttp, stub
     }
 
 
-@pytest.mark.parametrize(("reason", "data"), [("too mean", {"reason": "too mean"}), ("", {})])
-async def test_reject_modal_decides_reject_with_optional_reason(
-    slack: SlackHttp, stub: StubSink, reason: str, data: dict[str, str]
+async def test_plain_reject_decides_at_once_without_a_reason(
+    slack: SlackHttp, stub: StubSink
 ) -> None:
-    view = await open_modal(slack, "reject")
-    assert view["blocks"][0]["optional"] is True
+    card = await post_card(slack)
 
-    status, body = await slack.submit(
-        submission_payload(view, user=MOD, values={REASON_BLOCK: {REASON_ACTION: reason}})
+    status, _, _ = await slack.click(card, "reject")
+    await slack.fake.wait_for("chat.update")
+
+    assert status == 200
+    (decision,) = stub.decisions
+    assert (decision.token, decision.action, dict(decision.data)) == ("tok1", "reject", {})
+    (message,) = slack.fake.messages("CMOD")
+    assert message.blocks[-1]["elements"][0]["text"] == f"❌ Rejected by <@{MOD}>"
+    assert not [b for b in message.blocks if b["type"] == "actions"]
+    assert slack.fake.calls_to("views.open") == []
+
+
+async def test_reject_with_reason_opens_a_modal_that_requires_the_reason(
+    slack: SlackHttp, stub: StubSink
+) -> None:
+    view = await open_modal(slack, "reason")
+
+    blank = await slack.submit(
+        submission_payload(view, user=MOD, values={REASON_BLOCK: {REASON_ACTION: "  "}})
+    )
+    given = await slack.submit(
+        submission_payload(view, user=MOD, values={REASON_BLOCK: {REASON_ACTION: " too mean "}})
     )
 
-    assert (status, body) == (200, {})
+    assert "optional" not in view["blocks"][0]
+    assert view["private_metadata"] == "tok1"
+    assert blank[1]["response_action"] == "errors"
+    assert list(blank[1]["errors"]) == [REASON_BLOCK]
+    assert given == (200, {})
     (decision,) = stub.decisions
-    assert (decision.action, dict(decision.data)) == ("reject", data)
+    assert (decision.action, dict(decision.data)) == ("reject", {"reason": "too mean"})
 
 
 async def test_non_moderator_edit_click_is_refused_without_a_modal() -> None:
@@ -298,7 +320,7 @@ async def test_unknown_button_value_is_answered_and_the_app_keeps_running(
             {
                 "type": "view_submission",
                 "user": {"id": "U1"},
-                "view": {"callback_id": "jokebot_reject_modal"},
+                "view": {"callback_id": "jokebot_reason_modal"},
             }
         ),
         "command=%2Fjoke&text=cats",

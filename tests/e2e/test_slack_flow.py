@@ -147,7 +147,7 @@ async def test_reject_with_reason_regenerates_then_approve(tmp_path: Path) -> No
         await w.stack.drain()
         first = w.card()
 
-        view = await w.modal(first, "reject")
+        view = await w.modal(first, "reason")
         assert await w.submit(view, {REASON_BLOCK: {REASON_ACTION: "too old"}}) == {}
         await w.stack.drain()
 
@@ -161,6 +161,21 @@ async def test_reject_with_reason_regenerates_then_approve(tmp_path: Path) -> No
 
         (post,) = w.public_posts()
         assert JOKE2 in post.text
+
+
+async def test_plain_reject_regenerates_at_once(tmp_path: Path) -> None:
+    async with world(tmp_path, JOKE1, JOKE2) as w:
+        await w.ask("cats")
+        await w.stack.drain()
+
+        assert await w.click(w.card(), "reject") == ""
+        await w.stack.drain()
+
+        assert w.fake.calls_to("views.open") == []
+        assert w.status_line(0) == f"❌ Rejected by <@{MOD}>"
+        assert len(w.cards()) == 2
+        assert JOKE2 in str(w.cards()[1].blocks)
+        assert w.public_posts() == []
 
 
 async def test_edit_publishes_the_edited_text(tmp_path: Path) -> None:
