@@ -37,6 +37,7 @@ USERS = {Person.REQUESTER: ALICE, Person.MODERATOR: MOD, Person.SECOND_MODERATOR
 USERS[Person.OUTSIDER] = RANDO
 CARD_TITLE = "Joke draft for review"
 MESSAGE, UPDATE_CARD, MODAL = 4, 7, 9  # interaction callback types
+EPHEMERAL = 64  # message flag
 
 
 class DiscordSurface(Driver):
@@ -149,6 +150,7 @@ def _told(answer: Call) -> str:
     if body["type"] == UPDATE_CARD:
         return ""
     assert body["type"] == MESSAGE, f"unexpected interaction answer {body}"
+    assert body["data"]["flags"] == EPHEMERAL, "an answer to one clicker must be private"
     return str(body["data"]["content"])
 
 

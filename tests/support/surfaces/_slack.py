@@ -131,9 +131,9 @@ class SlackSurface(Driver):
 
     def _told(self, hook: str, since: int) -> str:
         """What reached one response_url since ``since``: ephemeral answers to one user."""
-        return "\n".join(
-            str(body["text"]) for name, body in self.fake.webhooks[since:] if name == hook
-        )
+        bodies = [body for name, body in self.fake.webhooks[since:] if name == hook]
+        assert all(b["response_type"] == "ephemeral" for b in bodies), "answers must be private"
+        return "\n".join(str(b["text"]) for b in bodies)
 
 
 def _card(message: Message) -> Card:
