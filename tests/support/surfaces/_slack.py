@@ -1,7 +1,6 @@
 """The Slack surface: real slack-bolt (``adapters.slack_adapter``, HTTP mode) on FakeSlack."""
 
 import asyncio
-import copy
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from tests.support.fake_slack import FakeSlack, Message
 from tests.support.llm import FakeLLM
-from tests.support.slack_harness import MOD, SlackHttp, settle, slack_http
+from tests.support.slack_harness import MOD, SlackHttp, settle, slack_http, snapshot
 from tests.support.slack_payloads import submission_payload
 from tests.support.stack import Stack, joke_stack
 from tests.support.surfaces._base import Capability, Card, Click, Person
@@ -145,8 +144,7 @@ def _card(message: Message) -> Card:
     ]
     live = any(b["type"] == "actions" for b in blocks)
     status = "" if live else str(blocks[-1]["elements"][0]["text"])
-    seen = copy.deepcopy({"ts": message.ts, "text": message.text, "blocks": blocks})
-    return Card(draft=str(draft), live=live, status=status, seen=seen)
+    return Card(draft=str(draft), live=live, status=status, seen=snapshot(message))
 
 
 @asynccontextmanager
