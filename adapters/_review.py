@@ -1,6 +1,33 @@
-"""Platform-neutral review logic shared by every adapter: button ids and their actions."""
+"""Platform-neutral review logic every adapter shares: buttons, forms, answers, decided cards.
+
+Each platform package renders these in its own markup (Discord components, Slack Block Kit,
+terminal verbs); what a card offers, what each button does and what users are told lives here,
+once. Adapters may import this module and the ``bot`` contracts, never each other.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.models import DecideResult, DecideStatus
+from bot.ports import EventSink
+from bot.review import REVIEW, Card, CardUpdate, ReviewAction, outcome_line
+
+T = TypeVar("T")
 
 BUTTON_PREFIX = "jk:v1"
+REASON = "reason"  # a button only: it opens the reason form, whose submit decides REJECT
+
+GENERIC_FAILURE = "Something went wrong on our side; please try again."
+UNAVAILABLE = "This draft is no longer available."
+EMPTY_EDIT = "The joke text is empty, so nothing was changed."
+EMPTY_REASON = "Please give a reason, or use Reject."
+_CLOSED = {
+    "decided": "This draft has already been decided.",
+    "expired": "This draft has expired: no moderator decided in time.",
+    "cancelled": "This draft was cancelled.",
+}
 
 
 def button_id(token: str, action: str) -> str:
@@ -17,3 +44,139 @@ def parse_button_id(custom_id: str) -> tuple[str, str] | None:
     if not token.isalnum() or not action.replace("_", "").isalnum():
         return None
     return token, action
+
+
+@dataclass(frozen=True)
+class Form:
+    """What a button opens: one required text field whose value becomes the decision's data."""
+
+    kind: str  # the form's own id suffix, e.g. Discord's ``jk:v1:<token>:editmodal``
+    action: ReviewAction  # what a submit decides
+    field: str  # the decision data key, also the input's id
+    title: str
+    label: str
+    submit: str
+    max_length: int
+    empty: str  # the answer to a blank submit
+    prefilled: bool = False  # opens with the current draft in the field
+
+    def data(self, value: str) -> dict[str, str] | None:
+        """The decision data for a submitted ``value``, or None when it is blank."""
+        text = value.strip()
+        return {self.field: text} if text else None
+
+
+EDIT_FORM = Form(
+    "editmodal",
+    ReviewAction.EDIT,
+    "text",
+    "Edit joke",
+    "Joke text",
+    "Approve edited",
+    2000,
+    EMPTY_EDIT,
+    prefilled=True,
+)
+REASON_FORM = Form(
+    "reasonmodal",
+    ReviewAction.REJECT,
+    "reason",
+    "Reject with reason",
+    "Why reject it? (shown on the card)",
+    "Reject",
+    300,
+    EMPTY_REASON,
+)
+FORMS = {form.kind: form for form in (EDIT_FORM, REASON_FORM)}
+
+
+@dataclass(frozen=True)
+class Button:
+    """One button of a pending review card."""
+
+    action: str  # what its id carries: a ReviewAction, or REASON
+    label: str
+    emoji: str
+    form: Form | None = None  # the form it opens; None: the click decides ``action`` at once
+
+
+BUTTONS = (
+    Button(ReviewAction.APPROVE, "Approve", "✅"),
+    Button(ReviewAction.REJECT, "Reject", "❌"),
+    Button(REASON, "Reject with reason", "💬", REASON_FORM),
+    Button(ReviewAction.EDIT, "Edit", "✏️", EDIT_FORM),
+)
+BUTTON_ACTIONS = tuple(b.action for b in BUTTONS)
+_BY_ACTION = {b.action: b for b in BUTTONS}
+
+
+def button_for(action: str) -> Button | None:
+    """The card button whose id carries ``action``, or None for an action no card shows."""
+    return _BY_ACTION.get(action)
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """What opening a form found: the draft to prefill, or why the form must not open."""
+
+    draft: str = ""
+    refusal: str | None = None
+
+
+async def prefill(sink: EventSink, token: str) -> Prefill:
+    """The review behind ``token``: its draft while it is pending, else what to tell the clicker."""
+    info = await sink.wait_info(token)
+    if info is None or info.kind != REVIEW:
+        return Prefill(refusal=UNAVAILABLE)
+    if info.status != "pending":
+        return Prefill(refusal=_CLOSED.get(info.status, UNAVAILABLE))
+    return Prefill(draft=str(info.payload.get("draft") or ""))
+
+
+def answer(result: DecideResult | None) -> str:
+    """What to tell whoever clicked when the decision was not applied (None: the sink failed)."""
+    if result is None:
+        return GENERIC_FAILURE
+    if result.message:
+        return result.message
+    who = f" by {result.decided_by}" if result.decided_by else ""
+    return f"Not applied ({result.status.value}){who}."
+
+
+def settled(result: DecideResult | None) -> bool:
+    """True when the decision stands: applied now, or by an earlier delivery of the same click."""
+    return result is not None and result.status in (DecideStatus.APPLIED, DecideStatus.DUPLICATE)
+
+
+def shown_draft(outcome: str, draft: str, text: str) -> str:
+    """The joke a decided card shows: an edit's new text (what was published), else the draft."""
+    return text if outcome == ReviewAction.EDIT and text else draft
+
+
+def decided_card(update: CardUpdate) -> Card:
+    """The card of a ``review.update``, showing the joke as decided."""
+    card = update["card"]
+    text = shown_draft(update["outcome"], card.get("draft", ""), update.get("text", ""))
+    shown: Card = {**card, "draft": text}
+    return shown
+
+
+def status_line(update: CardUpdate) -> str:
+    """The status line of a ``review.update``, e.g. ``✅ Approved by alice``."""
+    actor = update.get("actor") or "a moderator"
+    return outcome_line(update["outcome"], actor, update.get("reason") or "")
+
+
+async def within_deadline(
+    work: Awaitable[T], budget_s: float, on_late: Callable[[], Awaitable[object]]
+) -> tuple[T, bool]:
+    """``work``'s result, and whether it outlasted ``budget_s``.
+
+    Platforms want a first answer within 3 s. When the work takes longer, ``on_late()`` (the
+    platform's early ack or defer) is awaited at the budget and the work carries on.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=budget_s)
+    if not done:
+        await on_late()
+    return await task, not done

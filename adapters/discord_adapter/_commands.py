@@ -1,4 +1,4 @@
-"""Slash commands: ``/joke <topic>`` and ``/jokeconfig`` (Manage Server)."""
+"""Slash commands: ``/joke <topic>``, ``/jokeconfig`` (Manage Server), and syncing them."""
 
 import logging
 from typing import Any
@@ -6,8 +6,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord_adapter._handlers import GENERIC_FAILURE, tell
-from adapters.discord_adapter._rules import PLATFORM, joke_request
+from adapters._review import GENERIC_FAILURE
+from adapters.discord_adapter._config import PLATFORM
+from adapters.discord_adapter._inbound import joke_request
+from adapters.discord_adapter._listeners import tell
 from bot.models import ScopeConfig
 from bot.ports import EventSink
 
@@ -134,3 +136,17 @@ async def on_tree_error(
         exc_info=error,
     )
     await tell(interaction, GENERIC_FAILURE)
+
+
+async def sync_commands(client: discord.Client, guild_id: int | None) -> list[str]:
+    """Publish the slash commands: to one guild (instant, for testing) or globally (slow)."""
+    tree = getattr(client, "tree", None)
+    if not isinstance(tree, app_commands.CommandTree):
+        raise TypeError("sync_commands needs a JokeClient")
+    if guild_id is None:
+        synced = await tree.sync()
+    else:
+        guild = discord.Object(guild_id)
+        tree.copy_global_to(guild=guild)
+        synced = await tree.sync(guild=guild)
+    return [command.name for command in synced]

@@ -1,23 +1,22 @@
-"""How jokebot looks on Discord: review-card, joke and notice embeds, and the reconcile key.
+"""How jokebot looks on Discord: card, joke and notice embeds, the forms as modals, the ref key.
 
 Every message the sender posts is one embed whose footer ends with ``ref <dedupe_key>``. Discord
 does not return a message's nonce in REST history, so this small footer key is what
 ``reconcile`` matches on outside the nonce window.
 """
 
-from collections.abc import Mapping
-from typing import Any
-
 import discord
 
-from bot.review import outcome_line
+from adapters._review import Form, decided_card, shown_draft, status_line
+from bot.review import Card, CardUpdate, ReviewAction
 
 KEY_MARK = " · ref "
+PENDING = "pending"
 _COLOURS = {
-    "pending": discord.Colour.blurple(),
-    "approve": discord.Colour.green(),
-    "edit": discord.Colour.green(),
-    "reject": discord.Colour.red(),
+    PENDING: discord.Colour.blurple(),
+    ReviewAction.APPROVE: discord.Colour.green(),
+    ReviewAction.EDIT: discord.Colour.green(),
+    ReviewAction.REJECT: discord.Colour.red(),
 }
 _DESCRIPTION_MAX = 4000
 _FIELD_MAX = 1000
@@ -27,48 +26,50 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def display_of(value: Any, default: str = "someone") -> str:
-    """A display name from a payload value that may be a string or an actor-like mapping."""
-    if isinstance(value, Mapping):
-        value = value.get("display") or value.get("user_id")
-    return str(value) if value else default
+def _colour(status: str) -> discord.Colour:
+    return _COLOURS.get(status, discord.Colour.greyple())
 
 
 def _footer(text: str, key: str | None) -> str:
     return _clip(text, 1800) + (f"{KEY_MARK}{key}" if key else "")
 
 
-def card_embed(
-    card: Mapping[str, Any], *, key: str | None, status: str = "pending"
-) -> discord.Embed:
+def card_embed(card: Card, *, key: str | None, status: str = PENDING) -> discord.Embed:
     """The review card: draft, topic, requester, attempt n of N; model label in the footer."""
-    draft = str(card.get("draft", ""))
+    draft = card.get("draft", "")
     embed = discord.Embed(
         title="Joke draft for review",
         description=_clip(draft, _DESCRIPTION_MAX) or "(empty draft)",
-        colour=_COLOURS.get(status, discord.Colour.greyple()),
+        colour=_colour(status),
     )
-    embed.add_field(name="Topic", value=_clip(str(card.get("topic", "")), _FIELD_MAX) or "-")
-    embed.add_field(name="Requested by", value=display_of(card.get("requester")))
+    embed.add_field(name="Topic", value=_clip(card.get("topic", ""), _FIELD_MAX) or "-")
+    embed.add_field(name="Requested by", value=card.get("requester") or "someone")
     attempt, total = card.get("attempt", 1), card.get("max_attempts", 1)
     embed.add_field(name="Attempt", value=f"{attempt} of {total}")
-    embed.set_footer(text=_footer(str(card.get("model_label", "unknown model")), key))
+    embed.set_footer(text=_footer(card.get("model_label", "unknown model"), key))
     return embed
 
 
-def decided_card(payload: Mapping[str, Any]) -> tuple[str, discord.Embed]:
-    """Content (the status line) and embed of a decided card, from a REVIEW_UPDATE payload."""
-    outcome = str(payload.get("outcome", ""))
-    line = outcome_line(outcome, display_of(payload.get("actor")), str(payload.get("reason") or ""))
-    card = dict(payload.get("card") or {})
-    if outcome == "edit" and payload.get("text"):
-        card["draft"] = payload["text"]
-    return line, card_embed(card, key=None, status=outcome)
+def decided_embed(update: CardUpdate) -> tuple[str, discord.Embed]:
+    """Content (the status line) and embed of a decided card, from a ``review.update``."""
+    return status_line(update), card_embed(decided_card(update), key=None, status=update["outcome"])
+
+
+def clicked_embed(message: discord.Message | None, outcome: str, text: str) -> discord.Embed | None:
+    """The clicked card's embed as decided, for the click's own answer (None: no card shown)."""
+    if message is None or not message.embeds:
+        return None
+    embed = message.embeds[0].copy()
+    embed.colour = _colour(outcome)
+    embed.description = shown_draft(outcome, embed.description or "", text)
+    return embed
 
 
 def joke_embed(text: str, requester: str, *, key: str | None) -> discord.Embed:
     """An approved joke for the public channel, crediting the requester by name (no ping)."""
-    embed = discord.Embed(description=_clip(text, _DESCRIPTION_MAX), colour=_COLOURS["approve"])
+    embed = discord.Embed(
+        description=_clip(text, _DESCRIPTION_MAX), colour=_colour(ReviewAction.APPROVE)
+    )
     embed.set_footer(text=_footer(f"Requested by {requester}", key))
     return embed
 
@@ -94,3 +95,17 @@ def card_draft(message: discord.Message | None) -> str | None:
     if message is None or not message.embeds:
         return None
     return message.embeds[0].description
+
+
+def form_modal(form: Form, custom_id: str, default: str = "") -> discord.ui.Modal:
+    """A form as a modal; ``custom_id`` carries the token, so submits survive restarts."""
+    modal = discord.ui.Modal(title=form.title, custom_id=custom_id)
+    field: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
+        style=discord.TextStyle.paragraph,
+        custom_id=form.field,
+        default=default[: form.max_length] or None,
+        max_length=form.max_length,
+        required=True,
+    )
+    modal.add_item(discord.ui.Label(text=form.label, component=field))
+    return modal

@@ -8,38 +8,34 @@ channel for the same key in the embed footer (see ``_render``).
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-import aiohttp
 import discord
 
-from adapters.discord_adapter._items import card_view
+from adapters.discord_adapter._buttons import card_view
+from adapters.discord_adapter._config import PLATFORM
+from adapters.discord_adapter._errors import TRANSPORT_ERRORS, to_send_error
 from adapters.discord_adapter._render import (
     card_embed,
-    decided_card,
-    display_of,
+    decided_embed,
     footer_key,
     joke_embed,
     notice_embed,
 )
-from adapters.discord_adapter._rules import PLATFORM, run_snowflake
-from bot.errors import CannotReconcile, OutcomeUnknown, SendError
-from bot.models import EffectKind, OutboxEffect
+from bot.errors import CannotReconcile, SendError
+from bot.models import EffectKind, OutboxEffect, PublishPayload, TextPayload
+from bot.review import CardPost, CardUpdate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_RETRYABLE_4XX = {408, 429}
 
-
-def _http_error(exc: discord.HTTPException) -> SendError:
-    """A refused request; 429/408 may work later, other 4xx never will (permissions, gone)."""
-    retry_after: float | None = None
-    if exc.status == 429:
-        header = exc.response.headers.get("Retry-After") if exc.response is not None else None
-        retry_after = float(header) if header else None
-    text = f"Discord {exc.status} (code {exc.code}): {exc.text}"
-    return SendError(text, retryable=exc.status in _RETRYABLE_4XX, retry_after=retry_after)
+def run_snowflake(run_id: str) -> int | None:
+    """The interaction snowflake in ``discord:<id>`` run ids (effects are never older)."""
+    prefix, _, rest = run_id.partition(":")
+    if prefix != PLATFORM or not rest.isdigit():
+        return None
+    return int(rest)
 
 
 class DiscordSender:
@@ -62,22 +58,8 @@ class DiscordSender:
         """Await a Discord call, mapping failures to SendError / OutcomeUnknown."""
         try:
             return await asyncio.wait_for(aw, self._timeout_s)
-        except discord.RateLimited as exc:
-            raise SendError(str(exc), retryable=True, retry_after=exc.retry_after) from exc
-        except discord.DiscordServerError as exc:
-            # discord.py already retried 5xx; a create may still have happened.
-            if creates:
-                raise OutcomeUnknown(f"Discord {exc.status} after a create") from exc
-            raise SendError(f"Discord {exc.status}", retryable=True) from exc
-        except discord.HTTPException as exc:
-            raise _http_error(exc) from exc
-        except aiohttp.ClientConnectorError as exc:
-            # The connection was never made: nothing can have been applied.
-            raise SendError(f"cannot reach Discord: {exc}", retryable=True) from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            if creates:
-                raise OutcomeUnknown(f"no answer from Discord: {exc!r}") from exc
-            raise SendError(f"no answer from Discord: {exc!r}", retryable=True) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise to_send_error(exc, creates=creates) from exc
 
     def _me(self) -> int:
         user = self._client.user
@@ -97,21 +79,24 @@ class DiscordSender:
 
     async def send(self, effect: OutboxEffect) -> str:
         self._me()
-        payload, origin, key = effect.payload, effect.origin, effect.dedupe_key
+        origin, key = effect.origin, effect.dedupe_key
         if effect.kind is EffectKind.REVIEW_POST:
-            embed = card_embed(payload.get("card") or {}, key=key)
-            view = card_view(str(payload["token"]))
+            post = cast(CardPost, effect.payload)
+            embed = card_embed(post["card"], key=key)
+            view = card_view(post["token"])
             return await self._post(origin.mod_channel, effect, embed=embed, view=view)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect)
         if effect.kind is EffectKind.PUBLISH:
-            requester = display_of(payload.get("requester"), origin.requester.display)
-            embed = joke_embed(str(payload.get("text", "")), requester, key=key)
+            joke = cast(PublishPayload, effect.payload)
+            requester = joke.get("requester") or origin.requester.display
+            embed = joke_embed(joke["text"], requester, key=key)
             return await self._post(origin.public_channel, effect, embed=embed)
         if effect.kind is EffectKind.NOTIFY:
             return await self._notify(effect)
         if effect.kind is EffectKind.ALERT:
-            embed = notice_embed(str(payload.get("text", "")), key=key, title="⚠️ jokebot")
+            alert = cast(TextPayload, effect.payload)
+            embed = notice_embed(alert["text"], key=key, title="⚠️ jokebot")
             return await self._post(origin.mod_channel, effect, embed=embed)
         raise SendError(f"unknown effect kind {effect.kind!r}", retryable=False)
 
@@ -120,7 +105,7 @@ class DiscordSender:
             raise SendError(
                 f"REVIEW_UPDATE without a card ref ({effect.card_ref!r})", retryable=False
             )
-        line, embed = decided_card(effect.payload)
+        line, embed = decided_embed(cast(CardUpdate, effect.payload))
         message = self._channel(effect.origin.mod_channel).get_partial_message(int(effect.card_ref))
         # Edits are idempotent, so no OutcomeUnknown: just retry.
         await self._call(message.edit(content=line, embed=embed, view=None), creates=False)
@@ -129,7 +114,8 @@ class DiscordSender:
     async def _notify(self, effect: OutboxEffect) -> str:
         """A DM to the requester; if DMs are closed, a message in the channel they asked in."""
         requester = effect.origin.requester
-        embed = notice_embed(str(effect.payload.get("text", "")), key=effect.dedupe_key)
+        notice = cast(TextPayload, effect.payload)
+        embed = notice_embed(notice["text"], key=effect.dedupe_key)
         try:
             dm = await self._call(self._dm(requester.user_id), creates=False)
             message = await self._call(dm.send(embed=embed, nonce=effect.dedupe_key), creates=True)
@@ -187,7 +173,7 @@ class DiscordSender:
             if exc.retryable:
                 raise
             return None  # card gone or unreadable: the edit will report the real error
-        line, _ = decided_card(effect.payload)
+        line, _ = decided_embed(cast(CardUpdate, effect.payload))
         done = message.content == line and not message.components
         return effect.card_ref if done else None
 

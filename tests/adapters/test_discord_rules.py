@@ -8,24 +8,19 @@ from urllib.parse import parse_qs, urlsplit
 import discord
 import pytest
 
-from adapters._review import button_id
-from adapters.discord_adapter._handlers import modal_values
-from adapters.discord_adapter._items import ITEM_CLASSES, card_view
-from adapters.discord_adapter._render import card_embed, decided_card, footer_key, joke_embed
-from adapters.discord_adapter._rules import (
-    BUTTON_ACTIONS,
-    invite_url,
-    is_moderator,
-    joke_request,
-    modal_id,
-    parse_ours,
-    run_snowflake,
-    template,
-)
-from adapters.discord_adapter._sender import _http_error
+from adapters._review import BUTTON_ACTIONS, EDIT_FORM, button_id
+from adapters.discord_adapter._buttons import ITEM_CLASSES, card_view, template
+from adapters.discord_adapter._config import invite_url
+from adapters.discord_adapter._errors import to_send_error
+from adapters.discord_adapter._inbound import joke_request, modal_values, parse_ours
+from adapters.discord_adapter._moderators import is_moderator
+from adapters.discord_adapter._render import card_embed, decided_embed, footer_key, joke_embed
+from adapters.discord_adapter._sender import run_snowflake
+from bot.errors import SendError
 from bot.models import Actor, Origin
+from bot.review import Card, CardUpdate
 
-CARD = {
+CARD: Card = {
     "topic": "cats",
     "draft": "Why do cats sit on keyboards? To keep an eye on the mouse.",
     "attempt": 2,
@@ -69,7 +64,7 @@ def test_parse_ours(custom_id: str, expected: tuple[str, str] | None) -> None:
 
 
 def test_modal_id_carries_the_token() -> None:
-    assert modal_id("Tok9", "editmodal") == "jk:v1:Tok9:editmodal"
+    assert button_id("Tok9", EDIT_FORM.kind) == "jk:v1:Tok9:editmodal"
 
 
 @pytest.mark.parametrize(
@@ -155,18 +150,32 @@ def test_card_embed_shows_everything_the_moderator_needs() -> None:
 
 
 def test_decided_card_uses_the_outcome_line_and_edited_text() -> None:
-    payload = {"card": CARD, "outcome": "edit", "actor": "Mo", "reason": "", "text": "Better."}
+    payload: CardUpdate = {
+        "token": "Tok1",
+        "card": CARD,
+        "outcome": "edit",
+        "actor": "Mo",
+        "reason": "",
+        "text": "Better.",
+    }
 
-    line, embed = decided_card(payload)
+    line, embed = decided_embed(payload)
 
     assert line == "✏️ Edited and approved by Mo"
     assert embed.description == "Better."
 
 
-def test_decided_card_reject_with_reason_and_actor_mapping() -> None:
-    payload = {"card": CARD, "outcome": "reject", "actor": {"display": "Mo"}, "reason": "meh"}
+def test_decided_card_reject_with_reason() -> None:
+    payload: CardUpdate = {
+        "token": "Tok1",
+        "card": CARD,
+        "outcome": "reject",
+        "actor": "Mo",
+        "reason": "meh",
+        "text": "",
+    }
 
-    line, _ = decided_card(payload)
+    line, _ = decided_embed(payload)
 
     assert line == "❌ Rejected by Mo: meh"
 
@@ -205,8 +214,9 @@ def _http_exception(status: int, code: int = 0, headers: dict[str, str] | None =
     ("status", "retryable"), [(403, False), (404, False), (400, False), (429, True), (408, True)]
 )
 def test_http_errors_map_to_send_error(status: int, retryable: bool) -> None:
-    error = _http_error(_http_exception(status, headers={"Retry-After": "2.5"}))
+    error = to_send_error(_http_exception(status, headers={"Retry-After": "2.5"}), creates=True)
 
+    assert isinstance(error, SendError)
     assert error.retryable is retryable
     assert str(status) in str(error)
     assert error.retry_after == (2.5 if status == 429 else None)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from adapters.discord_adapter import _handlers
+from adapters.discord_adapter import _listeners
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest, WaitInfo
 from tests.e2e.test_discord_sender import review
 from tests.support.fake_discord import (
@@ -156,7 +156,7 @@ async def test_edit_opens_a_prefilled_modal_and_drops_the_in_memory_copy(
 async def test_edit_falls_back_to_the_card_text_when_lookup_is_slow(
     bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_handlers, "ACK_BUDGET_S", 0.6)  # checks get 0.1 s
+    monkeypatch.setattr(_listeners, "ACK_BUDGET_S", 0.6)  # checks get 0.1 s
 
     async def slow_wait_info(token: str) -> WaitInfo | None:
         await asyncio.sleep(1)
@@ -220,7 +220,7 @@ async def test_unknown_modal_kind_is_answered(bot: Session, sink: StubSink) -> N
 async def test_slow_decision_defers_then_edits_the_card(
     bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_handlers, "ACK_BUDGET_S", 0.05)
+    monkeypatch.setattr(_listeners, "ACK_BUDGET_S", 0.05)
     sink.gate = asyncio.Event()
     card = await _card(bot)
     since = len(bot.fake.calls)
@@ -240,7 +240,7 @@ async def test_slow_decision_defers_then_edits_the_card(
 async def test_slow_refusal_is_a_followup(
     bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_handlers, "ACK_BUDGET_S", 0.05)
+    monkeypatch.setattr(_listeners, "ACK_BUDGET_S", 0.05)
     sink.gate = asyncio.Event()
     sink.decide_result = DecideResult(DecideStatus.STALE, "This draft was replaced.")
     card = await _card(bot)

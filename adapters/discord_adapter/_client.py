@@ -1,0 +1,119 @@
+"""JokeClient, the discord.py client with jokebot's commands and card buttons, and running it."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord_adapter._buttons import ITEM_CLASSES
+from adapters.discord_adapter._commands import (
+    joke_command,
+    jokeconfig_command,
+    on_tree_error,
+    sync_commands,
+)
+from adapters.discord_adapter._config import PLATFORM, client_options, invite_url
+from adapters.discord_adapter._listeners import on_interaction
+from adapters.discord_adapter._sender import DiscordSender
+from bot.models import (
+    DecideResult,
+    DecideStatus,
+    DecisionRequest,
+    JokeRequest,
+    RequestResult,
+    RequestStatus,
+    ScopeConfig,
+    WaitInfo,
+)
+from bot.ports import EventSink
+
+log = logging.getLogger(__name__)
+
+
+class JokeClient(discord.Client):
+    """The Discord side of jokebot; ``sink`` is the EventSink every event goes to."""
+
+    def __init__(self, sink: EventSink, **options: Any) -> None:
+        super().__init__(**client_options(**options))
+        self.sink = sink
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(joke_command(sink))
+        self.tree.add_command(jokeconfig_command(sink))
+        self.tree.on_error = on_tree_error  # type: ignore[method-assign]  # documented override
+        self._guard_interaction_parser()
+
+    def _guard_interaction_parser(self) -> None:
+        # A KeyError in a gateway parser ends Client.start(): one malformed
+        # INTERACTION_CREATE must be logged, not take the bot down.
+        parsers: dict[str, Callable[[Any], None]] = self._connection.parsers
+        original = parsers["INTERACTION_CREATE"]
+
+        def guarded(data: Any) -> None:
+            try:
+                original(data)
+            except Exception:
+                ids = (data.get("id"), data.get("type")) if isinstance(data, dict) else (None, None)
+                log.exception("%s: malformed INTERACTION_CREATE (id=%s type=%s)", PLATFORM, *ids)
+
+        parsers["INTERACTION_CREATE"] = guarded
+
+    async def setup_hook(self) -> None:
+        # Every start: cards posted before a restart route by custom_id template alone.
+        self.add_dynamic_items(*ITEM_CLASSES)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Modal submits for cards, and an answer for jk: clicks nobody else will handle."""
+        await on_interaction(interaction)
+
+
+def build_discord(sink: EventSink, **client_options: Any) -> tuple[JokeClient, DiscordSender]:
+    """A JokeClient (default intents, no mentions) and the sender that posts through it."""
+    client = JokeClient(sink, **client_options)
+    return client, DiscordSender(client)
+
+
+async def run_discord(token: str, sink: EventSink, *, client: JokeClient | None = None) -> None:
+    """Log in and serve until cancelled; closes the client on the way out."""
+    client = client or JokeClient(sink)
+    async with client:
+        await client.start(token)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What ``--sync`` did, for the CLI to print."""
+
+    commands: list[str]
+    application_id: int
+    invite_url: str
+
+
+class _NoSink:
+    """The sink of a client that only syncs commands and never serves events."""
+
+    async def request_joke(self, request: JokeRequest) -> RequestResult:
+        return RequestResult(RequestStatus.FAILED, "not serving")
+
+    async def decide(self, request: DecisionRequest) -> DecideResult:
+        return DecideResult(DecideStatus.NOT_FOUND, "not serving")
+
+    async def wait_info(self, token: str) -> WaitInfo | None:
+        return None
+
+    async def save_scope(self, config: ScopeConfig) -> None:
+        raise RuntimeError("not serving")
+
+    async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
+        return None
+
+
+async def sync_only(token: str, guild_id: int | None) -> SyncReport:
+    """Log in over REST only, sync the commands, return what the CLI should print."""
+    async with JokeClient(_NoSink()) as client:
+        await client.login(token)
+        names = await sync_commands(client, guild_id)
+        app_id = client.application_id or 0
+    return SyncReport(names, app_id, invite_url(app_id))

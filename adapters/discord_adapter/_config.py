@@ -1,0 +1,41 @@
+"""How the Discord client is set up: its defaults, the endpoints, the invite URL it needs."""
+
+from typing import Any
+
+import discord
+import yarl
+
+PLATFORM = "discord"
+
+
+def client_options(**overrides: Any) -> dict[str, Any]:
+    """``discord.Client`` options: default intents (GUILDS for roles), no mention ever pings."""
+    options: dict[str, Any] = {
+        "intents": discord.Intents.default(),
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+    return {**options, **overrides}
+
+
+def use_endpoints(api_base: str | None, gateway_url: str | None) -> None:
+    """Point discord.py at another REST base / gateway (local fakes; test settings only)."""
+    if api_base:
+        discord.http.Route.BASE = api_base
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def required_permissions() -> discord.Permissions:
+    """What the bot needs in the moderator and public channels (embeds carry cards and keys)."""
+    return discord.Permissions(
+        view_channel=True, send_messages=True, read_message_history=True, embed_links=True
+    )
+
+
+def invite_url(application_id: int | str) -> str:
+    """The OAuth2 URL that adds the bot with scopes bot + applications.commands."""
+    return discord.utils.oauth_url(
+        str(application_id),
+        permissions=required_permissions(),
+        scopes=("bot", "applications.commands"),
+    )
