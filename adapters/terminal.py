@@ -12,8 +12,9 @@ import itertools
 import threading
 import uuid
 from collections import defaultdict
-from typing import TextIO
+from typing import TextIO, cast
 
+from adapters._review import status_line
 from bot.models import (
     Actor,
     DecideStatus,
@@ -22,11 +23,13 @@ from bot.models import (
     JokeRequest,
     Origin,
     OutboxEffect,
+    PublishPayload,
     RequestStatus,
+    TextPayload,
     WaitInfo,
 )
 from bot.ports import ChatSink
-from bot.review import outcome_line
+from bot.review import Card, CardPost, CardUpdate, ReviewAction
 
 PLATFORM, SCOPE, CHANNEL = "terminal", "local", "terminal"
 ENDED = {"finished", "failed", "cancelled"}
@@ -42,20 +45,20 @@ class TerminalSender:
         self.arrived = asyncio.Event()
 
     async def send(self, effect: OutboxEffect) -> str:
-        kind, payload = effect.kind, effect.payload
+        kind = effect.kind
         if kind == EffectKind.REVIEW_POST:
             self.cards[effect.run_id].append(effect)
-            self.arrived.set()
         elif kind == EffectKind.PUBLISH:
+            joke = cast(PublishPayload, effect.payload)
             self._say(
-                f"\n📣 To the audience: {payload['text']}\n   (requested by {payload['requester']})"
+                f"\n📣 To the audience: {joke['text']}\n   (requested by {joke['requester']})"
             )
         elif kind == EffectKind.REVIEW_UPDATE:
-            self._say(f"   {outcome_line(payload['outcome'], payload['actor'], payload['reason'])}")
+            self._say(f"   {status_line(cast(CardUpdate, effect.payload))}")
         elif kind == EffectKind.ALERT:
-            self._say(f"⚠️  {payload['text']}")
+            self._say(f"⚠️  {cast(TextPayload, effect.payload)['text']}")
         else:
-            self._say(f"💬 {payload['text']}")
+            self._say(f"💬 {cast(TextPayload, effect.payload)['text']}")
         self.arrived.set()
         return f"{PLATFORM}:{effect.effect_id}"
 
@@ -136,21 +139,21 @@ class ChatApp:
 
     async def _offer_pending(self) -> None:
         for wait in await self._sink.pending_reviews(PLATFORM, SCOPE):
-            topic = wait.payload.get("topic", "?")
+            topic = cast(Card, wait.payload).get("topic", "?")
             answer = await self._ask(
                 f"A draft about “{topic}” is still waiting. Continue it? [Y/n] "
             )
             if answer.strip().lower() in {"", "y", "yes"}:
                 self._sender.cards.pop(wait.run_id, None)  # shown now, not again
                 action = await self._review(wait)
-                await self._follow(wait.run_id, drafting=action == "reject")
+                await self._follow(wait.run_id, drafting=action == ReviewAction.REJECT)
 
     async def _follow(self, run_id: str, *, drafting: bool = True) -> None:
         """Show each new card of the run and take decisions until the run ends."""
         while (card := await self._next_card(run_id, drafting)) is not None:
-            wait = await self._sink.wait_info(card.payload["token"])
+            wait = await self._sink.wait_info(cast(CardPost, card.payload)["token"])
             if wait is not None and wait.status == "pending":
-                drafting = await self._review(wait) == "reject"
+                drafting = await self._review(wait) == ReviewAction.REJECT
 
     async def _next_card(self, run_id: str, drafting: bool) -> OutboxEffect | None:
         spinner = itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
@@ -170,9 +173,9 @@ class ChatApp:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sender.arrived.wait(), timeout=0.1)
 
-    async def _review(self, wait: WaitInfo) -> str:
+    async def _review(self, wait: WaitInfo) -> ReviewAction:
         """Show the card and take one decision; returns the action taken."""
-        card = wait.payload
+        card = cast(Card, wait.payload)
         self._say(
             f"\n── Draft {card.get('attempt', '?')} of {card.get('max_attempts', '?')}"
             f" · topic: {card.get('topic', '?')} ──\n{card.get('draft', '')}\n"
@@ -186,12 +189,12 @@ class ChatApp:
             if verb in {"q", "quit", "exit"}:
                 raise _Quit
             if verb in {"a", "approve", "y", "yes"}:
-                action = "approve"
+                action = ReviewAction.APPROVE
             elif verb in {"r", "reject", "n", "no"}:
-                action, data = "reject", {"reason": rest.strip()}
+                action, data = ReviewAction.REJECT, {"reason": rest.strip()}
             elif verb in {"e", "edit"}:
                 text = rest.strip() or (await self._ask("Your version: ")).strip()
-                action, data = "edit", {"text": text}
+                action, data = ReviewAction.EDIT, {"text": text}
             else:
                 self._say(HELP)
                 continue

@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+PLATFORM = "slack"
+DEFAULT_API_BASE = "https://slack.com/api/"
+
 
 @dataclass(frozen=True)
 class SlackConfig:

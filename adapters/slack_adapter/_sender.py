@@ -2,16 +2,17 @@
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_adapter._blocks import card_blocks, card_text, escape
+from adapters._review import decided_card, status_line
 from adapters.slack_adapter._errors import to_send_error
+from adapters.slack_adapter._render import card_blocks, card_text, escape
 from bot.errors import BotError, CannotReconcile, SendError
-from bot.models import EffectKind, OutboxEffect
-from bot.review import outcome_line
+from bot.models import EffectKind, OutboxEffect, PublishPayload, TextPayload
+from bot.review import CardPost, CardUpdate
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,12 @@ class SlackSender:
             raise to_send_error(exc) from exc
 
     async def _send(self, effect: OutboxEffect) -> str:
-        origin, payload = effect.origin, effect.payload
+        origin = effect.origin
         if effect.kind is EffectKind.REVIEW_POST:
-            card = _card(payload)
-            token = str(payload["token"])
-            blocks = card_blocks(card, token=token)
-            return await self._post(origin.mod_channel, escape(card_text(card)), effect, blocks)
+            post = cast(CardPost, effect.payload)
+            blocks = card_blocks(post["card"], token=post["token"])
+            text = escape(card_text(post["card"]))
+            return await self._post(origin.mod_channel, text, effect, blocks)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect)
         if effect.kind is EffectKind.PUBLISH:
@@ -72,8 +73,8 @@ class SlackSender:
         if effect.kind is EffectKind.NOTIFY:
             return await self._notify(effect)
         if effect.kind is EffectKind.ALERT:
-            text = f"⚠️ {escape(str(payload.get('text', '')))}"
-            return await self._post(origin.mod_channel, text, effect)
+            alert = cast(TextPayload, effect.payload)
+            return await self._post(origin.mod_channel, f"⚠️ {escape(alert['text'])}", effect)
         raise SendError(f"slack: unknown effect kind {effect.kind!r}", retryable=False)
 
     async def _post(
@@ -97,25 +98,18 @@ class SlackSender:
                 f"slack: review.update without a card ref ({effect.card_ref!r})", retryable=False
             )
         channel, ts = effect.card_ref.split(":", 1)
-        payload = effect.payload
-        card = dict(_card(payload))
-        if payload.get("outcome") == "edit" and payload.get("text"):
-            card["draft"] = payload["text"]  # the card shows what was published
-        status = outcome_line(
-            str(payload.get("outcome", "")),
-            str(payload.get("actor") or "a moderator"),
-            str(payload.get("reason") or ""),
-        )
+        update = cast(CardUpdate, effect.payload)
+        card, status = decided_card(update), status_line(update)
         await self._client.chat_update(
             channel=channel,
             ts=ts,
-            text=f"{status}: {escape(str(card.get('topic', '')))}",
+            text=f"{status}: {escape(card.get('topic', ''))}",
             blocks=card_blocks(card, token=None, status=status),
         )
         return effect.card_ref
 
     async def _notify(self, effect: OutboxEffect) -> str:
-        origin, text = effect.origin, escape(str(effect.payload.get("text", "")))
+        origin, text = effect.origin, escape(cast(TextPayload, effect.payload)["text"])
         user = origin.requester.user_id
         if origin.reply_channel:
             try:
@@ -161,15 +155,10 @@ class SlackSender:
         return None
 
 
-def _card(payload: Mapping[str, Any]) -> Mapping[str, Any]:
-    card = payload.get("card")
-    return card if isinstance(card, Mapping) else {}
-
-
 def _publish_text(effect: OutboxEffect) -> str:
-    payload = effect.payload
-    requester = str(payload.get("requester") or effect.origin.requester.display)
-    text, topic = escape(str(payload.get("text", ""))), escape(str(payload.get("topic", "")))
+    joke = cast(PublishPayload, effect.payload)
+    requester = joke.get("requester") or effect.origin.requester.display
+    text, topic = escape(joke["text"]), escape(joke.get("topic", ""))
     return f"{text}\n— requested by {requester}, about “{topic}”"
 
 

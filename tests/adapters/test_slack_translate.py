@@ -4,28 +4,30 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters._review import button_id
-from adapters.slack_adapter._blocks import (
+from adapters._review import EDIT_FORM, REASON_FORM, button_id
+from adapters.slack_adapter._buttons import (
     ACTIONS_BLOCK,
     EDIT_ACTION,
     EDIT_BLOCK,
     REASON_ACTION,
     REASON_BLOCK,
+)
+from adapters.slack_adapter._inbound import to_click, to_command, to_submission
+from adapters.slack_adapter._moderators import Moderators
+from adapters.slack_adapter._render import (
     card_blocks,
     decided_blocks,
     draft_from_blocks,
-    edit_modal,
     escape,
-    reason_modal,
+    form_modal,
 )
-from adapters.slack_adapter._events import to_click, to_command, to_submission
-from adapters.slack_adapter._moderators import Moderators
 from bot.errors import BadRequest
+from bot.review import Card
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 from tests.support.slack_payloads import click_payload, command_fields, submission_payload
 
 WAIT = "tok9"
-CARD = {
+CARD: Card = {
     "topic": "cats",
     "draft": "A <b> & joke",
     "attempt": 1,
@@ -94,7 +96,7 @@ def test_to_click_refuses_values_that_are_not_ours(value: str) -> None:
 
 
 def test_to_submission_reads_the_token_and_the_text() -> None:
-    view = {**edit_modal("tok9", "draft"), "id": "V1", "hash": "h"}
+    view = {**form_modal(EDIT_FORM, "tok9", "draft"), "id": "V1", "hash": "h"}
     payload = submission_payload(view, user="U3", values={EDIT_BLOCK: {EDIT_ACTION: "new"}})
 
     sub = to_submission(payload)
@@ -108,7 +110,7 @@ def test_to_submission_reads_the_token_and_the_text() -> None:
 
 
 def test_to_submission_of_a_reason_modal_reads_the_reason() -> None:
-    view = {**reason_modal("tok9"), "id": "V2"}
+    view = {**form_modal(REASON_FORM, "tok9"), "id": "V2"}
     sub = to_submission(
         submission_payload(view, user="U3", values={REASON_BLOCK: {REASON_ACTION: "meh"}})
     )
@@ -117,7 +119,7 @@ def test_to_submission_of_a_reason_modal_reads_the_reason() -> None:
 
 
 def test_to_submission_refuses_a_tampered_token() -> None:
-    view = {**edit_modal("tok9", "d"), "private_metadata": "../tok"}
+    view = {**form_modal(EDIT_FORM, "tok9", "d"), "private_metadata": "../tok"}
 
     with pytest.raises(BadRequest):
         to_submission(submission_payload(view, user="U3", values={}))
@@ -152,11 +154,11 @@ def test_draft_is_shown_verbatim_and_topic_escaped() -> None:
 
 
 def test_modals_carry_only_the_token() -> None:
-    edit, reject = edit_modal("tok9", "draft"), reason_modal("tok9")
+    edit, reject = form_modal(EDIT_FORM, "tok9", "draft"), form_modal(REASON_FORM, "tok9")
 
     assert edit["private_metadata"] == reject["private_metadata"] == "tok9"
     assert edit["blocks"][0]["element"]["initial_value"] == "draft"
-    assert "initial_value" not in edit_modal("tok9", "")["blocks"][0]["element"]
+    assert "initial_value" not in form_modal(EDIT_FORM, "tok9", "")["blocks"][0]["element"]
     assert len(edit["title"]["text"]) <= 24
     assert len(reject["title"]["text"]) <= 24
     assert "optional" not in reject["blocks"][0]  # plain Reject is the button without a reason

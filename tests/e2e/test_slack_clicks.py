@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from adapters._review import button_id
-from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
+from adapters.slack_adapter._buttons import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
 from bot.models import Actor, DecideResult, DecideStatus, EffectKind, Origin, OutboxEffect, WaitInfo
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_harness import MOD, SlackHttp, StubSink, card_message, settle, slack_http
@@ -164,7 +164,7 @@ async def test_edit_modal_falls_back_to_the_stored_draft(slack: SlackHttp, stub:
     card = await post_card(slack)
     card["blocks"] = [b for b in card["blocks"] if b["type"] == "actions"]  # an odd client
     stub.infos["tok1"] = WaitInfo(
-        "tok1", "run1", "review", "pending", {"card": {"draft": "Stored."}}, ("edit",)
+        "tok1", "run1", "review", "pending", {**CARD, "draft": "Stored."}, ("edit",)
     )
 
     await slack.click(card, "edit")
@@ -255,16 +255,20 @@ async def test_reject_with_reason_opens_a_modal_that_requires_the_reason(
     assert (decision.action, dict(decision.data)) == ("reject", {"reason": "too mean"})
 
 
-async def test_non_moderator_edit_click_is_refused_without_a_modal() -> None:
+@pytest.mark.parametrize(("button", "decides"), [("edit", "edit"), ("reason", "reject")])
+async def test_non_moderator_form_click_is_refused_without_a_modal(
+    button: str, decides: str
+) -> None:
     stub = StubSink()
     async with slack_http(stub) as slack:  # user ids only: the answer needs no lookup
         card = await post_card(slack)
 
-        await slack.click(card, "edit", user="URANDOM")
+        await slack.click(card, button, user="URANDOM")
         (answer,) = await slack.fake.wait_webhooks(1)
 
     assert answer["text"] == "Only moderators can decide."
     assert slack.fake.calls_to("views.open") == []
+    assert [d.action for d in stub.decisions] == [decides]
 
 
 async def test_slow_decision_closes_the_modal_and_answers_by_dm(stub: StubSink) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
+from adapters.slack_adapter._buttons import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlack, Message
 from tests.support.llm import FakeLLM, GatedLLM

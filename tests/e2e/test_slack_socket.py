@@ -8,8 +8,8 @@ import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from adapters.slack_adapter import build_slack, preflight, run_socket_mode
-from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK
-from adapters.slack_adapter._server import _watchdog
+from adapters.slack_adapter._buttons import EDIT_ACTION, EDIT_BLOCK
+from adapters.slack_adapter._client import _watchdog
 from bot.errors import ConfigError
 from bot.models import Actor, EffectKind, Origin, OutboxEffect
 from tests.support.fake_slack import APP_TOKEN, FakeSlack

@@ -1,12 +1,14 @@
-"""Slack payloads -> small typed records, on the first line of every listener."""
+"""Slack payloads -> small typed records and neutral requests, first line of every listener."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters._review import parse_button_id
-from adapters.slack_adapter._blocks import EDIT_ACTION, EDIT_BLOCK, REASON_ACTION, REASON_BLOCK
+from adapters._review import Form, parse_button_id
+from adapters.slack_adapter._buttons import INPUT_BLOCKS, form_for_callback
+from adapters.slack_adapter._config import PLATFORM, SlackConfig
 from bot.errors import BadRequest
+from bot.models import Actor, JokeRequest, Origin
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,10 @@ class Click:
 
 @dataclass(frozen=True)
 class Submission:
-    """A submitted Edit or Reject modal."""
+    """A submitted form (the Edit or the Reject-with-reason modal)."""
 
     token: str
+    form: Form
     user_id: str
     interaction_id: str
     text: str
@@ -93,23 +96,45 @@ def to_click(body: Mapping[str, Any]) -> Click:
 
 
 def to_submission(body: Mapping[str, Any]) -> Submission:
-    """A ``view_submission`` of our Edit or Reject modal as a :class:`Submission`."""
+    """A ``view_submission`` of one of our forms as a :class:`Submission`."""
     view = _mapping(body, "view")
+    form = form_for_callback(str(view.get("callback_id") or ""))
+    if form is None:
+        raise BadRequest("a modal that is not one of jokebot's")
     token = str(view.get("private_metadata") or "")
     if not token.isalnum():
         raise BadRequest("modal without a valid token")
     values = _mapping(_mapping(view, "state"), "values")
-    text = _input_value(values, EDIT_BLOCK, EDIT_ACTION) or _input_value(
-        values, REASON_BLOCK, REASON_ACTION
-    )
+    text = _input_value(values, INPUT_BLOCKS[form.kind], form.field)
     view_id = _text(view, "id")
     return Submission(
         token=token,
+        form=form,
         user_id=_text(_mapping(body, "user"), "id"),
         # One modal is submitted once; Slack redelivers the same view id and hash.
         interaction_id=f"view:{view_id}:{view.get('hash', '')}",
         text=text,
     )
+
+
+def actor(user_id: str, is_moderator: bool = False) -> Actor:
+    """A Slack user as a neutral Actor, shown as their mention."""
+    return Actor(PLATFORM, user_id, f"<@{user_id}>", is_moderator=is_moderator)
+
+
+def to_joke_request(command: Command, config: SlackConfig) -> JokeRequest:
+    """The neutral request for ``/joke``; cards and jokes go to the configured channels."""
+    origin = Origin(
+        platform=PLATFORM,
+        scope=command.team_id,
+        requester=actor(command.user_id),
+        mod_channel=config.mod_channel,
+        public_channel=config.public_channel,
+        reply_channel=command.channel_id,
+    )
+    # trigger_id is the same in every redelivery of this command: one run per key.
+    key = f"{PLATFORM}:{command.team_id}:{command.trigger_id}"
+    return JokeRequest(request_key=key, origin=origin, topic=command.topic)
 
 
 def _input_value(values: Mapping[str, Any], block_id: str, action_id: str) -> str:

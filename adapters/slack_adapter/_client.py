@@ -1,4 +1,4 @@
-"""Running the Slack app: HTTP mode (aiohttp) or Socket Mode, with one shared HTTP session."""
+"""Building and running the Slack app: HTTP mode (aiohttp) or Socket Mode, one HTTP session."""
 
 import asyncio
 import logging
@@ -10,19 +10,58 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_adapter._app import drain_listeners
 from adapters.slack_adapter._checks import preflight
-from adapters.slack_adapter._config import SlackConfig
+from adapters.slack_adapter._config import DEFAULT_API_BASE, PLATFORM, SlackConfig
+from adapters.slack_adapter._listeners import SlackListeners, drain_listeners
+from adapters.slack_adapter._moderators import Moderators
+from adapters.slack_adapter._sender import SlackSender
 from bot.errors import ConfigError
+from bot.ports import EventSink
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 DRAIN_S = 5.0  # at shutdown, how long work after an ack may still finish (store still open)
 HTTP_TIMEOUT_S = 30  # slack_sdk's default; a shared session must carry it itself
+
+
+def build_slack(config: SlackConfig, sink: EventSink) -> tuple[AsyncApp, SlackSender]:
+    """The Bolt app (listeners registered) and the outbox sender, from plain values."""
+    client = AsyncWebClient(
+        token=config.bot_token,
+        base_url=config.api_base or DEFAULT_API_BASE,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=config.rate_limit_retries),
+        ],
+    )
+    app = AsyncApp(client=client, signing_secret=config.signing_secret, name="jokebot")
+    moderators = Moderators(
+        client, config.moderators, config.moderator_group, ttl_s=config.group_cache_s
+    )
+    SlackListeners(sink, config, moderators).register(app)
+    sender = SlackSender(_sender_client(config), history_limit=config.history_limit, pool=client)
+    return app, sender
+
+
+def _sender_client(config: SlackConfig) -> AsyncWebClient:
+    # The outbox retries only what certainly was not applied: a connection never made. A
+    # connection lost mid-request becomes OutcomeUnknown, and the runtime reconciles first.
+    return AsyncWebClient(
+        token=config.bot_token,
+        base_url=config.api_base or DEFAULT_API_BASE,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(error_types=[aiohttp.ClientConnectorError]),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=config.rate_limit_retries),
+        ],
+    )
 
 
 @asynccontextmanager
@@ -58,7 +97,7 @@ async def serve_http(
         try:
             await web.TCPSite(runner, host, port).start()
             bound = runner.addresses[0][1]
-            log.info("slack: HTTP mode listening on %s:%s%s", host, bound, EVENTS_PATH)
+            log.info("%s: HTTP mode listening on %s:%s%s", PLATFORM, host, bound, EVENTS_PATH)
             yield bound
         finally:
             await runner.cleanup()  # no new requests from here on
@@ -90,7 +129,7 @@ def events_app(app: AsyncApp, signing_secret: str) -> web.Application:
             response = await app.async_dispatch(bolt_request)
         except Exception:
             # Bolt raises on some shapes it cannot route (e.g. a view without "type").
-            log.warning("slack: unusable request of %d bytes", len(body), exc_info=True)
+            log.warning("%s: unusable request of %d bytes", PLATFORM, len(body), exc_info=True)
             return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(response)
 
@@ -126,12 +165,15 @@ async def run_socket_mode(
 
 
 async def _watchdog(handler: AsyncSocketModeHandler, interval_s: float) -> None:
-    # The SDK reconnects by itself; this catches the wedged states it has had (slack.md §4.5).
+    # The SDK reconnects by itself; this catches the wedged states it has had
+    # (python-slack-sdk#1446, #1110).
     down = 0
     while True:
         await asyncio.sleep(interval_s)
         down = 0 if await handler.client.is_connected() else down + 1
         if down >= 2:
-            log.warning("slack: Socket Mode down for %.0f s, reconnecting", down * interval_s)
+            log.warning(
+                "%s: Socket Mode down for %.0f s, reconnecting", PLATFORM, down * interval_s
+            )
             await handler.client.connect_to_new_endpoint(force=True)
             down = 0

@@ -1,4 +1,4 @@
-"""Bolt listeners: /joke, the four card buttons and the two modals, for the EventSink."""
+"""Bolt listeners: what /joke, a card button and a form submit do (call the sink, answer)."""
 
 import asyncio
 import logging
@@ -13,41 +13,38 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack_adapter._blocks import (
-    ACTION_PATTERN,
-    EDIT_BLOCK,
-    EDIT_CALLBACK,
-    REASON_BLOCK,
-    REASON_CALLBACK,
-    decided_blocks,
-    draft_from_blocks,
-    edit_modal,
-    reason_modal,
+from adapters._review import (
+    GENERIC_FAILURE,
+    Form,
+    Prefill,
+    answer,
+    button_for,
+    prefill,
+    settled,
+    within_deadline,
 )
-from adapters.slack_adapter._config import SlackConfig
-from adapters.slack_adapter._events import Click, Command, to_click, to_command, to_submission
+from adapters.slack_adapter._buttons import ACTION_PATTERN, CALLBACK_PATTERN, INPUT_BLOCKS
+from adapters.slack_adapter._config import PLATFORM, SlackConfig
+from adapters.slack_adapter._inbound import (
+    Click,
+    actor,
+    to_click,
+    to_command,
+    to_joke_request,
+    to_submission,
+)
 from adapters.slack_adapter._moderators import Moderators
+from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal
 from bot.errors import BadRequest
-from bot.models import (
-    Actor,
-    DecideResult,
-    DecideStatus,
-    DecisionRequest,
-    JokeRequest,
-    Origin,
-    RequestResult,
-    RequestStatus,
-)
+from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
 from bot.review import outcome_line
 
 log = logging.getLogger(__name__)
 
 USAGE = "Tell me what the joke should be about, e.g. `/joke cats`."
-FAILED = "Something went wrong on our side; the error was logged. Please try again later."
 NOT_OURS = "This button is no longer valid (it may come from an old card)."
 MODAL_FAILED = "Slack could not open the form ({error}); please click the button again."
-EMPTY_REASON = "Please give a reason, or use Reject."
 SLOW_ANSWER = "Your decision on the joke was not applied: {message}"
 LOOKUP_BUDGET_S = 1.0
 _LISTENERS: "weakref.WeakKeyDictionary[AsyncApp, SlackListeners]" = weakref.WeakKeyDictionary()
@@ -80,8 +77,7 @@ class SlackListeners:
         """Attach every listener to ``app``."""
         app.command(self._config.command)(self.on_joke)
         app.action(re.compile(ACTION_PATTERN))(self.on_click)
-        app.view(EDIT_CALLBACK)(self.on_edit_submit)
-        app.view(REASON_CALLBACK)(self.on_reason_submit)
+        app.view(re.compile(CALLBACK_PATTERN))(self.on_submit)
         app.error(self.on_error)
         _LISTENERS[app] = self
 
@@ -96,37 +92,20 @@ class SlackListeners:
         try:
             command = to_command(body)
         except BadRequest as exc:
-            log.warning("slack: malformed %s: %s", self._config.command, exc)
+            log.warning("%s: malformed %s: %s", PLATFORM, self._config.command, exc)
             await ack("Slack sent an incomplete command; please try again.")
             return
         if not command.topic:
             await ack(USAGE)  # decided without any slow call: answer in the ack itself
             return
         await ack()  # before the database or anything that may wait; the answer follows
-        result = await self._request(command)
-        await self._tell(client, respond, command.channel_id, command.user_id, result.message)
-
-    async def _request(self, command: Command) -> RequestResult:
-        config = self._config
-        requester = _actor(command.user_id)
-        request = JokeRequest(
-            # trigger_id is the same in every redelivery of this command: one run per key.
-            request_key=f"slack:{command.team_id}:{command.trigger_id}",
-            origin=Origin(
-                platform="slack",
-                scope=command.team_id,
-                requester=requester,
-                mod_channel=config.mod_channel,
-                public_channel=config.public_channel,
-                reply_channel=command.channel_id,
-            ),
-            topic=command.topic,
-        )
+        request = to_joke_request(command, self._config)
         try:
-            return await self._sink.request_joke(request)
+            message = (await self._sink.request_joke(request)).message
         except Exception:
-            log.exception("slack: request %s failed", request.request_key)
-            return RequestResult(RequestStatus.FAILED, FAILED)
+            log.exception("%s: request %s failed", PLATFORM, request.request_key)
+            message = GENERIC_FAILURE
+        await self._tell(client, respond, command.channel_id, command.user_id, message)
 
     async def on_click(
         self,
@@ -140,18 +119,19 @@ class SlackListeners:
         try:
             click = to_click(body)
         except BadRequest as exc:
-            log.warning("slack: unusable button click: %s", exc)
+            log.warning("%s: unusable button click: %s", PLATFORM, exc)
             user = body.get("user")
             user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
             await self._tell(client, respond, "", user_id, NOT_OURS)
             return
-        if click.action in ("edit", "reason"):
-            await self._open_modal(click, client, respond)
+        button = button_for(click.action)
+        if button is not None and button.form is not None:
+            await self._open_form(click, button.form, client, respond)
         else:
             await self._decide_now(click, client, respond)
 
-    async def _open_modal(
-        self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
+    async def _open_form(
+        self, click: Click, form: Form, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
         # A cold group cache costs one lookup; bounded, so the 3 s trigger_id stays usable.
         is_moderator = self._moderators.known(click.user_id)
@@ -159,60 +139,60 @@ class SlackListeners:
             is_moderator = await self._moderators.check_within(click.user_id, LOOKUP_BUDGET_S)
         if is_moderator is False:
             # Let the runtime give its FORBIDDEN answer instead of showing a useless form.
-            await self._decide_and_tell(click, _actor(click.user_id), client, respond)
+            await self._decide_and_tell(click, form.action, actor(click.user_id), client, respond)
             return
-        if click.action == "edit":
-            draft = draft_from_blocks(click.blocks)
-            if draft is None:
-                draft = await self._stored_draft(click.token)
-            view = edit_modal(click.token, draft)
-        else:
-            view = reason_modal(click.token)
+        draft = draft_from_blocks(click.blocks) if form.prefilled else ""
+        if draft is None:  # the card does not show it: ask the store, within the budget
+            found = await self._prefill(click.token)
+            if found.refusal is not None:
+                await self._tell_click(client, respond, click, found.refusal)
+                return
+            draft = found.draft
         try:
             # trigger_id dies 3 s after the click: open the modal before anything slow.
+            view = form_modal(form, click.token, draft)
             await client.views_open(trigger_id=click.trigger_id, view=view)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown error"))
-            log.warning("slack: views.open failed: %s", error)
+            log.warning("%s: views.open failed: %s", PLATFORM, error)
             await self._tell_click(client, respond, click, MODAL_FAILED.format(error=error))
 
-    async def _stored_draft(self, token: str) -> str:
+    async def _prefill(self, token: str) -> Prefill:
         try:
-            info = await asyncio.wait_for(self._sink.wait_info(token), timeout=1.0)
+            return await asyncio.wait_for(prefill(self._sink, token), timeout=LOOKUP_BUDGET_S)
         except Exception:
-            log.warning("slack: no draft for the Edit modal of %s", token, exc_info=True)
-            return ""
-        if info is None:
-            return ""
-        card = info.payload.get("card")
-        source = card if isinstance(card, Mapping) else info.payload
-        return str(source.get("draft", ""))
+            # The submit's decision checks the review again: open the form empty meanwhile.
+            log.warning("%s: no draft for the Edit modal of %s", PLATFORM, token, exc_info=True)
+            return Prefill()
 
     async def _decide_now(
         self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
         """Approve or plain Reject: decide in the click, then stamp the card at once."""
-        actor = _actor(click.user_id, await self._moderators.check(click.user_id))
-        result = await self._decide_and_tell(click, actor, client, respond)
+        clicker = actor(click.user_id, await self._moderators.check(click.user_id))
+        result = await self._decide_and_tell(click, click.action, clicker, client, respond)
         if result is not None and result.status is DecideStatus.APPLIED:
-            await self._stamp_card(client, click, outcome_line(click.action, actor.display))
+            await self._stamp_card(client, click, outcome_line(click.action, clicker.display))
 
     async def _decide_and_tell(
-        self, click: Click, actor: Actor, client: AsyncWebClient, respond: AsyncRespond | None
+        self,
+        click: Click,
+        action: str,
+        clicker: Actor,
+        client: AsyncWebClient,
+        respond: AsyncRespond | None,
     ) -> DecideResult | None:
-        request = DecisionRequest(click.token, click.action, actor, click.interaction_id)
+        request = DecisionRequest(click.token, action, clicker, click.interaction_id)
         result = await self._decide(request)
-        if result is None:
-            await self._tell_click(client, respond, click, FAILED)
-        elif result.status is not DecideStatus.APPLIED:
-            await self._tell_click(client, respond, click, _answer(result))
+        if result is None or result.status is not DecideStatus.APPLIED:
+            await self._tell_click(client, respond, click, answer(result))
         return result
 
     async def _decide(self, request: DecisionRequest) -> DecideResult | None:
         try:
             return await self._sink.decide(request)
         except Exception:
-            log.exception("slack: decision %s on %s failed", request.action, request.token)
+            log.exception("%s: decision %s on %s failed", PLATFORM, request.action, request.token)
             return None
 
     async def _stamp_card(self, client: AsyncWebClient, click: Click, status: str) -> None:
@@ -227,63 +207,41 @@ class SlackListeners:
             )
         except _TELL_ERRORS as exc:
             # Not fatal: the runtime's review.update effect edits the card the same way.
-            log.warning("slack: stamping the card after a click failed: %s", exc)
+            log.warning("%s: stamping the card after a click failed: %s", PLATFORM, exc)
 
-    async def on_edit_submit(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await self._submit(ack, body, client, "edit", EDIT_BLOCK)
-
-    async def on_reason_submit(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await self._submit(ack, body, client, "reject", REASON_BLOCK)
-
-    async def _submit(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, action: str, block: str
-    ) -> None:
+    async def on_submit(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         self._track()
         try:
             sub = to_submission(body)
         except BadRequest as exc:
-            log.warning("slack: unusable %s submission: %s", action, exc)
+            log.warning("%s: unusable form submission: %s", PLATFORM, exc)
             await ack()
             return
-        text = sub.text.strip()
-        if not text:
-            refusal = "Write the joke, or press Cancel." if action == "edit" else EMPTY_REASON
-            await ack(response_action="errors", errors={block: refusal})
+        block = INPUT_BLOCKS[sub.form.kind]
+        data = sub.form.data(sub.text)
+        if data is None:
+            await ack(response_action="errors", errors={block: sub.form.empty})
             return
-        data = {"text": text} if action == "edit" else {"reason": text}
 
         async def decide() -> DecideResult | None:
-            actor = _actor(sub.user_id, await self._moderators.check(sub.user_id))
-            return await self._decide(
-                DecisionRequest(sub.token, action, actor, sub.interaction_id, data)
-            )
+            clicker = actor(sub.user_id, await self._moderators.check(sub.user_id))
+            request = DecisionRequest(sub.token, sub.form.action, clicker, sub.interaction_id, data)
+            return await self._decide(request)
 
         # The modal's answer must travel in the ack (within 3 s): wait for the decision only
         # as long as the budget allows, then close the modal and answer by DM.
-        task = asyncio.ensure_future(decide())
-        done, _ = await asyncio.wait({task}, timeout=self._config.decide_budget_s)
-        if not done:
-            await ack()
-            result = await task
-            if result is None or result.status not in (
-                DecideStatus.APPLIED,
-                DecideStatus.DUPLICATE,
-            ):
-                await self._dm(client, sub.user_id, SLOW_ANSWER.format(message=_answer(result)))
-            return
-        result = task.result()
-        if result is not None and result.status in (DecideStatus.APPLIED, DecideStatus.DUPLICATE):
+        result, late = await within_deadline(decide(), self._config.decide_budget_s, ack)
+        if late:
+            if not settled(result):
+                await self._dm(client, sub.user_id, SLOW_ANSWER.format(message=answer(result)))
+        elif settled(result):
             await ack()  # closes the modal; the runtime's review.update edits the card
         else:
-            await ack(response_action="errors", errors={block: _answer(result)[:150]})
+            await ack(response_action="errors", errors={block: answer(result)[:150]})
 
     async def on_error(self, error: Exception) -> None:
         # Never the body: it carries response URLs and user text.
-        log.error("slack: unhandled error in a listener: %r", error, exc_info=error)
+        log.error("%s: unhandled error in a listener: %r", PLATFORM, error, exc_info=error)
 
     async def _tell_click(
         self, client: AsyncWebClient, respond: AsyncRespond | None, click: Click, text: str
@@ -311,15 +269,15 @@ class SlackListeners:
                 resp = await webhook.send_dict(message)
                 if resp.status_code == 200:
                     return
-                log.warning("slack: response_url answered %s", resp.status_code)
+                log.warning("%s: response_url answered %s", PLATFORM, resp.status_code)
             except _TELL_ERRORS as exc:
-                log.warning("slack: response_url failed: %s", exc)
+                log.warning("%s: response_url failed: %s", PLATFORM, exc)
         if channel and user:
             try:
                 await client.chat_postEphemeral(channel=channel, user=user, text=text)
                 return
             except _TELL_ERRORS as exc:
-                log.warning("slack: chat.postEphemeral in %s failed: %s", channel, exc)
+                log.warning("%s: chat.postEphemeral in %s failed: %s", PLATFORM, channel, exc)
         await self._dm(client, user, text)
 
     async def _dm(self, client: AsyncWebClient, user: str, text: str) -> None:
@@ -328,7 +286,7 @@ class SlackListeners:
         try:
             await client.chat_postMessage(channel=user, text=text)
         except _TELL_ERRORS as exc:
-            log.warning("slack: could not tell %s anything: %s", user, exc)
+            log.warning("%s: could not tell %s anything: %s", PLATFORM, user, exc)
 
 
 async def drain_listeners(app: AsyncApp, timeout_s: float = 5.0) -> None:
@@ -336,16 +294,3 @@ async def drain_listeners(app: AsyncApp, timeout_s: float = 5.0) -> None:
     listeners = _LISTENERS.get(app)
     if listeners is not None:
         await listeners.drain(timeout_s)
-
-
-def _actor(user_id: str, is_moderator: bool = False) -> Actor:
-    return Actor("slack", user_id, f"<@{user_id}>", is_moderator=is_moderator)
-
-
-def _answer(result: DecideResult | None) -> str:
-    if result is None:
-        return FAILED
-    if result.message:
-        return result.message
-    who = f" by {result.decided_by}" if result.decided_by else ""
-    return f"Not applied ({result.status.value}){who}."
