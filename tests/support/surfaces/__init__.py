@@ -77,5 +77,8 @@ __all__ = [
     "TerminalSurface",
     "Unsupported",
     "needs",
+    "open_discord",
+    "open_slack",
+    "open_terminal",
     "surfaces_with",
 ]
