@@ -22,6 +22,7 @@ from tests.support.llm import FakeLLM
 from tests.support.llm_server import FakeOpenAIServer, completion
 from tests.support.stack import Stack, joke_stack
 
+REPO = Path(__file__).resolve().parents[2]  # the child runs this checkout, not the installed one
 JOKES = (
     "Why do cats love boxes? Free rent and no questions asked.",
     "What do you call a pile of cats? A meowtain.",
@@ -59,6 +60,7 @@ def chat_env(db: Path, server: FakeOpenAIServer) -> dict[str, str]:
     """The environment of a `jokebot chat` process on ``db`` drafting with ``server``."""
     return {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
         "HOME": str(db.parent),
         "DATABASE_URL": f"sqlite:///{db}",
         "OPENAI_BASE_URL": server.base_url,
@@ -119,7 +121,7 @@ def test_jokebot_chat_through_pipes_quit_and_resume_across_processes(tmp_path: P
 
 
 def test_jokebot_chat_reports_a_bad_setting_with_exit_status_2(tmp_path: Path) -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "REVIEW_TIMEOUT_S": "soon"}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "REVIEW_TIMEOUT_S": "soon"}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         input="",
