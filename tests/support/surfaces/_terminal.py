@@ -190,6 +190,7 @@ class TerminalSurface(Driver):
             tty=False,
         )
         task = asyncio.create_task(app.run(), name="terminal-chat")
+        task.add_done_callback(lambda _: self.screen.changed.set())
         self._session = _Session(task, keys, keyboard, sender)
         adapter.push_async_callback(self._close)
         await self._settle()
@@ -207,14 +208,21 @@ class TerminalSurface(Driver):
                 await session.task
 
     async def _settle(self) -> None:
-        await self.screen.until(lambda: self.session.idle(), "settled")
+        await self._until(lambda: self.session.idle(), "settled")
+
+    async def _until(self, check: Callable[[], bool], what: str) -> None:
+        """Wait on the screen until ``check()``; if the chat loop died meanwhile, say why."""
+        task = self.session.task
+        await self.screen.until(lambda: task.done() or check(), what)
+        if task.done():
+            raise AssertionError(f"terminal: the chat loop ended ({task.result()})")
 
     async def ask(self, topic: str, by: Person = Person.REQUESTER) -> str:
         self.display(by)
         await self._prompted(TOPIC_PROMPT)
         mark = len(self.screen.app_writes)
         await self._type(topic)
-        await self.screen.until(lambda: len(self.screen.app_writes) > mark + 1, "answered")
+        await self._until(lambda: len(self.screen.app_writes) > mark + 1, "answered")
         return self.screen.app_writes[mark + 1].strip()  # the line after the echoed topic
 
     def cards(self) -> list[Card]:
@@ -279,7 +287,7 @@ class TerminalSurface(Driver):
     async def _show(self, card: Card) -> None:
         """Make the chat loop prompt for a decision on ``card``: accept the offer to continue a
         draft kept from an earlier session, then check the draft on screen is this card's."""
-        await self.screen.until(
+        await self._until(
             lambda: self._reading(DECISION_PROMPT) or self._reading(OFFER_PROMPT), "prompted"
         )
         if self._reading(OFFER_PROMPT):
@@ -290,7 +298,7 @@ class TerminalSurface(Driver):
             raise Unsupported(f"terminal: only the draft on screen can be decided:\n{shown}")
 
     async def _prompted(self, prompt: str) -> None:
-        await self.screen.until(lambda: self._reading(prompt), f"prompted {prompt!r}")
+        await self._until(lambda: self._reading(prompt), f"prompted {prompt!r}")
 
     def _reading(self, prompt: str) -> bool:
         session = self._session
@@ -303,7 +311,7 @@ class TerminalSurface(Driver):
         before = keyboard.lines
         self.session.keys.write(line + "\n")
         self.session.keys.flush()
-        await self.screen.until(lambda: keyboard.lines > before, f"read {line!r}")
+        await self._until(lambda: keyboard.lines > before, f"read {line!r}")
 
 
 @asynccontextmanager
