@@ -18,6 +18,7 @@ from adapters.slack_adapter._buttons import (
     actions_block,
 )
 from adapters.slack_adapter._markup import (
+    NAME_MAX,
     TEXT_OBJECT_MAX,
     escaped,
     mrkdwn,
@@ -65,16 +66,22 @@ def card_blocks(card: Card, *, token: str | None, status: str = "") -> list[Bloc
     return blocks
 
 
-def status(outcome: str, actor: str, reason: str = "") -> str:
-    """The escaped status line of a decided card, e.g. ``✅ Approved by <@U1>``."""
+def status(outcome: str, actor: str, reason: str = "", via: str = "") -> str:
+    """The escaped status line of a decided card, e.g. ``✅ Approved by <@U1> via Discord``."""
     shown_reason = escaped(reason, REASON_MAX, multiline=False)
-    return outcome_line(outcome, user(actor or "a moderator"), shown_reason)
+    shown_via = escaped(via, NAME_MAX, multiline=False)
+    return outcome_line(outcome, user(actor or "a moderator"), shown_reason, shown_via)
 
 
 def decided(update: CardUpdate) -> tuple[str, list[Block]]:
     """``(text, blocks)`` of the card at a ``review.update``: no buttons, the outcome stamped."""
     card = decided_card(update)
-    line = status(update["outcome"], update.get("actor") or "", update.get("reason") or "")
+    line = status(
+        update["outcome"],
+        update.get("actor") or "",
+        update.get("reason") or "",
+        update.get("via") or "",
+    )
     topic = escaped(str(card.get("topic", "")), TOPIC_MAX, multiline=False)
     return f"{line}: {topic}", card_blocks(card, token=None, status=line)
 

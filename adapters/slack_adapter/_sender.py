@@ -57,17 +57,17 @@ class SlackSender:
         if effect.kind is EffectKind.REVIEW_POST:
             post = cast(CardPost, effect.payload)
             blocks = card_blocks(post["card"], token=post["token"])
-            return await self._post(origin.mod_channel, card_text(post["card"]), effect, blocks)
+            return await self._post(effect.surface.channel, card_text(post["card"]), effect, blocks)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect)
         if effect.kind is EffectKind.PUBLISH:
             text, blocks = messages.publish(cast(PublishPayload, effect.payload), origin)
-            return await self._post(origin.public_channel, text, effect, blocks)
+            return await self._post(effect.surface.channel, text, effect, blocks)
         if effect.kind is EffectKind.NOTIFY:
             return await self._notify(effect)
         if effect.kind is EffectKind.ALERT:
             text, blocks = messages.alert(cast(TextPayload, effect.payload)["text"], origin)
-            return await self._post(origin.mod_channel, text, effect, blocks)
+            return await self._post(effect.surface.channel, text, effect, blocks)
         raise SendError(f"slack: unknown effect kind {effect.kind!r}", retryable=False)
 
     async def _post(self, channel: str, text: str, effect: OutboxEffect, blocks: list[Any]) -> str:
@@ -125,9 +125,4 @@ class SlackSender:
             # up) told twice is harmless, so "not applied" is the useful answer for both.
             return None
         self._borrow_session()
-        channel = (
-            effect.origin.public_channel
-            if effect.kind is EffectKind.PUBLISH
-            else effect.origin.mod_channel
-        )
-        return await self._scan.find(self._client, channel, effect)
+        return await self._scan.find(self._client, effect.surface.channel, effect)
