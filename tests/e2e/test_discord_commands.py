@@ -113,7 +113,7 @@ async def test_slow_sink_does_not_delay_the_defer(bot: Session, sink: StubSink) 
     await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
 
     assert bot.fake.calls_to("POST", FOLLOWUP, since=since) == []  # the sink is still busy
-    assert bot.fake.state.interactions[iid].responses == [5]
+    assert bot.fake.interaction(iid).responses == [5]
     latency = bot.fake.ack_latency(iid)
     assert latency is not None
     assert latency < 1.0

@@ -400,7 +400,7 @@ async def test_slow_llm_does_not_delay_the_ack(
 
         assert latency is not None
         assert latency < 0.5
-        assert w.fake.state.interactions[iid].responses == [5]
+        assert w.fake.interaction(iid).responses == [5]
         assert followup.status == 200
         assert len(w.cards()) == 1
 
