@@ -15,6 +15,7 @@ import discord
 from adapters.discord_adapter._buttons import card_view
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._errors import TRANSPORT_ERRORS, to_send_error
+from adapters.discord_adapter._permissions import can_read_history
 from adapters.discord_adapter._render import (
     card_embed,
     decided_embed,
@@ -181,7 +182,8 @@ class DiscordSender:
         """Our message carrying this effect's nonce or footer key, scanning back to the run's start.
 
         Raises CannotReconcile when the scan budget ends before the run's start (or, for run
-        ids without a time, when the first page is full): absence is then unproven.
+        ids without a time, when the first page is full), and when the channel looks empty but
+        the bot may lack Read Message History there: absence is then unproven.
         """
         me, key = self._me(), effect.dedupe_key
         since = run_snowflake(effect.run_id)
@@ -192,6 +194,8 @@ class DiscordSender:
             for message in page:
                 if message.author.id == me and key in (str(message.nonce), footer_key(message)):
                     return str(message.id)
+            if not page and before is None:
+                self._require_history(channel, effect)
             scanned += len(page)
             if len(page) < self._history_limit:
                 return None  # reached the start of the channel
@@ -201,6 +205,16 @@ class DiscordSender:
                 break
             before = page[-1]
         raise CannotReconcile(f"{effect.effect_id} not in the last {scanned} messages")
+
+    def _require_history(self, channel: discord.abc.Messageable, effect: OutboxEffect) -> None:
+        """An empty first page: Discord gives one to bots without Read Message History too."""
+        readable = can_read_history(self._client, channel)
+        if readable is not True:
+            why = "unknown (guild not cached)" if readable is None else "missing"
+            raise CannotReconcile(
+                f"{effect.effect_id}: channel looks empty, but Read Message History is {why} "
+                f"there, so absence cannot be proven"
+            )
 
     async def _page(
         self, channel: discord.abc.Messageable, before: discord.Message | None

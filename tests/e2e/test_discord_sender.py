@@ -14,9 +14,11 @@ from tests.support.fake_discord import (
     GUILD_ID,
     MOD_CHANNEL,
     PUBLIC_CHANNEL,
+    READ_HISTORY,
     Session,
     StubSink,
     button_ids,
+    discord_session,
 )
 
 ORIGIN = Origin(
@@ -208,6 +210,35 @@ async def test_reconcile_gives_up_when_absence_cannot_be_proven(bot: Session) ->
     assert await bot.sender.reconcile(timed) is None  # scanned to the channel's start
     with pytest.raises(CannotReconcile):
         await small.reconcile(timed)  # scan budget spent before the run's start
+
+
+async def test_reconcile_without_read_message_history_cannot_prove_absence(bot: Session) -> None:
+    publish = effect(EffectKind.PUBLISH, {"text": "A joke"}, key="hist1")
+    await bot.sender.send(publish)
+    await bot.overwrite(PUBLIC_CHANNEL, BOT_ID, deny=READ_HISTORY)  # changed after /jokeconfig
+
+    with pytest.raises(CannotReconcile, match="Read Message History"):
+        await bot.sender.reconcile(publish)  # Discord answers 200 [], which proves nothing
+
+    assert len(bot.fake.messages(PUBLIC_CHANNEL)) == 1
+
+
+async def test_reconcile_in_an_empty_readable_channel_is_not_found(bot: Session) -> None:
+    publish = effect(EffectKind.PUBLISH, {"text": "A joke"}, key="hist2")
+
+    assert await bot.sender.reconcile(publish) is None  # the permission is known: truly empty
+
+
+async def test_reconcile_without_the_guild_cached(
+    monkeypatch: pytest.MonkeyPatch, sink: StubSink
+) -> None:
+    async with discord_session(monkeypatch, sink, guild_available=False) as uncached:
+        publish = effect(EffectKind.PUBLISH, {"text": "A joke"}, key="hist3")
+        with pytest.raises(CannotReconcile):
+            await uncached.sender.reconcile(publish)  # empty, and the permissions are unknown
+        uncached.fake.state.create(PUBLIC_CHANNEL, {"content": "hi"}, author=ALICE)
+
+        assert await uncached.sender.reconcile(publish) is None  # any message proves access
 
 
 async def test_notify_sends_a_dm(bot: Session) -> None:
