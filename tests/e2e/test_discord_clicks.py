@@ -3,9 +3,10 @@
 import asyncio
 from typing import Any
 
+import discord
 import pytest
 
-from adapters.discord_adapter import _listeners
+from adapters.discord_adapter import _listeners, _moderators
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest, WaitInfo
 from tests.e2e.test_discord_sender import review
 from tests.support.fake_discord import (
@@ -19,6 +20,7 @@ from tests.support.fake_discord import (
     StubSink,
     button_ids,
     click,
+    discord_session,
     modal_submit,
 )
 
@@ -88,6 +90,34 @@ async def test_manage_messages_makes_a_moderator(
             "allowed_mentions": {"parse": []},
         },
     }
+
+
+async def test_role_moderator_counts_when_the_guild_is_not_cached(
+    monkeypatch: pytest.MonkeyPatch, sink: StubSink
+) -> None:
+    # Member.roles filters the payload's role ids through the guild cache; here there is none.
+    async with discord_session(monkeypatch, sink, guild_available=False) as uncached:
+        card = await _card(uncached)
+
+        await _answer(uncached, click("jk:v1:Tok1:approve", card, user=MOD))
+
+    assert sink.decisions[0].actor.is_moderator is True
+
+
+def test_payload_role_ids_are_still_where_we_read_them() -> None:
+    assert _moderators.PAYLOAD_ROLES in discord.Member.__slots__  # canary for discord.py upgrades
+
+
+async def test_role_ids_fall_back_to_rest_when_the_payload_copy_is_gone(
+    bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_moderators, "PAYLOAD_ROLES", "_not_there")
+    card = await _card(bot)
+
+    await _answer(bot, click("jk:v1:Tok1:approve", card, user=MOD))
+
+    assert sink.decisions[0].actor.is_moderator is True
+    assert bot.fake.calls_to("GET", rf"/guilds/\d+/members/{MOD}")
 
 
 async def test_moderator_role_needs_the_guild_config(bot: Session, sink: StubSink) -> None:

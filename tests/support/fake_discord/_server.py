@@ -25,6 +25,7 @@ from tests.support.fake_discord._world import (
     BOT_ID,
     app_info,
     channel,
+    member,
     snowflake_at,
     user,
 )
@@ -194,6 +195,8 @@ class FakeDiscord(CallLog, FaultInjection):
             return st.get(int(parts[1]), int(parts[3]))
         if shape == ("PATCH", "channels", "#", "messages", "#"):
             return st.edit(int(parts[1]), int(parts[3]), body)
+        if shape == ("GET", "guilds", "#", "members", "#"):
+            return 200, member(int(parts[3]))  # Get Guild Member
         if shape == ("POST", "users", "@me", "channels"):
             return st.open_dm(int(body["recipient_id"]))
         return 404, {"code": 0, "message": f"404: Not Found ({method} {path})"}
