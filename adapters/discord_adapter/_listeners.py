@@ -30,7 +30,7 @@ from adapters.discord_adapter._moderators import actor_for
 from adapters.discord_adapter._render import card_draft, clicked_embed, form_modal
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
-from bot.review import outcome_line
+from bot.review import MODERATOR_ACTIONS, outcome_line
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,15 @@ async def decide(
     action: str,
     data: Mapping[str, str] | None = None,
 ) -> None:
-    """Record a decision via the sink, then answer: edit the card or tell the clicker why not."""
+    """Record a decision via the sink, then answer: edit the card or tell the clicker why not.
+
+    Only a moderator's actions are ever decided from Discord; anything else a custom_id may
+    carry (``timeout`` is the runtime's own) is answered as unavailable.
+    """
+    if action not in MODERATOR_ACTIONS:
+        log.warning("%s: refused action %r from interaction %s", PLATFORM, action, interaction.id)
+        await tell(interaction, UNAVAILABLE)
+        return
     sink = sink_of(interaction)
     data = dict(data or {})
 

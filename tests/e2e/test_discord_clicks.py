@@ -153,6 +153,49 @@ async def test_unmatched_jk_ids_get_the_fallback_answer(
     assert sink.decisions == []
 
 
+@pytest.mark.parametrize(
+    ("custom_id", "shown"),
+    [
+        ("jk:v1:Tok1:timeout", True),  # a crafted button carrying the runtime's own action
+        ("jk:v1:Tok1:cancel", True),
+        ("jk:v1:Tok1:timeoutmodal", False),
+    ],
+)
+async def test_crafted_internal_actions_are_never_decisions(
+    bot: Session, sink: StubSink, custom_id: str, shown: bool
+) -> None:
+    card = await _card(bot)
+    card["components"][0]["components"][0]["custom_id"] = custom_id
+    payload = (
+        click(custom_id, card)
+        if shown
+        else modal_submit(custom_id, {"text": "x", "reason": "y"}, card)
+    )
+
+    answer = await _answer(bot, payload)
+
+    assert answer.body["data"]["content"] == "This draft is no longer available."
+    assert sink.decisions == []
+
+
+async def test_decide_accepts_only_moderator_actions(
+    bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever routes a click to decide() (a template, the fallback, a future surface), an
+    # action outside approve / reject / edit never becomes a decision.
+    async def route_as_timeout(interaction: discord.Interaction) -> None:
+        await _listeners.on_click(interaction, "Tok1", "timeout")
+
+    monkeypatch.setattr(_listeners, "_fallback", route_as_timeout)
+    card = await _card(bot)
+    card["components"][0]["components"][0]["custom_id"] = "jk:v1:Tok1:timeout"
+
+    answer = await _answer(bot, click("jk:v1:Tok1:timeout", card))
+
+    assert sink.decisions == []
+    assert answer.body["data"]["content"] == "This draft is no longer available."
+
+
 async def test_foreign_custom_ids_are_left_alone(bot: Session, sink: StubSink) -> None:
     card = await _card(bot)
     card["components"][0]["components"][0]["custom_id"] = "someone-else:1"
