@@ -34,7 +34,8 @@ from bot.review import MODERATOR_ACTIONS, outcome_line
 
 log = logging.getLogger(__name__)
 
-# Discord's initial-response deadline is 3 s; past this budget we defer and answer later.
+# Discord's initial-response deadline is 3 s from the interaction's creation; past this
+# budget (counted from the same moment) we defer and answer later.
 ACK_BUDGET_S = 2.0
 MODERATORS_ONLY = "Moderators only: you need the moderator role or Manage Messages."
 
@@ -45,6 +46,16 @@ def sink_of(interaction: discord.Interaction) -> EventSink:
     if sink is None:
         raise RuntimeError("the Discord client has no jokebot sink")
     return sink  # type: ignore[no-any-return]  # set by JokeClient.__init__
+
+
+def budget_left(interaction: discord.Interaction) -> float:
+    """Seconds of :data:`ACK_BUDGET_S` left, counted from the interaction's snowflake time.
+
+    Gateway delay and queueing before the handler started are already spent. A clock
+    behind Discord's counts as no delay; one far ahead only makes us defer early (harmless).
+    """
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    return max(0.0, ACK_BUDGET_S - max(0.0, age))
 
 
 async def tell(interaction: discord.Interaction, text: str) -> None:
@@ -109,7 +120,7 @@ async def decide(
 
     try:
         (actor, result), _ = await within_deadline(
-            work(), ACK_BUDGET_S, lambda: _defer_update(interaction)
+            work(), budget_left(interaction), lambda: _defer_update(interaction)
         )
     except Exception:
         log.exception(
@@ -160,7 +171,7 @@ async def open_form(interaction: discord.Interaction, token: str, form: Form) ->
     sink = sink_of(interaction)
     try:
         found = await asyncio.wait_for(
-            _check_form(interaction, sink, token), timeout=ACK_BUDGET_S - 0.5
+            _check_form(interaction, sink, token), timeout=max(0.0, budget_left(interaction) - 0.5)
         )
     except TimeoutError:
         # Checks are repeated by decide() on submit; do not miss the 3 s deadline for them.

@@ -310,6 +310,28 @@ async def test_slow_decision_defers_then_edits_the_card(
     assert bot.fake.message(card["id"])["components"] == []
 
 
+async def test_the_ack_budget_counts_from_the_interaction_creation(
+    monkeypatch: pytest.MonkeyPatch, sink: StubSink
+) -> None:
+    # Scaled down: Discord's 3 s becomes 0.6 s and our 2 s budget 0.4 s; the gateway takes
+    # 0.3 s to deliver the click, so only 0.1 s of the budget is left when the handler starts.
+    monkeypatch.setattr(_listeners, "ACK_BUDGET_S", 0.4)
+    sink.gate = asyncio.Event()
+    async with discord_session(monkeypatch, sink, deadline_s=0.6) as slow:
+        card = await _card(slow)
+        since = len(slow.fake.calls)
+
+        iid = await slow.fake.interact(click("jk:v1:Tok1:approve", card), delay_s=0.3)
+        deferred = await slow.fake.wait_for_path("POST", CALLBACK, since=since)
+        sink.gate.set()
+        await slow.fake.wait_for_path(
+            "PATCH", r"/webhooks/\d+/[^/]+/messages/@original", since=since
+        )
+
+    assert deferred.status == 200
+    assert slow.fake.interaction(iid).responses == [6]
+
+
 async def test_slow_refusal_is_a_followup(
     bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
