@@ -6,13 +6,18 @@ import discord
 import yarl
 
 PLATFORM = "discord"
+# The longest rate-limit wait discord.py may sleep inside a call (30 s is its minimum). A
+# longer one raises discord.RateLimited instead, which the sender reports as a retryable
+# SendError with retry_after, so the outbox waits outside the call and nothing times out.
+MAX_RATELIMIT_WAIT_S = 30.0
 
 
 def client_options(**overrides: Any) -> dict[str, Any]:
-    """``discord.Client`` options: default intents (GUILDS for roles), no mention ever pings."""
+    """``discord.Client`` options: default intents, no pings, long rate limits raised."""
     options: dict[str, Any] = {
         "intents": discord.Intents.default(),
         "allowed_mentions": discord.AllowedMentions.none(),
+        "max_ratelimit_timeout": MAX_RATELIMIT_WAIT_S,
     }
     return {**options, **overrides}
 

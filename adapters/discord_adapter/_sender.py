@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 import discord
 
 from adapters.discord_adapter._buttons import card_view
-from adapters.discord_adapter._config import PLATFORM
+from adapters.discord_adapter._config import MAX_RATELIMIT_WAIT_S, PLATFORM
 from adapters.discord_adapter._errors import TRANSPORT_ERRORS, to_send_error
 from adapters.discord_adapter._permissions import can_read_history
 from adapters.discord_adapter._render import (
@@ -46,19 +46,21 @@ class DiscordSender:
         self,
         client: discord.Client,
         *,
-        timeout_s: float = 30.0,
+        timeout_s: float = MAX_RATELIMIT_WAIT_S + 15.0,
         history_limit: int = 50,
         scan_max: int = 500,
     ) -> None:
         self._client = client
-        self._timeout_s = timeout_s
+        # Longer than one permitted rate-limit wait plus the request, so a wait is never
+        # mistaken for a lost answer (OutcomeUnknown and a needless reconcile).
+        self.timeout_s = timeout_s
         self._history_limit = history_limit
         self._scan_max = scan_max
 
     async def _call(self, aw: Awaitable[T], *, creates: bool) -> T:
         """Await a Discord call, mapping failures to SendError / OutcomeUnknown."""
         try:
-            return await asyncio.wait_for(aw, self._timeout_s)
+            return await asyncio.wait_for(aw, self.timeout_s)
         except TRANSPORT_ERRORS as exc:
             raise to_send_error(exc, creates=creates) from exc
 

@@ -1,5 +1,6 @@
 """DiscordSender end to end: outbox effects become REST calls on the fake Discord."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -136,15 +137,48 @@ async def test_publish_retries_after_a_429(bot: Session) -> None:
     assert [m["id"] for m in bot.fake.messages(PUBLIC_CHANNEL)] == [ref]
 
 
-async def test_429_without_via_is_not_retried(bot: Session) -> None:
-    body = {"message": "banned", "retry_after": 0.05, "global": False}
-    bot.fake.fail("POST", rf"/channels/{PUBLIC_CHANNEL}/messages", status=429, body=body)
+async def test_cloudflare_429_is_not_retried(bot: Session) -> None:
+    bot.fake.cloudflare_ban("POST", rf"/channels/{PUBLIC_CHANNEL}/messages")
 
     with pytest.raises(SendError) as info:
         await bot.sender.send(effect(EffectKind.PUBLISH, {"text": "A joke"}, key="pub3"))
 
     assert info.value.retryable is True
+    assert len(bot.fake.calls_to("POST", rf"/channels/{PUBLIC_CHANNEL}/messages")) == 1
     assert bot.fake.messages(PUBLIC_CHANNEL) == []
+
+
+@pytest.mark.parametrize("scope", ["user", "shared", "global"])
+async def test_a_long_429_is_a_retryable_send_error_at_once(bot: Session, scope: str) -> None:
+    path = rf"/channels/{PUBLIC_CHANNEL}/messages"
+    bot.fake.rate_limit("POST", path, retry_after=120.0, scope=scope)
+
+    async with asyncio.timeout(5):  # not slept inside the send, nor timed out as "unknown"
+        with pytest.raises(SendError) as info:
+            await bot.sender.send(effect(EffectKind.PUBLISH, {"text": "A joke"}, key="pub6"))
+
+    assert info.value.retryable is True
+    assert info.value.retry_after == 120.0
+    assert [c.status for c in bot.fake.calls_to("POST", path)] == [429]
+    assert bot.fake.messages(PUBLIC_CHANNEL) == []
+
+
+async def test_an_exhausted_bucket_does_not_hold_back_a_successful_post(bot: Session) -> None:
+    path = rf"/channels/{PUBLIC_CHANNEL}/messages"
+    bot.fake.exhaust("POST", path, reset_after=120.0)
+    publish = effect(EffectKind.PUBLISH, {"text": "A joke"}, key="pub7")
+
+    async with asyncio.timeout(5):  # the message exists: no OutcomeUnknown, no reconcile
+        ref = await bot.sender.send(publish)
+
+    assert [m["id"] for m in bot.fake.messages(PUBLIC_CHANNEL)] == [ref]
+
+
+def test_the_send_timeout_outlasts_the_longest_rate_limit_wait(bot: Session) -> None:
+    longest = bot.client.http.max_ratelimit_timeout
+
+    assert longest is not None
+    assert DiscordSender(bot.client).timeout_s > longest
 
 
 async def test_missing_permission_is_not_retryable(bot: Session) -> None:
