@@ -31,9 +31,19 @@ def use_endpoints(api_base: str | None, gateway_url: str | None) -> None:
 
 
 def required_permissions() -> discord.Permissions:
-    """What the bot needs in the moderator and public channels (embeds carry cards and keys)."""
+    """What the invite grants the bot's role: integer 274877991936.
+
+    View Channel, Send Messages, Embed Links (cards and keys are embeds) and Read Message
+    History in the moderator and public channels; Send Messages in Threads for the notice
+    that goes where ``/joke`` was typed (possibly a thread) when the requester's DMs are
+    closed.
+    """
     return discord.Permissions(
-        view_channel=True, send_messages=True, read_message_history=True, embed_links=True
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        read_message_history=True,
+        embed_links=True,
     )
 
 

@@ -1,17 +1,20 @@
 """DiscordSender end to end: outbox effects become REST calls on the fake Discord."""
 
 import asyncio
+from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adapters.discord_adapter import DiscordSender, build_discord
+from adapters.discord_adapter import DiscordSender, build_discord, invite_url
 from bot.errors import CannotReconcile, OutcomeUnknown, SendError
 from bot.models import Actor, EffectKind, Origin, OutboxEffect
 from tests.support.fake_discord import (
     ALICE,
     BOT_ID,
     GENERAL_CHANNEL,
+    GENERAL_THREAD,
     GUILD_ID,
     MOD_CHANNEL,
     PUBLIC_CHANNEL,
@@ -301,6 +304,21 @@ async def test_notify_falls_back_to_the_channel_when_dms_are_closed(bot: Session
     assert posted.body["allowed_mentions"] == {"parse": [], "users": [ALICE]}
     assert bot.fake.message(ref)["embeds"][0]["description"] == "Your joke is out!"
     assert await bot.sender.reconcile(notify) == ref
+
+
+async def test_closed_dm_fallback_works_in_a_thread_with_the_invite_permissions(
+    monkeypatch: pytest.MonkeyPatch, sink: StubSink
+) -> None:
+    # The bot's role holds exactly what the invite URL asks for; /joke was typed in a thread.
+    granted = int(parse_qs(urlsplit(invite_url(1)).query)["permissions"][0])
+    async with discord_session(monkeypatch, sink, bot_permissions=granted) as session:
+        session.fake.state.dm_blocked.add(ALICE)
+        origin = replace(ORIGIN, reply_channel=str(GENERAL_THREAD))
+        notify = replace(effect(EffectKind.NOTIFY, {"text": "Out!"}, key="n3"), origin=origin)
+
+        ref = await session.sender.send(notify)
+
+        assert session.fake.message(ref)["channel_id"] == str(GENERAL_THREAD)
 
 
 async def test_alert_goes_to_the_moderators(bot: Session) -> None:
