@@ -11,6 +11,7 @@ from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._inbound import joke_request
 from adapters.discord_adapter._listeners import tell
 from adapters.discord_adapter._permissions import missing
+from adapters.discord_adapter._render import ephemeral
 from bot.models import ScopeConfig
 from bot.ports import EventSink
 
@@ -65,7 +66,7 @@ def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
                 interaction.guild_id,
             )
             message = GENERIC_FAILURE
-        await interaction.followup.send(message, ephemeral=True)
+        await interaction.followup.send(ephemeral(message), ephemeral=True)
 
     return joke
 

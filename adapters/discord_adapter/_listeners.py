@@ -27,10 +27,16 @@ from adapters._review import (
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._inbound import component_ids, modal_values, parse_ours
 from adapters.discord_adapter._moderators import actor_for
-from adapters.discord_adapter._render import card_draft, clicked_embed, form_modal
+from adapters.discord_adapter._render import (
+    card_draft,
+    clicked_embed,
+    decided_line,
+    ephemeral,
+    form_modal,
+)
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
-from bot.review import MODERATOR_ACTIONS, outcome_line
+from bot.review import MODERATOR_ACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +68,9 @@ async def tell(interaction: discord.Interaction, text: str) -> None:
     """An ephemeral answer: the initial response, or a followup once responded or deferred."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
+            await interaction.followup.send(ephemeral(text), ephemeral=True)
         else:
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(ephemeral(text), ephemeral=True)
     except Exception:  # the last-resort answer: never let it raise out of an error path
         log.warning("%s: could not answer interaction %s", PLATFORM, interaction.id, exc_info=True)
 
@@ -135,7 +141,7 @@ async def decide(
     if result.status is not DecideStatus.APPLIED:
         await tell(interaction, answer(result))
         return
-    line = outcome_line(action, actor.display, data.get("reason", ""))
+    line = decided_line(action, actor.display, data.get("reason", ""))
     await _show_decided(
         interaction, line, clicked_embed(interaction.message, action, data.get("text", ""))
     )

@@ -106,7 +106,7 @@ async def test_joke_refusal_is_shown_and_mentions_are_inert(bot: Session, sink: 
     _, followup = await _answers(bot, iid, since)
 
     assert sink.requests[0].topic == "@everyone"
-    assert followup.body["content"] == "No jokes about @everyone."
+    assert followup.body["content"] == "No jokes about @\u200beveryone."  # shown, never parsed
     assert followup.body["allowed_mentions"] == {"parse": []}
 
 

@@ -24,6 +24,7 @@ from tests.support.fake_discord import (
     button_ids,
     discord_session,
 )
+from tests.support.hostile import HOSTILE
 
 ORIGIN = Origin(
     platform="discord",
@@ -78,9 +79,30 @@ async def test_review_post_is_a_normal_message_with_four_buttons(bot: Session) -
         "jk:v1:Tok1:edit",
     ]
     embed = card["embeds"][0]
-    assert embed["description"] == CARD["draft"]
+    assert embed["description"] == str(CARD["draft"]).replace("@everyone", "@\u200beveryone")
     assert {"name": "Attempt", "value": "1 of 3", "inline": True} in embed["fields"]
     assert embed["footer"]["text"] == "FakeLLM (scripted test model) · ref k1"
+
+
+async def test_the_hostile_corpus_posts_through_the_strict_fake(bot: Session) -> None:
+    # Every renderer's output for every hostile string is a body Discord accepts (limits,
+    # the 6,000 total, no empty field): no 50035 ends a card, a joke or a notice.
+    for i, (_, text) in enumerate(HOSTILE):
+        card: dict[str, Any] = dict.fromkeys(("topic", "draft", "model_label", "requester"), text)
+        card |= {"attempt": 1, "max_attempts": 3}
+        ref = await bot.sender.send(
+            effect(EffectKind.REVIEW_POST, {"token": "Tok1", "card": card}, key=f"c{i}")
+        )
+        decided = {"token": "Tok1", "card": card, "outcome": "edit", "actor": text}
+        decided |= {"reason": text, "text": text}
+        await bot.sender.send(effect(EffectKind.REVIEW_UPDATE, decided, key=f"u{i}", card_ref=ref))
+        joke = {"text": text, "topic": text, "requester": text}
+        await bot.sender.send(effect(EffectKind.PUBLISH, joke, key=f"p{i}"))
+        await bot.sender.send(effect(EffectKind.NOTIFY, {"text": text}, key=f"n{i}"))
+        await bot.sender.send(effect(EffectKind.ALERT, {"text": text}, key=f"a{i}"))
+
+    assert len(bot.fake.messages(PUBLIC_CHANNEL)) == len(HOSTILE)
+    assert all(c.status == 200 for c in bot.fake.calls if c.method in ("POST", "PATCH"))
 
 
 async def test_resend_with_the_same_nonce_returns_the_same_message(bot: Session) -> None:
@@ -124,7 +146,7 @@ async def test_publish_credits_the_requester_without_pinging(bot: Session) -> No
     assert call.body["allowed_mentions"] == {"parse": []}
     assert call.body["nonce"] == "pub1"
     posted = bot.fake.message(ref)
-    assert posted["embeds"][0]["description"] == text
+    assert posted["embeds"][0]["description"] == text.replace("@", "@\u200b")
     assert posted["embeds"][0]["footer"]["text"] == "Requested by Alice · ref pub1"
     assert posted["content"] == ""
 
