@@ -13,10 +13,7 @@ from typing import Any
 
 @dataclass
 class Fault:
-    """The next ``times`` matching calls fail; with ``then="drop"`` they are applied first.
-
-    ``then="headers"`` answers normally but adds ``headers`` (an exhausted rate-limit bucket).
-    """
+    """The next ``times`` matching calls fail; with ``then="drop"`` they are applied first."""
 
     method: str
     path: re.Pattern[str]
@@ -24,7 +21,9 @@ class Fault:
     status: int = 500
     body: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    then: str = "respond"  # respond | drop (apply, then cut the connection) | headers
+    # respond | drop (apply, then cut the connection) | error (apply, then answer ``status``)
+    # | headers (answer normally with ``headers`` added)
+    then: str = "respond"
     text: str | None = None  # a non-JSON body (Cloudflare's HTML page)
 
 

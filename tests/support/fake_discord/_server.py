@@ -160,11 +160,14 @@ class FakeDiscord(CallLog, FaultInjection):
             error = fault.body or {"message": "fake failure", "code": 0}
             return _json(error, fault.status, fault.headers)
         status, data = self._route(request.method, path, query, body)
+        headers = fault.headers if fault is not None and fault.then == "headers" else None
+        if fault is not None and fault.then == "error":
+            # "error": applied, yet Discord answers with an error (a 500 after the write).
+            status, data = fault.status, fault.body or {"message": "500: Internal Server Error"}
         await self._record(Call(request.method, path, query, body, status))
         if fault is not None and fault.then == "drop" and request.transport is not None:
             # "drop": the call was applied, then the connection dies before the answer.
             request.transport.abort()
-        headers = fault.headers if fault is not None and fault.then == "headers" else None
         return _json(data, status, headers)
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
