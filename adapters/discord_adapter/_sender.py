@@ -47,8 +47,8 @@ class DiscordSender:
         client: discord.Client,
         *,
         timeout_s: float = MAX_RATELIMIT_WAIT_S + 15.0,
-        history_limit: int = 50,
-        scan_max: int = 500,
+        history_limit: int = 100,  # Discord's largest page
+        scan_max: int = 1000,
     ) -> None:
         self._client = client
         # Longer than one permitted rate-limit wait plus the request, so a wait is never

@@ -90,7 +90,7 @@ async def test_busy_channel_lost_responses_are_found_not_reposted(world: World) 
 
 
 async def test_post_buried_past_the_scan_budget_is_uncertain_with_an_alert(world: World) -> None:
-    world.fake.busy[PUBLIC_CHANNEL] = 600  # more than the sender scans (500) before giving up
+    world.fake.busy[PUBLIC_CHANNEL] = 1100  # more than the sender scans (1000) before giving up
     world.fake.fail("POST", POSTS, status=200, then="drop")
 
     await approve_one(world, "cats")

@@ -250,7 +250,7 @@ async def test_reconcile_scans_back_to_the_run_start(bot: Session) -> None:
     run_id = f"discord:{bot.fake.state.new_id()}"
     publish = effect(EffectKind.PUBLISH, {"text": "A joke"}, key="deep", run_id=run_id)
     ref = await bot.sender.send(publish)
-    for i in range(120):  # a busy channel buries our message under other people's
+    for i in range(250):  # a busy channel buries our message under other people's
         bot.fake.state.create(PUBLIC_CHANNEL, {"content": f"chatter {i}"}, author=ALICE)
 
     assert await bot.sender.reconcile(publish) == ref
@@ -258,11 +258,11 @@ async def test_reconcile_scans_back_to_the_run_start(bot: Session) -> None:
 
 
 async def test_reconcile_gives_up_when_absence_cannot_be_proven(bot: Session) -> None:
-    for i in range(60):
+    for i in range(110):
         bot.fake.state.create(PUBLIC_CHANNEL, {"content": f"chatter {i}"}, author=ALICE)
     untimed = effect(EffectKind.PUBLISH, {"text": "t"}, key="gone", run_id="terminal:x")
     timed = effect(EffectKind.PUBLISH, {"text": "t"}, key="gone", run_id="discord:1")
-    small = DiscordSender(bot.client, scan_max=50)
+    small = DiscordSender(bot.client, scan_max=100)
 
     with pytest.raises(CannotReconcile):
         await bot.sender.reconcile(untimed)  # a full page and no time bound: unproven
