@@ -49,6 +49,7 @@ class DiscordSender:
         timeout_s: float = MAX_RATELIMIT_WAIT_S + 15.0,
         history_limit: int = 100,  # Discord's largest page
         scan_max: int = 1000,
+        not_ready_retry_s: float = 1.0,
     ) -> None:
         self._client = client
         # Longer than one permitted rate-limit wait plus the request, so a wait is never
@@ -56,6 +57,7 @@ class DiscordSender:
         self.timeout_s = timeout_s
         self._history_limit = history_limit
         self._scan_max = scan_max
+        self._not_ready_retry_s = not_ready_retry_s  # the gateway is usually up within 1 s
 
     async def _call(self, aw: Awaitable[T], *, creates: bool) -> T:
         """Await a Discord call, mapping failures to SendError / OutcomeUnknown."""
@@ -64,10 +66,19 @@ class DiscordSender:
         except TRANSPORT_ERRORS as exc:
             raise to_send_error(exc, creates=creates) from exc
 
-    def _me(self) -> int:
+    def _ready(self) -> int:
+        """The bot's user id, once the client is connected and its guild cache filled.
+
+        Before that (at boot the outbox starts before the gateway session) a reconcile has no
+        cached permissions, so an empty history page could not be trusted: refuse, briefly.
+        """
         user = self._client.user
-        if user is None or self._client.is_closed():
-            raise SendError("the Discord client is not logged in", retryable=True, retry_after=5.0)
+        if user is None or self._client.is_closed() or not self._client.is_ready():
+            raise SendError(
+                "the Discord client is not connected yet",
+                retryable=True,
+                retry_after=self._not_ready_retry_s,
+            )
         return user.id
 
     def _channel(self, channel_id: str) -> discord.PartialMessageable:
@@ -81,7 +92,7 @@ class DiscordSender:
         return str(message.id)
 
     async def send(self, effect: OutboxEffect) -> str:
-        self._me()
+        self._ready()
         origin, key = effect.origin, effect.dedupe_key
         if effect.kind is EffectKind.REVIEW_POST:
             post = cast(CardPost, effect.payload)
@@ -143,7 +154,7 @@ class DiscordSender:
         return await self._client.create_dm(discord.Object(int(user_id)))
 
     async def reconcile(self, effect: OutboxEffect) -> str | None:
-        self._me()
+        self._ready()
         try:
             return await self._reconcile(effect)
         except SendError as exc:
@@ -187,7 +198,7 @@ class DiscordSender:
         ids without a time, when the first page is full), and when the channel looks empty but
         the bot may lack Read Message History there: absence is then unproven.
         """
-        me, key = self._me(), effect.dedupe_key
+        me, key = self._ready(), effect.dedupe_key
         since = run_snowflake(effect.run_id)
         before: discord.Message | None = None
         scanned = 0

@@ -19,10 +19,12 @@ from tests.support.fake_discord import (
     MOD_CHANNEL,
     PUBLIC_CHANNEL,
     READ_HISTORY,
+    TOKEN,
     Session,
     StubSink,
     button_ids,
     discord_session,
+    serve_fake,
 )
 from tests.support.hostile import HOSTILE
 
@@ -369,5 +371,24 @@ async def test_sender_before_login_asks_to_retry() -> None:
 
     with pytest.raises(SendError) as info:
         await sender.send(review())
+
+    assert info.value.retryable is True
+    assert info.value.retry_after == 1.0  # the gateway is usually up by then
+
+
+async def test_before_the_guild_cache_is_filled_reconcile_waits_rather_than_guessing(
+    monkeypatch: pytest.MonkeyPatch, sink: StubSink
+) -> None:
+    # Logged in over REST, gateway not connected yet (how the outbox finds it at boot): an
+    # empty history page would otherwise be judged without the cached permissions.
+    async with serve_fake() as fake:
+        fake.patch(monkeypatch)
+        client, sender = build_discord(sink)
+        async with client:
+            await client.login(TOKEN)
+            publish = effect(EffectKind.PUBLISH, {"text": "A joke"}, key="boot1")
+
+            with pytest.raises(SendError) as info:
+                await sender.reconcile(publish)
 
     assert info.value.retryable is True
