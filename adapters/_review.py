@@ -162,9 +162,9 @@ def decided_card(update: CardUpdate) -> Card:
 
 
 def status_line(update: CardUpdate) -> str:
-    """The status line of a ``review.update``, e.g. ``✅ Approved by alice``."""
+    """The status line of a ``review.update``, e.g. ``✅ Approved by alice via Slack``."""
     actor = update.get("actor") or "a moderator"
-    return outcome_line(update["outcome"], actor, update.get("reason") or "")
+    return outcome_line(update["outcome"], actor, update.get("reason") or "", update.get("via", ""))
 
 
 async def within_deadline(

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecideStatus,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     OutboxEffect,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 from bot.ports import EffectSender
@@ -101,3 +104,9 @@ class DraftingSink:
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return self.scope_config
+
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        raise BadRequest("linking is not available here")
+
+    async def link(self, code: str, surface: Surface) -> str:
+        raise BadRequest("linking is not available here")

@@ -24,7 +24,7 @@ from bot.clock import SystemClock
 from bot.models import Actor, DecisionRequest, Origin, OutboxEffect
 from bot.runtime import Runtime
 from bot.store import open_store
-from flows import AsyncFlow, AsyncNode, Suspended, Wait, start
+from flows import AsyncFlow, AsyncNode, Suspended, Wait, start_checkpoint
 
 SAMPLES = 1000
 MOD = Actor("bench", "mod", "@mod", is_moderator=True)
@@ -87,7 +87,9 @@ def chain_flow(length: int) -> AsyncFlow:
 
 async def waiting_checkpoint() -> dict[str, Any]:
     flow = review_flow()
-    result = await flow.resume_async(start(flow, {"topic": "benchmarks", "requester": "bench:u"}))
+    result = await flow.resume_async(
+        start_checkpoint(flow, {"topic": "benchmarks", "requester": "bench:u"})
+    )
     assert isinstance(result, Suspended)
     return result.checkpoint
 

@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import app
+from bot import app, logs
 from bot.config import Settings, load_settings, require_discord, require_slack
 from bot.errors import ConfigError
 
@@ -33,6 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the settings and exit")
     check.add_argument("--platform", choices=["discord", "slack", "slack-http"])
     sub.add_parser("init-db", help="create or migrate the database and exit")
+    health = sub.add_parser("health", help="ask a running `jokebot serve` whether it is ready")
+    health.add_argument("--url", help="readiness URL (default: from HEALTH_HOST / HEALTH_PORT)")
+    backup = sub.add_parser("backup", help="copy the SQLite database (safe while the bot runs)")
+    backup.add_argument("path", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    restore = sub.add_parser("restore", help="replace the SQLite database by a backup")
+    restore.add_argument("path", help="the backup file to restore")
+    restore.add_argument("--force", action="store_true", help="replace an old .before-restore")
+    migrate = sub.add_parser(
+        "migrate-store", help="copy a SQLite database into an empty PostgreSQL one, then exit"
+    )
+    migrate.add_argument("source", metavar="SRC", help="sqlite:///path/to/jokebot.db")
+    migrate.add_argument("target", metavar="DST", help="postgresql://user@host:5432/dbname")
     return parser
 
 
@@ -44,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = settings.log_level
         if args.command == "chat" and "log_level" not in settings.model_fields_set:
             level = "WARNING"  # the chat screen is the user interface; keep logs out of it
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler = logs.handler(settings.log_format, settings.secret_values())
+        logging.basicConfig(level=level, handlers=[handler])
         return asyncio.run(_until_terminated(args, settings))
     except ConfigError as exc:
         print(f"jokebot: configuration error: {exc}", file=sys.stderr)
@@ -87,6 +101,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await app.run_slack(settings, http=args.http, host=args.host, port=args.port)
     if args.command == "init-db":
         return await app.init_db(settings)
+    if args.command == "health":
+        return await app.check_health(settings, args.url)
+    if args.command == "backup":
+        return await app.backup_db(settings, args.path, force=args.force)
+    if args.command == "restore":
+        return await app.restore_db(settings, args.path, force=args.force)
+    if args.command == "migrate-store":
+        return await app.migrate_store(args.source, args.target)
     return _check_config(settings, args.platform)
 
 

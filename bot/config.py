@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,9 @@ _NUMBER_RULES = {
     "topic_max_len": "a whole number >= 1",
     "joke_max_len": "a whole number >= 1",
     "slack_http_port": "a port number from 1 to 65535",
+    "health_port": "a port number from 0 (off) to 65535",
+    "health_stuck_s": "a number of seconds > 0",
+    "retention_days": "a number of days >= 0 (0 keeps everything)",
 }
 
 
@@ -57,6 +61,12 @@ class Settings(BaseSettings):
     joke_max_len: int = Field(default=JokeOptions.joke_max_len, ge=1)
     cooldown_s: float = Field(default=JokeOptions.cooldown_s, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # Operations: the health and metrics server of `jokebot serve`
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=8081, ge=0, le=65535)  # 0: no server
+    health_stuck_s: float = Field(default=600.0, gt=0)  # an effect open this long is stuck
+    retention_days: float = Field(default=90.0, ge=0)  # 0: keep every finished run forever
     # Test-only: point the SDKs at local fake servers.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
@@ -81,7 +91,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
 
-    @field_validator("llm_provider", mode="before")
+    @field_validator("llm_provider", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -93,6 +103,13 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The values of every secret that is set, for the log redactor; never log them."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        found = [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+        password = urlsplit(self.database_url).password  # postgresql://user:password@host/db
+        return tuple(v for v in [*found, password or ""] if v)
 
     @property
     def slack_moderator_ids(self) -> tuple[str, ...]:
@@ -122,6 +139,8 @@ def _describe(err: Mapping[str, Any]) -> str:
         return f"{env} must be {_NUMBER_RULES[field]}, {got}"
     if field == "llm_provider":
         return f"LLM_PROVIDER must be one of auto, openai, embedded, {got}"
+    if field == "log_format":
+        return f"LOG_FORMAT must be text or json, {got}"
     msg = err["msg"].removeprefix("Value error, ")
     return f"{env} {msg}, {got}"
 

@@ -48,3 +48,10 @@ class OutcomeUnknown(BotError):
 
 class CannotReconcile(BotError):
     """The platform cannot tell whether an effect was applied (dedupe window passed, no lookup)."""
+
+
+class StoreConflict(BotError):
+    """A transaction lost a race in the database (deadlock, serialization failure).
+
+    It was rolled back: nothing of it was written, and doing the same work again may succeed.
+    """

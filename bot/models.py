@@ -26,6 +26,29 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Surface:
+    """A channel on one platform where effects go: a review surface, or a public target."""
+
+    platform: str
+    channel: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"platform": self.platform, "channel": self.channel}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Surface":
+        return cls(str(data["platform"]), str(data["channel"]))
+
+
+PLATFORM_NAMES = {"discord": "Discord", "slack": "Slack", "terminal": "the terminal"}
+
+
+def platform_name(platform: str) -> str:
+    """How a platform is named to people: ``Slack``, ``Discord``, ``the terminal``."""
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where a run came from; its effects go back there.
 
@@ -36,6 +59,8 @@ class Origin:
         mod_channel: where review cards go.
         public_channel: where approved jokes go.
         reply_channel: where the request was typed (for notices to the requester).
+        review_surfaces: every place the run's review cards go, on any platform (its queue);
+            empty means ``mod_channel`` on the run's own platform.
     """
 
     platform: str
@@ -44,6 +69,12 @@ class Origin:
     mod_channel: str
     public_channel: str
     reply_channel: str = ""
+    review_surfaces: tuple[Surface, ...] = ()
+
+    @property
+    def reviews(self) -> tuple[Surface, ...]:
+        """Where the review cards (and the moderators' alerts) go."""
+        return self.review_surfaces or (Surface(self.platform, self.mod_channel),)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,7 +88,11 @@ class Origin:
             "mod_channel": self.mod_channel,
             "public_channel": self.public_channel,
             "reply_channel": self.reply_channel,
-        }
+        } | (
+            {"review_surfaces": [s.to_json() for s in self.review_surfaces]}
+            if self.review_surfaces
+            else {}
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Origin":
@@ -69,6 +104,7 @@ class Origin:
             mod_channel=data["mod_channel"],
             public_channel=data["public_channel"],
             reply_channel=data.get("reply_channel", ""),
+            review_surfaces=tuple(Surface.from_json(s) for s in data.get("review_surfaces", ())),
         )
 
 
@@ -146,6 +182,14 @@ class WaitInfo:
 
 
 @dataclass(frozen=True)
+class LinkCode:
+    """A code shown on one platform and typed on another to link a review surface."""
+
+    code: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
 class ScopeConfig:
     """Per guild / workspace settings (Discord: set with /jokeconfig)."""
 
@@ -198,6 +242,8 @@ class OutboxEffect:
 
     ``dedupe_key`` is at most 25 characters (Discord's nonce limit), derived from
     ``effect_id``; ``card_ref`` is the platform ref of the review card for REVIEW_UPDATE.
+    ``surface`` says where it goes: always on the sender's own platform, but the run may come
+    from another one (a Discord request reviewed in Slack).
     """
 
     effect_id: str
@@ -208,3 +254,23 @@ class OutboxEffect:
     dedupe_key: str
     attempt: int = 1
     card_ref: str | None = None
+    target: Surface | None = None
+
+    @property
+    def surface(self) -> Surface:
+        """The channel this effect goes to (``target``, else the origin's for its kind)."""
+        return self.target or surface_of(self.kind, self.origin, self.payload)
+
+
+def surface_of(kind: str, origin: Origin, payload: Mapping[str, Any]) -> Surface:
+    """Where an effect of ``kind`` goes.
+
+    Cards and alerts go to a review surface (any platform); the joke to the public channel and
+    notices back where the request was made, both on the origin platform.
+    """
+    if kind in (EffectKind.REVIEW_POST, EffectKind.REVIEW_UPDATE, EffectKind.ALERT):
+        where = payload.get("surface")
+        return Surface.from_json(where) if where else origin.reviews[0]
+    if kind == EffectKind.PUBLISH:
+        return Surface(origin.platform, origin.public_channel)
+    return Surface(origin.platform, origin.reply_channel)

@@ -12,9 +12,11 @@ from bot.models import (
     DecideResult,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     OutboxEffect,
     RequestResult,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 
@@ -96,6 +98,14 @@ class EventSink(Protocol):
     async def save_scope(self, config: ScopeConfig) -> None: ...
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        """A code that, typed on another surface, makes it review this scope's requests."""
+        ...
+
+    async def link(self, code: str, surface: Surface) -> str:
+        """Use a link code on ``surface``; the answer to show. BadRequest if the code is bad."""
+        ...
 
 
 class ChatSink(EventSink, Protocol):

@@ -8,7 +8,7 @@ posts and updates the cards, and every adapter that renders them. A review is a
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 REVIEW = "review"  # the Wait kind the runtime posts a card for
 
@@ -45,10 +45,11 @@ class Card(TypedDict):
 
 
 class CardPost(TypedDict):
-    """``review.post``: show ``card`` with buttons carrying ``token``."""
+    """``review.post``: show ``card`` with buttons carrying ``token`` on ``surface``."""
 
     token: str
     card: Card
+    surface: NotRequired[dict[str, str]]  # bot.models.Surface.to_json(); absent before queues
 
 
 class CardUpdate(TypedDict):
@@ -60,20 +61,33 @@ class CardUpdate(TypedDict):
     actor: str  # display name of who decided
     reason: str  # a rejection's reason, or ""
     text: str  # an edit's new text, or ""
+    via: NotRequired[str]  # the platform the decision came from ("" for the timer)
+    surface: NotRequired[dict[str, str]]  # which of the wait's cards this updates
 
 
 def card_update(
-    token: str, card: Card, outcome: str, actor: str, data: Mapping[str, Any]
+    token: str,
+    card: Card,
+    outcome: str,
+    actor: str,
+    data: Mapping[str, Any],
+    *,
+    via: str = "",
+    surface: Mapping[str, str] | None = None,
 ) -> CardUpdate:
     """The update payload for a decided card (``data`` is the decision's data mapping)."""
-    return CardUpdate(
+    update = CardUpdate(
         token=token,
         card=card,
         outcome=outcome,
         actor=actor,
         reason=str(data.get("reason", "")),
         text=str(data.get("text", "")),
+        via=via,
     )
+    if surface is not None:
+        update["surface"] = dict(surface)
+    return update
 
 
 _LINES = {
@@ -85,13 +99,16 @@ _LINES = {
 }
 
 
-def outcome_line(outcome: str, actor: str, reason: str = "") -> str:
-    """The status line a decided review card shows, e.g. ``✅ Approved by alice``.
+def outcome_line(outcome: str, actor: str, reason: str = "", via: str = "") -> str:
+    """The status line a decided review card shows, e.g. ``✅ Approved by alice via Slack``.
 
     ``actor`` and ``reason`` are inserted as given: renderers escape them for their markup.
+    ``via`` names the platform the decision came from (shown when another surface decided).
     """
     line = _LINES.get(outcome, "Decided ({outcome}) by {actor}")
     text = line.format(actor=actor, outcome=outcome)
+    if via and "{actor}" in line:
+        text += f" via {via}"
     if outcome == ReviewAction.REJECT and reason:
         text += f": {reason}"
     return text

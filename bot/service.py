@@ -9,20 +9,25 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
+from bot import logs
 from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     Origin,
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 from bot.ports import Clock
+from bot.queues import Queues
 from bot.review import REVIEW
 from bot.store import Store, WaitStatus
+from bot.telemetry import NoTelemetry, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,7 @@ class JokeService:
         new_state: builds the flow's initial shared store from a request; raises BadRequest
             (e.g. an empty topic) with a message for the requester.
         cooldown_s: minimum seconds between two new requests of one user.
+        telemetry: where answered requests are counted (metrics); nowhere by default.
     """
 
     def __init__(
@@ -65,14 +71,23 @@ class JokeService:
         *,
         flow: str = "joke",
         cooldown_s: float = 30.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._runtime, self._store, self._clock = runtime, store, clock
         self._new_state, self._flow, self._cooldown_s = new_state, flow, cooldown_s
+        self._queues = Queues(store, clock)
         self._last_request: dict[str, float] = {}
         self._seen: OrderedDict[str, RequestResult] = OrderedDict()  # request_key -> answer
+        self._telemetry: Telemetry = telemetry or NoTelemetry()
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
+        with logs.bound(request_key=request.request_key, platform=request.origin.platform):
+            return await self._request(request)
+
+    async def _request(self, request: JokeRequest) -> RequestResult:
+        platform = request.origin.platform
         if (earlier := self._seen.get(request.request_key)) is not None:
+            self._telemetry.requested(platform, "duplicate")
             return earlier  # a redelivered event gets the same answer and no second run
         try:
             result = await self._start(request)
@@ -80,8 +95,10 @@ class JokeService:
             result = RequestResult(RequestStatus.REFUSED, str(exc))
         except Exception:
             log.exception("request %s failed", request.request_key)
+            self._telemetry.requested(platform, str(RequestStatus.FAILED))
             return RequestResult(RequestStatus.FAILED, FAILED)
         self._remember(request.request_key, result)
+        self._telemetry.requested(platform, str(result.status))
         return result
 
     async def _start(self, request: JokeRequest) -> RequestResult:
@@ -103,12 +120,16 @@ class JokeService:
         )
 
     async def _complete_origin(self, origin: Origin) -> Origin:
-        if origin.mod_channel and origin.public_channel:
+        if not (origin.mod_channel and origin.public_channel):
+            config = await self._store.get_scope(origin.platform, origin.scope)
+            if config is None:
+                raise BadRequest(NOT_SET_UP)
+            origin = replace(
+                origin, mod_channel=config.mod_channel, public_channel=config.public_channel
+            )
+        if origin.review_surfaces:  # the adapter chose the surfaces itself
             return origin
-        config = await self._store.get_scope(origin.platform, origin.scope)
-        if config is None:
-            raise BadRequest(NOT_SET_UP)
-        return replace(origin, mod_channel=config.mod_channel, public_channel=config.public_channel)
+        return replace(origin, review_surfaces=await self._queues.surfaces(origin))
 
     def _cooldown_left(self, who: str) -> float:
         last = self._last_request.get(who)
@@ -122,10 +143,17 @@ class JokeService:
             self._seen.popitem(last=False)
 
     async def decide(self, request: DecisionRequest) -> DecideResult:
-        return await self._runtime.decide(request)
+        with logs.bound(request_key=request.interaction_id, platform=request.actor.platform):
+            return await self._runtime.decide(request)
 
     async def wait_info(self, token: str) -> WaitInfo | None:
         return await self._runtime.wait_info(token)
+
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        return await self._queues.code_for(platform, scope)
+
+    async def link(self, code: str, surface: Surface) -> str:
+        return await self._queues.link(code, surface)
 
     async def save_scope(self, config: ScopeConfig) -> None:
         await self._store.save_scope(config)

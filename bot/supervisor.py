@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import logs
 from bot.errors import ConfigError
 from bot.ports import Clock
 
@@ -39,6 +40,14 @@ class SurfaceStatus:
     detail: str = ""
     failures: int = 0
     since: float = 0.0
+    # The readiness hook for adapters: None means "not reported" (RUNNING counts as ready);
+    # an adapter that knows (gateway READY, socket hello) sets True / False. Reset every try.
+    connected: bool | None = None
+
+    @property
+    def ready(self) -> bool:
+        """RUNNING, and not known to be disconnected."""
+        return self.state == SurfaceState.RUNNING and self.connected is not False
 
 
 async def supervise(
@@ -49,9 +58,19 @@ async def supervise(
     backoff: Sequence[float] = BACKOFF_S,
 ) -> None:
     """Call ``run`` until cancelled, retrying after errors; return only on a ConfigError."""
+    with logs.bound(surface=status.name):
+        await _supervise(status, run, clock, backoff)
+
+
+async def _supervise(
+    status: SurfaceStatus,
+    run: Callable[[], Awaitable[None]],
+    clock: Clock,
+    backoff: Sequence[float],
+) -> None:
     streak = 0
     while True:
-        status.state, status.since = SurfaceState.RUNNING, clock.now()
+        status.state, status.since, status.connected = SurfaceState.RUNNING, clock.now(), None
         try:
             await run()
             problem = "stopped serving by itself"

@@ -9,7 +9,7 @@ import copy
 import time
 import warnings
 
-from flows.checkpoint import node_names, start
+from flows.checkpoint import node_names, start_checkpoint
 from flows.durable import (
     Decision,
     DecisionNotAllowed,
@@ -64,7 +64,7 @@ __all__ = [
     "copy",
     "emit",
     "node_names",
-    "start",
+    "start_checkpoint",
     "time",
     "warnings",
 ]

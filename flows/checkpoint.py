@@ -6,12 +6,15 @@ A checkpoint is one JSON object::
      "levels": [{"node": "AwaitReview", "params": {}, "prep": null}],
      "shared": {...}, "wait": {...}}
 
-``levels`` lists, outermost first, the current node of each (nested) flow with the params of
-that flow's orchestration and the flow's own prep result. ``status`` is ``running`` (continue
-at the node named by the last level), ``waiting`` (needs a decision) or ``finished``.
+``levels`` lists, outermost first, one :class:`Level` per (nested) flow: the flow's current
+node, the params of that flow's orchestration and the flow's own prep result. ``status`` is
+``running`` (continue at the node named by the last level), ``waiting`` (needs a decision) or
+``finished``. JSON-ness is checked once, when a checkpoint is built from a run; loading trusts
+the values and checks only the structure, failing with a :class:`~flows.durable.DurableError`.
 """
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from flows.durable import (
     CHECKPOINT_FORMAT,
@@ -21,24 +24,63 @@ from flows.durable import (
     FlowChanged,
     Wait,
     check_json,
+    is_plain_json,
 )
+
+if TYPE_CHECKING:
+    from flows.engine import BaseNode, Flow
+
+
+@dataclass(slots=True)
+class Level:
+    """Where one flow of a (nested) run is: the flow, its node, its params and its prep result.
+
+    ``node`` is the wired node (not the running copy); ``flow`` is the flow object running at
+    this level (a nested flow's copy). ``prep`` is filled in as a suspension unwinds the flow.
+    """
+
+    flow: "Flow"
+    node: "BaseNode"
+    params: Any
+    prep: Any = None
 
 
 class _Suspend(Exception):  # control flow, not an error
     """Internal: unwinds the orchestration from a Wait up to the top-level run."""
 
-    def __init__(self, wait: Wait) -> None:
-        super().__init__(wait.kind)
+    def __init__(self, wait: Wait, level: Level) -> None:
         self.wait = wait
-        self.levels: list[list[Any]] = []  # [flow, original node, params, prep], outermost first
+        self.levels = [level]  # outermost first: each enclosing flow inserts its level
 
 
-def node_names(flow: Any) -> dict[str, Any]:
-    """Stable names of the nodes reachable from ``flow.start_node`` (breadth-first).
+class Names:
+    """The stable names of one flow graph's nodes, and the graph shape they were computed for."""
 
-    An explicit ``node_id`` wins; otherwise the class name, with ``_2``, ``_3``... appended in
-    traversal order when a name repeats. Give long-lived flows explicit ids.
+    __slots__ = ("by_id", "by_name", "shape", "start")
+
+    def __init__(self, start: Any, by_name: dict[str, Any], shape: list[tuple[Any, ...]]) -> None:
+        self.start, self.by_name, self.shape = start, by_name, shape
+        self.by_id = {id(node): name for name, node in by_name.items()}
+
+
+def names_of(flow: "Flow") -> Names:
+    """The names of ``flow``'s nodes, cached on the flow and recomputed when its graph changed.
+
+    The cache is checked on every call (start node, each node's ``node_id`` and successors, in
+    order), so wiring or renaming a node after a run is seen by the next suspend or resume.
     """
+    names: Names | None = flow.__dict__.get("_flows_names")
+    if names is not None and flow.start_node is names.start:
+        for node, node_id, successors in names.shape:
+            if node.node_id != node_id or tuple(node.successors.values()) != successors:
+                break
+        else:  # the graph is as it was
+            return names
+    names = flow.__dict__["_flows_names"] = _compute_names(flow)  # copies of a nested flow share it
+    return names
+
+
+def _compute_names(flow: "Flow") -> Names:
     order = [flow.start_node] if flow.start_node is not None else []
     seen = {id(node) for node in order}
     for node in order:  # grows while we walk it: a breadth-first queue
@@ -46,31 +88,41 @@ def node_names(flow: Any) -> dict[str, Any]:
             if succ is not None and id(succ) not in seen:
                 seen.add(id(succ))
                 order.append(succ)
-    names: dict[str, Any] = {}
+    by_name: dict[str, Any] = {}
     for node in order:
         if node.node_id is not None:
-            if node.node_id in names:
+            if node.node_id in by_name:
                 raise ValueError(f"duplicate node_id {node.node_id!r} in {flow_id(flow)}")
-            names[node.node_id] = node
+            by_name[node.node_id] = node
     for node in order:
         if node.node_id is None:
             base = name = type(node).__name__
             n = 2
-            while name in names:
+            while name in by_name:
                 name, n = f"{base}_{n}", n + 1
-            names[name] = node
-    return names
+            by_name[name] = node
+    shape = [(node, node.node_id, tuple(node.successors.values())) for node in order]
+    return Names(flow.start_node, by_name, shape)
 
 
-def flow_id(flow: Any) -> str:
+def node_names(flow: "Flow") -> dict[str, Any]:
+    """Stable names of the nodes reachable from ``flow.start_node`` (breadth-first).
+
+    An explicit ``node_id`` wins; otherwise the class name, with ``_2``, ``_3``... appended in
+    traversal order when a name repeats. Give long-lived flows explicit ids.
+    """
+    return dict(names_of(flow).by_name)
+
+
+def flow_id(flow: "Flow") -> str:
     """The identity a checkpoint records for ``flow``."""
     return flow.flow_id or type(flow).__name__
 
 
-def _header(flow: Any, status: str, shared: Any) -> dict[str, Any]:
+def _checkpoint(top: "Flow", status: str, shared: Any) -> dict[str, Any]:
     return {
         "format": CHECKPOINT_FORMAT,
-        "flow": {"id": flow_id(flow), "version": flow.flow_version},
+        "flow": {"id": top.flow_id or type(top).__name__, "version": top.flow_version},
         "status": status,
         "levels": [],
         "shared": shared,
@@ -78,74 +130,119 @@ def _header(flow: Any, status: str, shared: Any) -> dict[str, Any]:
     }
 
 
-def suspended(top: Any, s: _Suspend, shared: Any) -> dict[str, Any]:
-    """The waiting checkpoint for a run that raised _Suspend."""
-    levels = []
-    for flow, node, params, prep in s.levels:
-        name = next(name for name, n in node_names(flow).items() if n is node)
-        levels.append({"node": name, "params": params, "prep": prep})
-    cp = _header(top, "waiting", shared)
-    cp["levels"], cp["wait"] = levels, s.wait.to_json()
-    check_json(shared)
-    check_json(levels, "levels")
-    return cp
+def _levels_json(levels: list[Level]) -> list[dict[str, Any]]:
+    saved = []
+    for level in levels:
+        name = names_of(level.flow).by_id.get(id(level.node))
+        if name is None:
+            raise DurableError(f"node {level.node!r} is not reachable from {flow_id(level.flow)!r}")
+        saved.append({"node": name, "params": level.params, "prep": level.prep})
+    return saved
 
 
-def running(trail: list[dict[str, Any]], shared: Any, top: Any = None) -> dict[str, Any]:
-    """The runnable checkpoint for the position described by the engine's trail."""
-    cp = _header(top, "running", shared) if top is not None else _bare("running", shared)
-    cp["levels"] = [dict(frame) for frame in trail]
-    return cp
+def waiting_checkpoint(top: "Flow", suspend: _Suspend, shared: Any) -> dict[str, Any]:
+    """The checkpoint of a run that stopped at a Wait; raises NotSerializable if not JSON."""
+    checkpoint = _checkpoint(top, "waiting", shared)
+    levels = checkpoint["levels"] = _levels_json(suspend.levels)
+    wait = checkpoint["wait"] = suspend.wait.to_json()
+    # the one JSON check of a checkpoint, over everything in it that a program supplied
+    if not is_plain_json([shared, wait["payload"], levels]):
+        check_json(shared)  # not plain: json.dumps decides, naming the offending key
+        check_json(levels, "levels")
+        check_json(wait["payload"], "wait payload")
+    return checkpoint
 
 
-def _bare(status: str, shared: Any) -> dict[str, Any]:
-    return {"format": CHECKPOINT_FORMAT, "status": status, "levels": [], "shared": shared}
+def running_checkpoint(top: "Flow", levels: list[Level], shared: Any) -> dict[str, Any]:
+    """The checkpoint of a run about to execute the node named by its last level."""
+    checkpoint = _checkpoint(top, "running", shared)
+    checkpoint["levels"] = _levels_json(levels)
+    return checkpoint
 
 
-def finished(top: Any, shared: Any, result: Any) -> dict[str, Any]:
+def finished_checkpoint(top: "Flow", shared: Any, result: Any) -> dict[str, Any]:
     """The checkpoint of a run that ended with ``result`` (its last action)."""
-    cp = _header(top, "finished", shared)
-    cp["result"] = result
-    return cp
+    checkpoint = _checkpoint(top, "finished", shared)
+    checkpoint["result"] = result
+    return checkpoint
 
 
-def start(flow: Any, shared: Any) -> dict[str, Any]:
+def start_checkpoint(flow: "Flow", shared: Any) -> dict[str, Any]:
     """A checkpoint that starts ``flow`` from the beginning with ``shared``."""
     check_json(shared)
-    return _header(flow, "running", shared)
+    return _checkpoint(flow, "running", shared)
 
 
-def load(top: Any, cp: dict[str, Any], decision: Decision | None) -> tuple[Any, list[Any]]:
-    """Validate ``cp`` against ``top``; return a private copy of shared and resolved levels."""
-    if cp.get("format") != CHECKPOINT_FORMAT:
-        raise DurableError(f"unknown checkpoint format {cp.get('format')!r}")
-    info = cp.get("flow") or {"id": flow_id(top), "version": top.flow_version}
-    if info["id"] != flow_id(top):
-        raise FlowChanged(f"checkpoint is for flow {info['id']!r}, not {flow_id(top)!r}")
+def load_checkpoint(
+    top: "Flow", checkpoint: Any, decision: Decision | None
+) -> tuple[Any, list[Level]]:
+    """Check ``checkpoint`` against ``top``; return its shared store and its levels.
+
+    The resumed run works on ``checkpoint["shared"]`` in place, as ``run(shared)`` works on the
+    caller's dict: resume a checkpoint once (load it again from its JSON to resume it again).
+    The values are trusted to be JSON (they were checked when the checkpoint was built); the
+    structure is not: a missing key or a value of the wrong type raises DurableError.
+    """
+    if type(checkpoint) is not dict:
+        raise DurableError(f"a checkpoint is a JSON object, not {type(checkpoint).__name__}")
+    try:
+        _check_header(top, checkpoint, decision)
+        levels = _resolve(top, checkpoint["levels"])
+        shared = checkpoint["shared"]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DurableError(f"malformed checkpoint: {type(exc).__name__}: {exc}") from exc
+    return shared, levels
+
+
+def _check_header(top: "Flow", checkpoint: dict[str, Any], decision: Decision | None) -> None:
+    """Refuse another format, another flow, a newer version, or a decision out of place."""
+    if checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise DurableError(f"unknown checkpoint format {checkpoint.get('format')!r}")
+    ours = flow_id(top)
+    info = checkpoint.get("flow") or {"id": ours, "version": top.flow_version}
+    if info["id"] != ours:
+        raise FlowChanged(f"checkpoint is for flow {info['id']!r}, not {ours!r}")
     if info["version"] > top.flow_version:
         raise FlowChanged(
             f"checkpoint is from version {info['version']} of flow {info['id']!r}, "
             f"newer than this code's version {top.flow_version}"
         )
-    status = cp["status"]
-    if status == "finished":
-        raise DurableError("this run has finished; there is nothing to resume")
+    status = checkpoint["status"]
     if status == "waiting":
-        _check_decision(cp["wait"], decision)
+        if not checkpoint["levels"]:
+            raise DurableError("malformed checkpoint: a waiting run has no levels")
+        _check_decision(checkpoint["wait"], decision)
+    elif status == "finished":
+        raise DurableError("this run has finished; there is nothing to resume")
+    elif status != "running":
+        raise DurableError(f"unknown checkpoint status {status!r}")
     elif decision is not None:
         raise DurableError("this run is not waiting for a decision")
-    levels, flow = [], top
-    for depth, level in enumerate(cp["levels"]):
-        node = node_names(flow).get(level["node"]) if hasattr(flow, "start_node") else None
+
+
+def _resolve(top: "Flow", saved: list[dict[str, Any]]) -> list[Level]:
+    """The Level of each saved level, its node found by name in the flow of the level above."""
+    levels: list[Level] = []
+    flow: Any = top
+    for depth, level in enumerate(saved):
+        node = names_of(flow).by_name.get(level["node"]) if hasattr(flow, "start_node") else None
         if node is None:
-            path = "/".join(lv["node"] for lv in cp["levels"][: depth + 1])
+            path = "/".join(str(lv["node"]) for lv in saved[: depth + 1])
             raise FlowChanged(
                 f"flow changed: node {path!r} no longer exists in flow {flow_id(top)!r} "
                 f"(version {top.flow_version}); migrate or expire this checkpoint"
             )
-        levels.append((node, _clone(level["params"]), _clone(level["prep"]), level["node"]))
+        params, prep = level["params"], level["prep"]
+        if type(params) in _CONTAINERS:
+            params = _clone(params)
+        if type(prep) in _CONTAINERS:
+            prep = _clone(prep)
+        levels.append(Level(flow, node, params, prep))
         flow = node
-    return _clone(cp["shared"]), levels
+    return levels
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 def _clone(value: Any) -> Any:
@@ -154,13 +251,16 @@ def _clone(value: Any) -> Any:
     if kind is dict:
         new = value.copy()  # then replace the nested containers: most values are leaves
         for k, v in new.items():
-            if type(v) is dict or type(v) is list:
+            kind = type(v)
+            if kind is list:  # most lists hold only leaves: copy them without recursing
+                new[k] = v.copy() if _CONTAINERS.isdisjoint(map(type, v)) else _clone(v)
+            elif kind is dict:
                 new[k] = _clone(v)
         return new
     if kind is list:
         new = value.copy()
         for i, v in enumerate(new):
-            if type(v) is dict or type(v) is list:
+            if type(v) in _CONTAINERS:
                 new[i] = _clone(v)
         return new
     return value
@@ -168,10 +268,11 @@ def _clone(value: Any) -> Any:
 
 def _check_decision(wait: dict[str, Any], decision: Decision | None) -> None:
     """Refuse a missing decision or one whose action the (JSON) Wait does not allow."""
+    kind, allowed = wait["kind"], wait["allowed"]
     if decision is None:
-        raise DecisionNotAllowed(f"this run waits for a {wait['kind']!r} decision; none was given")
-    if decision.action not in wait["allowed"]:
+        raise DecisionNotAllowed(f"this run waits for a {kind!r} decision; none was given")
+    if decision.action not in allowed:
         raise DecisionNotAllowed(
             f"decision {decision.action!r} is not allowed here; expected one of "
-            f"{', '.join(repr(a) for a in wait['allowed'])}"
+            f"{', '.join(repr(a) for a in allowed)}"
         )

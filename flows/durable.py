@@ -32,7 +32,7 @@ class NotSerializable(DurableError, TypeError):
     """The shared store (or a nested flow's prep result) is not JSON-serialisable."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # __init__ below: the same signature, built faster
 class Wait:
     """What a suspended run waits for: returned by ``post`` instead of an action.
 
@@ -54,27 +54,44 @@ class Wait:
     on_timeout: str = "timeout"
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if not self.allowed:
+    def __init__(
+        self,
+        kind: str,
+        allowed: tuple[str, ...],
+        payload: Mapping[str, Any] | None = None,
+        timeout_s: float | None = None,
+        on_timeout: str = "timeout",
+        needs: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        if not allowed:
             raise ValueError("a Wait needs at least one allowed decision")
-        if self.timeout_s is not None and self.on_timeout not in self.allowed:
-            raise ValueError(f"on_timeout {self.on_timeout!r} is not in allowed {self.allowed!r}")
-        if unknown := set(self.needs) - set(self.allowed):
+        if timeout_s is not None and on_timeout not in allowed:
+            raise ValueError(f"on_timeout {on_timeout!r} is not in allowed {allowed!r}")
+        if needs and (unknown := set(needs) - set(allowed)):
             raise ValueError(f"needs names actions that are not allowed: {sorted(unknown)!r}")
+        vars(self).update(  # one update: a frozen dataclass's __init__ pays a call per field
+            kind=kind,
+            allowed=allowed,
+            payload={} if payload is None else payload,
+            timeout_s=timeout_s,
+            on_timeout=on_timeout,
+            needs={} if needs is None else needs,
+        )
 
     def missing(self, action: str, data: Mapping[str, Any]) -> tuple[str, ...]:
         """The data keys ``action`` needs that ``data`` lacks or leaves blank."""
         return tuple(k for k in self.needs.get(action, ()) if not str(data.get(k) or "").strip())
 
     def to_json(self) -> dict[str, Any]:
-        data = {
+        """The Wait as JSON; ``needs`` appears only when some action needs data."""
+        data: dict[str, Any] = {
             "kind": self.kind,
             "allowed": list(self.allowed),
             "payload": dict(self.payload),
             "timeout_s": self.timeout_s,
             "on_timeout": self.on_timeout,
         }
-        if self.needs:  # omitted when empty: such checkpoints read as they always did
+        if self.needs:  # most waits need none: keep their checkpoints as they were before needs
             data["needs"] = {action: list(keys) for action, keys in self.needs.items()}
         return data
 
@@ -90,13 +107,16 @@ class Wait:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Decision:
     """A human's (or a timer's) answer to a Wait: the action plus optional data."""
 
     action: str
     data: Mapping[str, Any] = field(default_factory=dict)
     actor: str = ""
+
+    def __init__(self, action: str, data: Mapping[str, Any] | None = None, actor: str = "") -> None:
+        vars(self).update(action=action, data={} if data is None else data, actor=actor)
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "data": dict(self.data), "actor": self.actor}
@@ -106,12 +126,15 @@ class Decision:
         return cls(data["action"], data.get("data", {}), data.get("actor", ""))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Effect:
     """An external action a node asks for (publish, notify, ...); delivered via the outbox."""
 
     kind: str
     payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(self, kind: str, payload: Mapping[str, Any] | None = None) -> None:
+        vars(self).update(kind=kind, payload={} if payload is None else payload)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "payload": dict(self.payload)}
@@ -173,7 +196,7 @@ def drain_effects() -> list[Effect]:
 
 def check_json(value: Any, where: str = "shared") -> None:
     """Raise NotSerializable naming the first key path whose value is not plain JSON."""
-    if _plain(value):  # the common case, in about half the time json.dumps takes
+    if is_plain_json(value):  # the common case, in about a third of the time json.dumps takes
         return
     try:
         json.dumps(value, allow_nan=False)
@@ -184,7 +207,7 @@ def check_json(value: Any, where: str = "shared") -> None:
 _LEAVES = frozenset({str, int, bool, type(None)})
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
+def is_plain_json(value: Any, depth: int = 0) -> bool:
     """True for dicts with str keys, lists, str, int, bool, None and finite floats, exactly.
 
     False is not a verdict: json.dumps then decides (it also takes tuples, subclasses...).
@@ -196,12 +219,12 @@ def _plain(value: Any, depth: int = 0) -> bool:
         return False
     if kind is dict:  # leaves are checked inline: a call per string would double the cost
         for k, v in value.items():
-            if type(k) is not str or (type(v) not in _LEAVES and not _plain(v, depth + 1)):
+            if type(k) is not str or (type(v) not in _LEAVES and not is_plain_json(v, depth + 1)):
                 return False
         return True
     if kind is list:
         for v in value:  # noqa: SIM110  # a generator in all() doubles the cost
-            if type(v) not in _LEAVES and not _plain(v, depth + 1):
+            if type(v) not in _LEAVES and not is_plain_json(v, depth + 1):
                 return False
         return True
     return kind is float and math.isfinite(value)

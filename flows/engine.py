@@ -29,7 +29,7 @@ from typing import Any
 from flows import _resume
 from flows._copy import copy_node
 from flows._resume import StepHook as StepHook
-from flows.checkpoint import _Suspend, suspended
+from flows.checkpoint import Level, _Suspend, waiting_checkpoint
 from flows.durable import Decision, Suspended, Wait, collect_effects
 
 
@@ -71,9 +71,9 @@ class BaseNode:
         return self.exec(prep_res)
 
     def _run(self, shared: Any) -> Any:
-        p = self.prep(shared)
-        e = self._exec(p)
-        return self.post(shared, p, e)
+        prep_res = self.prep(shared)
+        exec_res = self._exec(prep_res)
+        return self.post(shared, prep_res, exec_res)
 
     def run(self, shared: Any) -> Any:
         """Run this node alone (successors are not followed)."""
@@ -151,30 +151,30 @@ class Flow(BaseNode):
     def _orch(self, shared: Any, params: Any = None) -> Any:
         return self._walk(shared, self.start_node, params or {**self.params}, None)
 
-    def _walk(self, shared: Any, orig: Any, p: Any, last: Any) -> Any:
-        """Run copies of nodes from ``orig`` on; a Wait unwinds as _Suspend with our frame."""
-        curr = copy_node(orig)
-        try:
-            while curr:
-                curr.set_params(p)
+    def _walk(self, shared: Any, node: Any, params: Any, last: Any) -> Any:
+        """Run copies of the nodes from ``node`` on; a Wait unwinds as _Suspend with our Level."""
+        curr = copy_node(node)
+        while curr:
+            curr.set_params(params)
+            try:
                 last = curr._run(shared)
-                if isinstance(last, Wait):
-                    raise _Suspend(last)
-                orig = self.get_next_node(curr, last)
-                curr = copy_node(orig)
-        except _Suspend as s:
-            s.levels.insert(0, [self, orig, p, None])
-            raise
+            except _Suspend as s:  # from a nested flow: our level goes above its levels
+                s.levels.insert(0, Level(self, node, params))
+                raise
+            if isinstance(last, Wait):
+                raise _Suspend(last, Level(self, node, params))
+            node = self.get_next_node(curr, last)
+            curr = copy_node(node)
         return last
 
     def _run(self, shared: Any) -> Any:
-        p = self.prep(shared)
+        prep = self.prep(shared)
         try:
-            o = self._orch(shared)
+            last = self._orch(shared)
         except _Suspend as s:
-            s.levels[0][3] = p
+            s.levels[0].prep = prep
             raise
-        return self.post(shared, p, o)
+        return self.post(shared, prep, last)
 
     def post(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         return exec_res
@@ -185,7 +185,7 @@ class Flow(BaseNode):
             try:
                 return super().run(shared)
             except _Suspend as s:
-                return Suspended(suspended(self, s, shared), list(effects))
+                return Suspended(waiting_checkpoint(self, s, shared), list(effects))
 
     def resume(self, checkpoint: dict[str, Any], decision: Decision | None = None) -> Any:
         """Continue a checkpoint (after a JSON round trip, in any process)."""
@@ -235,9 +235,9 @@ class AsyncNode(Node):
         return await self._run_async(shared)
 
     async def _run_async(self, shared: Any) -> Any:
-        p = await self.prep_async(shared)
-        e = await self._exec(p)
-        return await self.post_async(shared, p, e)
+        prep_res = await self.prep_async(shared)
+        exec_res = await self._exec(prep_res)
+        return await self.post_async(shared, prep_res, exec_res)
 
     def _run(self, shared: Any) -> Any:
         raise RuntimeError("Use run_async.")
@@ -283,50 +283,50 @@ class AsyncFlow(Flow, AsyncNode):
     async def _orch_async(self, shared: Any, params: Any = None) -> Any:
         return await self._walk_async(shared, self.start_node, params or {**self.params}, None)
 
-    async def _walk_async(self, shared: Any, orig: Any, p: Any, last: Any) -> Any:
-        step = _resume.stepper(self, shared, p)  # None unless resume_async(on_step=...) runs
-        curr = copy_node(orig)
-        try:
-            while curr:
-                curr.set_params(p)
-                if step is not None:
-                    await step(orig, isinstance(curr, Flow))
+    async def _walk_async(self, shared: Any, node: Any, params: Any, last: Any) -> Any:
+        step = _resume.stepper(shared, params)  # None unless resume_async(on_step=...) runs
+        curr = copy_node(node)
+        while curr:
+            curr.set_params(params)
+            if step is not None:
+                await step(node, isinstance(curr, Flow))
+            try:
                 if isinstance(curr, AsyncNode):
                     last = await curr._run_async(shared)
                 else:
                     last = curr._run(shared)
-                if isinstance(last, Wait):
-                    raise _Suspend(last)
-                orig = self.get_next_node(curr, last)
-                curr = copy_node(orig)
-        except _Suspend as s:
-            s.levels.insert(0, [self, orig, p, None])
-            raise
+            except _Suspend as s:  # from a nested flow: our level goes above its levels
+                s.levels.insert(0, Level(self, node, params))
+                raise
+            if isinstance(last, Wait):
+                raise _Suspend(last, Level(self, node, params))
+            node = self.get_next_node(curr, last)
+            curr = copy_node(node)
         return last
 
     async def _run_async(self, shared: Any) -> Any:
-        p = await self.prep_async(shared)
-        frames = _resume.push_frame(p)
+        prep = await self.prep_async(shared)
+        trail_levels = _resume.push_level(self, prep)
         try:
-            o = await self._orch_async(shared)
+            last = await self._orch_async(shared)
         except _Suspend as s:
-            s.levels[0][3] = p
+            s.levels[0].prep = prep
             raise
         finally:
-            if frames is not None:
-                frames.pop()
-        return await self.post_async(shared, p, o)
+            if trail_levels is not None:
+                trail_levels.pop()
+        return await self.post_async(shared, prep, last)
 
     async def post_async(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
         return exec_res
 
     async def run_async(self, shared: Any) -> Any:
         """Run the flow; returns the last action, or Suspended if a node returned a Wait."""
-        with _resume.unrecorded(), collect_effects() as effects:
+        with _resume.RunScope() as effects:  # no trail: a nested run is not a resumable step
             try:
                 return await super().run_async(shared)
             except _Suspend as s:
-                return Suspended(suspended(self, s, shared), list(effects))
+                return Suspended(waiting_checkpoint(self, s, shared), list(effects))
 
     async def resume_async(
         self,
@@ -335,9 +335,9 @@ class AsyncFlow(Flow, AsyncNode):
         *,
         on_step: StepHook | None = None,
     ) -> Any:
-        """Continue a checkpoint; ``on_step`` sees the JSON state before every node and at the end.
+        """Continue a checkpoint; ``on_step`` gets a checkpoint before every node and at the end.
 
-        The state handed to ``on_step`` is live: serialise it during the call.
+        The checkpoint handed to ``on_step`` is live: serialise it during the call.
         """
         return await _resume.resume_async(self, checkpoint, decision, on_step)
 

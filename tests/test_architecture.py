@@ -20,8 +20,10 @@ SDK_OWNERS = {
     "llama_cpp": "bot.llm",
     "aiosqlite": "bot.store",
     "psycopg": "bot.store",
+    "psycopg_pool": "bot.store",
     "sqlite3": "bot.store",
     "pydantic_settings": "bot.config",
+    "prometheus_client": "bot.ops",
 }
 
 

@@ -18,14 +18,17 @@ from adapters.discord_adapter._commands import (
 from adapters.discord_adapter._config import PLATFORM, client_options, invite_url
 from adapters.discord_adapter._listeners import on_interaction
 from adapters.discord_adapter._sender import DiscordSender
+from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecideStatus,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 from bot.ports import EventSink
@@ -108,6 +111,12 @@ class _NoSink:
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return None
+
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        raise BadRequest("linking is not available here")
+
+    async def link(self, code: str, surface: Surface) -> str:
+        raise BadRequest("linking is not available here")
 
 
 async def sync_only(token: str, guild_id: int | None) -> SyncReport:

@@ -98,20 +98,20 @@ class DiscordSender:
             post = cast(CardPost, effect.payload)
             embed = card_embed(post["card"], key=key)
             view = card_view(post["token"])
-            return await self._post(origin.mod_channel, effect, embed=embed, view=view)
+            return await self._post(effect.surface.channel, effect, embed=embed, view=view)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect)
         if effect.kind is EffectKind.PUBLISH:
             joke = cast(PublishPayload, effect.payload)
             requester = joke.get("requester") or origin.requester.display
             embed = joke_embed(joke["text"], requester, key=key)
-            return await self._post(origin.public_channel, effect, embed=embed)
+            return await self._post(effect.surface.channel, effect, embed=embed)
         if effect.kind is EffectKind.NOTIFY:
             return await self._notify(effect)
         if effect.kind is EffectKind.ALERT:
             alert = cast(TextPayload, effect.payload)
             embed = notice_embed(alert["text"], key=key, title="⚠️ jokebot")
-            return await self._post(origin.mod_channel, effect, embed=embed)
+            return await self._post(effect.surface.channel, effect, embed=embed)
         raise SendError(f"unknown effect kind {effect.kind!r}", retryable=False)
 
     async def _update_card(self, effect: OutboxEffect) -> str:
@@ -120,7 +120,7 @@ class DiscordSender:
                 f"REVIEW_UPDATE without a card ref ({effect.card_ref!r})", retryable=False
             )
         line, embed = decided_embed(cast(CardUpdate, effect.payload))
-        message = self._channel(effect.origin.mod_channel).get_partial_message(int(effect.card_ref))
+        message = self._channel(effect.surface.channel).get_partial_message(int(effect.card_ref))
         # Edits are idempotent, so no OutcomeUnknown: just retry.
         await self._call(message.edit(content=line, embed=embed, view=None), creates=False)
         return effect.card_ref
@@ -172,15 +172,13 @@ class DiscordSender:
             if found is None and origin.reply_channel:
                 found = await self._find(self._channel(origin.reply_channel), effect)
             return found
-        if effect.kind is EffectKind.PUBLISH:
-            return await self._find(self._channel(origin.public_channel), effect)
-        return await self._find(self._channel(origin.mod_channel), effect)
+        return await self._find(self._channel(effect.surface.channel), effect)
 
     async def _card_updated(self, effect: OutboxEffect) -> str | None:
         """The card ref if it already shows this outcome; None means "edit again" (idempotent)."""
         if not effect.card_ref or not effect.card_ref.isdigit():
             return None
-        channel = self._channel(effect.origin.mod_channel)
+        channel = self._channel(effect.surface.channel)
         try:
             message = await self._call(channel.fetch_message(int(effect.card_ref)), creates=False)
         except SendError as exc:

@@ -60,21 +60,21 @@ class SlackSender:
             raise to_send_error(exc) from exc
 
     async def _send(self, effect: OutboxEffect) -> str:
-        origin = effect.origin
         if effect.kind is EffectKind.REVIEW_POST:
             post = cast(CardPost, effect.payload)
             blocks = card_blocks(post["card"], token=post["token"])
             text = escape(card_text(post["card"]))
-            return await self._post(origin.mod_channel, text, effect, blocks)
+            return await self._post(effect.surface.channel, text, effect, blocks)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect)
         if effect.kind is EffectKind.PUBLISH:
-            return await self._post(origin.public_channel, _publish_text(effect), effect)
+            return await self._post(effect.surface.channel, _publish_text(effect), effect)
         if effect.kind is EffectKind.NOTIFY:
             return await self._notify(effect)
         if effect.kind is EffectKind.ALERT:
             alert = cast(TextPayload, effect.payload)
-            return await self._post(origin.mod_channel, f"⚠️ {escape(alert['text'])}", effect)
+            text = f"⚠️ {escape(alert['text'])}"
+            return await self._post(effect.surface.channel, text, effect)
         raise SendError(f"slack: unknown effect kind {effect.kind!r}", retryable=False)
 
     async def _post(
@@ -133,11 +133,7 @@ class SlackSender:
             # one is harmless, so "not applied" is the useful answer for both.
             return None
         self._borrow_session()
-        channel = (
-            effect.origin.public_channel
-            if effect.kind is EffectKind.PUBLISH
-            else effect.origin.mod_channel
-        )
+        channel = effect.surface.channel
         try:
             resp = await self._client.conversations_history(
                 channel=channel, include_all_metadata=True, limit=self._history_limit

@@ -1,14 +1,23 @@
 """Wiring: the only package that knows every concrete class (store, LLM, flow, runtime, adapters).
 
 ``_core`` builds the platform-free core, ``_llm`` the configured model, ``_platforms`` the
-single-surface commands and ``_serve`` the every-surface ``jokebot serve``; the CLI calls what
-this package exports and nothing else.
+single-surface commands, ``_serve`` the every-surface ``jokebot serve`` and ``_ops`` its health
+server and the operations commands; the CLI calls what this package exports and nothing else.
 """
 
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import make_llm, serving_llm
+from bot.app._ops import (
+    backup_db,
+    check_health,
+    ops_server,
+    pruning_duty,
+    readiness,
+    restore_db,
+)
 from bot.app._platforms import (
     init_db,
+    migrate_store,
     print_invite_url,
     run_chat,
     run_discord,
@@ -20,13 +29,20 @@ from bot.app._serve import SurfacePlan, describe, plan_surfaces, run_serve
 __all__ = [
     "Core",
     "SurfacePlan",
+    "backup_db",
+    "check_health",
     "describe",
     "init_db",
     "make_llm",
+    "migrate_store",
     "open_core",
+    "ops_server",
     "options_from",
     "plan_surfaces",
     "print_invite_url",
+    "pruning_duty",
+    "readiness",
+    "restore_db",
     "run_chat",
     "run_discord",
     "run_serve",

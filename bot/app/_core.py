@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.joke import JokeOptions, build_joke_flow, request_state
+from bot.llm.probe import ObservedLLM
+from bot.ops.metrics import PrometheusTelemetry
 from bot.ports import LLM, Clock, EffectSender
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
@@ -39,6 +41,9 @@ class Core:
     runtime: Runtime
     service: JokeService
     llm: LLM
+    observed: ObservedLLM  # the llm as the flow calls it: timed, its last outcome kept
+    clock: Clock
+    telemetry: PrometheusTelemetry  # this core's own metrics registry
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver the effects of ``platform``'s runs through ``sender``."""
@@ -80,16 +85,19 @@ async def open_core(
     options = options or JokeOptions()
     clock = clock or SystemClock()
     store = await open_store(database_url)
+    telemetry = PrometheusTelemetry()
+    observed = ObservedLLM(llm, clock, telemetry.llm_call)
     try:
         runtime = Runtime(
             store,
-            {"joke": build_joke_flow(llm, options)},
+            {"joke": build_joke_flow(observed, options)},
             None,
             clock,
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
             crash=crash,
             poll_s=poll_s,
             concurrency=options.concurrency,
+            telemetry=telemetry,
         )
         service = JokeService(
             runtime,
@@ -97,7 +105,8 @@ async def open_core(
             clock,
             functools.partial(request_state, options=options),
             cooldown_s=options.cooldown_s,
+            telemetry=telemetry,
         )
-        yield Core(store, runtime, service, llm)
+        yield Core(store, runtime, service, llm, observed, clock, telemetry)
     finally:
         await store.close()

@@ -157,3 +157,18 @@ async def init_db(settings: Settings) -> int:
         await store.close()
     print(f"Database ready at schema version {version}.")
     return 0
+
+
+async def migrate_store(source: str, target: str) -> int:
+    """``jokebot migrate-store SRC DST``: copy a SQLite database into an empty PostgreSQL one."""
+    from bot.store.copy import StoreNotEmpty, copy_sqlite_to_postgres
+
+    try:
+        counts = await copy_sqlite_to_postgres(source, target)
+    except StoreNotEmpty as exc:
+        print(f"jokebot: migrate-store: {exc}", file=sys.stderr)
+        return 2
+    for table, n in counts.items():
+        print(f"{table:<8} {n:>9} rows")
+    print("Copied; every table has the same row count on both sides. Point DATABASE_URL at it.")
+    return 0

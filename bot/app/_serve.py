@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
+from bot.app._ops import ops_server, pruning_duty
 from bot.app._platforms import secret, settle_heap, slack_config
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -151,7 +152,12 @@ async def run_serve(settings: Settings, *, say: Callable[[str], None] = print) -
     ):
         surfaces = [SURFACES[name](settings, core) for name in wanted]
         statuses = [SurfaceStatus(s.name) for s in surfaces]
-        async with core.serving(), asyncio.TaskGroup() as group:
+        async with (
+            ops_server(settings, core, statuses),  # answers /health/live during recovery too
+            core.serving(),
+            pruning_duty(settings, core),
+            asyncio.TaskGroup() as group,
+        ):
             settle_heap()
             for surface, status in zip(surfaces, statuses, strict=True):
                 group.create_task(supervise(status, surface.run, clock), name=surface.name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.ports import Clock, EffectSender
 from bot.runtime._crash import CrashPoints
 from bot.store import Store
+from bot.telemetry import NoTelemetry, Telemetry
 from flows import AsyncFlow
 
 
@@ -37,3 +38,4 @@ class Context:
     crash: CrashPoints
     lease_s: float
     wake: Wakeups = field(default_factory=Wakeups)
+    telemetry: Telemetry = field(default_factory=NoTelemetry)

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.models import DecideResult, DecideStatus, DecisionRequest
+from bot.models import DecideResult, DecideStatus, DecisionRequest, platform_name
 from bot.review import MODERATOR_ACTIONS, REVIEW
 from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._context import Context
-from bot.runtime._effects import SYSTEM, audit, review_update
-from bot.store import InboxRow, RunStatus, Tx, WaitRow, WaitStatus
+from bot.runtime._effects import SYSTEM, audit, review_updates
+from bot.store import EffectStatus, InboxRow, RunStatus, Tx, WaitRow, WaitStatus
 from flows import Decision
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,12 @@ async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
             await tx.set_inbox_result(
                 request.actor.platform, request.interaction_id, str(result.status)
             )
+        applied = result.status == DecideStatus.APPLIED
+        posted = await card_posted_at(tx, request.token) if applied else None
         ctx.crash.hit("decide.in_tx", status=str(result.status))
+    ctx.telemetry.decided(request.actor.platform, str(result.status))
+    if posted is not None:
+        ctx.telemetry.review_closed(request.action, now - posted)
     ctx.crash.hit("decide.after_commit_before_ack", status=str(result.status))
     if result.status in (DecideStatus.APPLIED, DecideStatus.EXPIRED):
         ctx.wake.runs.set()
@@ -54,14 +59,14 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         await expire_in_tx(tx, wait, now)
         wait = await tx.get_wait(request.token)
     if wait is None or wait.status != WaitStatus.PENDING:
-        return await _closed_answer(tx, wait)
+        return await _closed_answer(tx, wait, request.actor.platform)
     if request.action not in (allowed := _open_to_people(wait)):
         return DecideResult(DecideStatus.INVALID, msg.not_allowed(request.action, allowed))
     if missing := [k for k in wait.needs.get(request.action, ()) if not _given(request.data, k)]:
         return DecideResult(DecideStatus.INVALID, msg.missing(request.action, missing))
     decision = Decision(request.action, dict(request.data), request.actor.ref)
     if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, request.actor.display, now):
-        return await _closed_answer(tx, await tx.get_wait(request.token))
+        return await _closed_answer(tx, await tx.get_wait(request.token), request.actor.platform)
     return DecideResult(
         DecideStatus.APPLIED,
         msg.applied(request.action),
@@ -69,6 +74,15 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         decided_at=now,
         decision=request.action,
     )
+
+
+async def card_posted_at(tx: Tx, token: str) -> float | None:
+    """When the first card of review ``token`` was posted (or queued, if not yet); None: none."""
+    cards = await tx.card_effects(token)
+    if not cards:
+        return None
+    posted = [c.updated_at if c.status == EffectStatus.DONE else c.created_at for c in cards]
+    return min(posted)
 
 
 def _open_to_people(wait: WaitRow) -> tuple[str, ...]:
@@ -124,7 +138,7 @@ async def close_wait(
     seq = resumed.seq
     effects = []
     if wait.kind == REVIEW:
-        effects.append(review_update(wait, seq, decision.action, display, decision.data, now))
+        effects = review_updates(run, wait, seq, decision, display, now)
     if not await tx.save_run(resumed, expect_seq=run.seq, expect_runner=None):
         raise RuntimeError(f"run {run.run_id} changed inside a write transaction")
     await tx.insert_effects(effects)
@@ -148,12 +162,15 @@ async def close_wait(
     return True
 
 
-async def _closed_answer(tx: Tx, wait: WaitRow | None) -> DecideResult:
-    """Tell a late clicker who decided first, or that the card is stale or expired."""
+async def _closed_answer(tx: Tx, wait: WaitRow | None, clicker_platform: str) -> DecideResult:
+    """Tell a late clicker who decided first (and where, if elsewhere), or that it is stale."""
     if wait is None:
         return DecideResult(DecideStatus.NOT_FOUND, msg.NOT_FOUND)
     action = str((wait.decision or {}).get("action", ""))
     by, ts = wait.actor_display or "someone", wait.decided_at
+    winner_platform = (wait.actor or "").split(":", 1)[0]
+    if winner_platform not in ("", clicker_platform, TIMER_PLATFORM):
+        by = f"{by} via {platform_name(winner_platform)}"
 
     def answer(status: DecideStatus, text: str) -> DecideResult:
         return DecideResult(status, text, decided_by=by, decided_at=ts, decision=action or None)

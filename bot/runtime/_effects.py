@@ -6,9 +6,10 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, cast
 
-from bot.models import EffectKind
-from bot.review import Card, card_update
-from bot.store import AuditRow, OutboxRow, WaitRow
+from bot.models import EffectKind, Origin, platform_name
+from bot.review import Card, CardPost, card_update
+from bot.store import AuditRow, OutboxRow, RunRow, WaitRow
+from flows import Decision
 
 AUDIT_KIND = "audit"  # Effect("audit", ...) goes to the audit table, not the outbox
 SYSTEM = "system"
@@ -58,22 +59,83 @@ def effect_row(
     )
 
 
-def review_update(
-    wait: WaitRow, seq: int, outcome: str, actor: str, data: Mapping[str, Any], now: float
-) -> OutboxRow:
-    """The effect that turns a decided card into its outcome line."""
-    payload = card_update(wait.token, cast(Card, wait.payload), outcome, actor, data)
-    return effect_row(wait.run_id, seq, 0, EffectKind.REVIEW_UPDATE, payload, now, token=wait.token)
+def card_posts(
+    run: RunRow, token: str, card: Card, seq: int, n: int, now: float
+) -> list[OutboxRow]:
+    """One ``review.post`` per review surface of the run's queue (effects n, n+1, ...)."""
+    return [
+        effect_row(
+            run.run_id,
+            seq,
+            n + i,
+            EffectKind.REVIEW_POST,
+            CardPost(token=token, card=card, surface=surface.to_json()),
+            now,
+            token=token,
+        )
+        for i, surface in enumerate(Origin.from_json(run.origin).reviews)
+    ]
+
+
+def review_updates(
+    run: RunRow,
+    wait: WaitRow,
+    seq: int,
+    decision: Decision,
+    display: str,
+    now: float,
+) -> list[OutboxRow]:
+    """One ``review.update`` per card of ``wait``: every surface shows who decided, and where."""
+    origin = Origin.from_json(run.origin)
+    platforms = {origin.platform, *(s.platform for s in origin.reviews)}
+    decider = decision.actor.split(":", 1)[0]
+    via = platform_name(decider) if len(platforms) > 1 and decider in platforms else ""
+    card = cast(Card, wait.payload)
+    return [
+        effect_row(
+            wait.run_id,
+            seq,
+            i,
+            EffectKind.REVIEW_UPDATE,
+            card_update(
+                wait.token,
+                card,
+                decision.action,
+                display,
+                decision.data,
+                via=via,
+                surface=surface.to_json(),
+            ),
+            now,
+            token=wait.token,
+        )
+        for i, surface in enumerate(origin.reviews)
+    ]
+
+
+def alerts(
+    run: RunRow, payload: Mapping[str, Any], seq: int, n: int, now: float
+) -> list[OutboxRow]:
+    """An ALERT to the moderators of every review surface of the run."""
+    return [
+        effect_row(
+            run.run_id, seq, n + i, EffectKind.ALERT, {**payload, "surface": s.to_json()}, now
+        )
+        for i, s in enumerate(Origin.from_json(run.origin).reviews)
+    ]
 
 
 def alert_for(effect: OutboxRow, text: str, now: float) -> OutboxRow:
-    """An ALERT to the moderators about ``effect``, ordered right after it."""
+    """An ALERT to the moderators about ``effect``, ordered right after it (same surface)."""
+    payload: dict[str, Any] = {"text": text}
+    if "surface" in effect.payload:
+        payload["surface"] = effect.payload["surface"]
     return effect_row(
         effect.run_id,
         effect.seq,
         effect.n + 1000,  # after every effect of the same step, before later steps
         EffectKind.ALERT,
-        {"text": text},
+        payload,
         now,
         id_=f"{effect.effect_id}:alert",
     )

@@ -9,8 +9,9 @@ becomes ``uncertain`` (with an ALERT) when the platform cannot tell. Never a sil
 import logging
 from dataclasses import replace
 
+from bot import logs
 from bot.errors import CannotReconcile, OutcomeUnknown, SendError
-from bot.models import EffectKind, Origin, OutboxEffect
+from bot.models import EffectKind, Origin, OutboxEffect, surface_of
 from bot.ports import EffectSender
 from bot.runtime._context import Context
 from bot.runtime._effects import alert_for, audit
@@ -46,6 +47,7 @@ class _Delivery:
             dedupe_key=row.dedupe_key,
             attempt=max(1, row.attempts),
             card_ref=self.card_ref,
+            target=surface_of(row.kind, self.origin, row.payload),
         )
 
     async def save(self, row: OutboxRow, *events: str, alert: str = "", **data: object) -> bool:
@@ -74,6 +76,8 @@ class _Delivery:
                 for event in events
             ]
             await tx.add_audit(audits)
+        if events:  # only a final state is audited: effect.done / .failed / .uncertain
+            self.ctx.telemetry.effect_settled(row.kind, str(row.status))
         self.row = row
         if extra:
             self.ctx.wake.outbox.set()
@@ -158,12 +162,13 @@ async def deliver(ctx: Context, effect_id: str) -> bool:
     async with ctx.store.transaction() as tx:
         row = await tx.claim_effect(effect_id, ctx.runner_id, now, now + ctx.lease_s)
         run = None if row is None else await tx.get_run(row.run_id)
-        card = None
+        posts = []
         if row is not None and row.kind == EffectKind.REVIEW_UPDATE and row.token:
-            card = await tx.card_effect(row.token)
+            posts = await tx.card_effects(row.token)
     if row is None or run is None:
         return False
     origin = Origin.from_json(run.origin)
+    card = _card_of(row, origin, posts)
     delivery = _Delivery(ctx, row, origin, None if card is None else card.platform_ref)
     if card is not None and card.status in (EffectStatus.FAILED, EffectStatus.UNCERTAIN):
         # the card never (knowingly) appeared; its own alert already told the moderators
@@ -175,14 +180,24 @@ async def deliver(ctx: Context, effect_id: str) -> bool:
     if row.kind not in set(EffectKind):
         await delivery.give_up(EffectStatus.FAILED, f"unknown effect kind {row.kind!r}")
         return True
-    sender = ctx.senders.get(origin.platform)
+    platform = surface_of(row.kind, origin, row.payload).platform
+    sender = ctx.senders.get(platform)
     if sender is None:
-        log.warning("no sender for platform %r yet; %s waits", origin.platform, row.effect_id)
+        log.warning("no sender for platform %r yet; %s waits", platform, row.effect_id)
         status = EffectStatus(row.status)
-        await delivery.retry_later(status, f"no sender for {origin.platform!r}", NO_SENDER_RETRY_S)
+        await delivery.retry_later(status, f"no sender for {platform!r}", NO_SENDER_RETRY_S)
         return False
     await delivery.run(sender)
     return True
+
+
+def _card_of(update: OutboxRow, origin: Origin, posts: list[OutboxRow]) -> OutboxRow | None:
+    """The ``review.post`` that put up the card ``update`` edits: the one on its surface."""
+    where = surface_of(update.kind, origin, update.payload)
+    for post in posts:
+        if surface_of(post.kind, origin, post.payload) == where:
+            return post
+    return None
 
 
 async def deliver_due(ctx: Context, limit: int = 50, *, in_flight_only: bool = False) -> int:
@@ -193,8 +208,9 @@ async def deliver_due(ctx: Context, limit: int = 50, *, in_flight_only: bool = F
     for row in rows:
         if in_flight_only and row.status != EffectStatus.IN_FLIGHT:
             continue
-        if await deliver(ctx, row.effect_id):
-            count += 1
+        with logs.bound(run_id=row.run_id):
+            if await deliver(ctx, row.effect_id):
+                count += 1
     return count
 
 

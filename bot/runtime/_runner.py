@@ -11,11 +11,12 @@ import contextlib
 import logging
 from typing import Any, cast
 
+from bot import logs
 from bot.models import EffectKind, TextPayload
-from bot.review import REVIEW, Card, CardPost
+from bot.review import REVIEW, Card
 from bot.runtime import _transitions as transitions
 from bot.runtime._context import Context
-from bot.runtime._effects import AUDIT_KIND, audit, effect_row, new_token
+from bot.runtime._effects import AUDIT_KIND, alerts, audit, card_posts, effect_row, new_token
 from bot.store import RUNNABLE, AuditRow, OutboxRow, RunRow, RunStatus, WaitRow, WaitStatus
 from flows import Decision, Effect, FlowChanged, Wait
 
@@ -46,11 +47,7 @@ class StepCommitter:
         if status == "waiting":
             wait = self._wait(Wait.from_json(checkpoint["wait"]), seq, now)
             if wait.kind == REVIEW:
-                card = CardPost(token=wait.token, card=cast(Card, wait.payload))
-                post = EffectKind.REVIEW_POST
-                rows.append(
-                    effect_row(run.run_id, seq, len(rows), post, card, now, token=wait.token)
-                )
+                rows += card_posts(run, wait.token, cast(Card, wait.payload), seq, len(rows), now)
             new = transitions.suspend(run, checkpoint, wait.token, now)
         elif status == "finished":
             new = transitions.finish(run, checkpoint, now)
@@ -83,6 +80,8 @@ class StepCommitter:
             raise CommitFailed(f"run {run.run_id}: step {seq} not committed: {exc}") from exc
         ctx.crash.hit("step.after_commit", run_id=run.run_id, status=status)
         self.run = new
+        for row in audits:
+            ctx.telemetry.flow_event(run.flow, str(row.data.get("event", "")), row.data)
         if rows:
             ctx.wake.outbox.set()
         if wait is not None and wait.expires_at is not None:
@@ -93,13 +92,14 @@ class StepCommitter:
     ) -> tuple[list[OutboxRow], list[AuditRow]]:
         rows: list[OutboxRow] = []
         audits: list[AuditRow] = []
+        run_id = self.run.run_id
         for effect in effects:
             if effect.kind == AUDIT_KIND:
-                audits.append(AuditRow(self.run.run_id, now, "flow", "flow", dict(effect.payload)))
+                audits.append(AuditRow(run_id, now, "flow", "flow", dict(effect.payload)))
+            elif effect.kind == EffectKind.ALERT:  # to every review surface's moderators
+                rows += alerts(self.run, effect.payload, seq, len(rows), now)
             else:
-                rows.append(
-                    effect_row(self.run.run_id, seq, len(rows), effect.kind, effect.payload, now)
-                )
+                rows.append(effect_row(run_id, seq, len(rows), effect.kind, effect.payload, now))
         return rows, audits
 
     def _wait(self, wait: Wait, seq: int, now: float) -> WaitRow:
@@ -120,6 +120,11 @@ class StepCommitter:
 
 async def execute(ctx: Context, run_id: str) -> bool:
     """Run ``run_id`` until it waits, finishes or fails; False if we could not take its lease."""
+    with logs.bound(run_id=run_id):
+        return await _execute(ctx, run_id)
+
+
+async def _execute(ctx: Context, run_id: str) -> bool:
     now = ctx.clock.now()
     async with ctx.store.transaction() as tx:
         run = await tx.claim_run(run_id, ctx.runner_id, now, now + ctx.lease_s)
@@ -173,10 +178,10 @@ async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:
         failed = transitions.fail(run, error, now)
         seq = failed.seq
         text = TextPayload(text=f"Run {run_id} failed and was stopped: {error}")
-        alert = effect_row(run_id, seq, 0, EffectKind.ALERT, text, now)
+        rows = alerts(run, text, seq, 0, now)
         if not await tx.save_run(failed, expect_seq=run.seq, expect_runner=ctx.runner_id):
             return
-        await tx.insert_effects([alert])
+        await tx.insert_effects(rows)
         await tx.add_audit(
             [
                 audit(
@@ -187,10 +192,11 @@ async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:
                     seq=seq,
                     status=str(RunStatus.FAILED),
                     error=error,
-                    effects=[alert.effect_id],
+                    effects=[r.effect_id for r in rows],
                 )
             ]
         )
+    ctx.telemetry.run_failed(failed.flow)
     ctx.wake.outbox.set()
 
 

@@ -19,7 +19,8 @@ from bot.runtime._recovery import recover
 from bot.runtime._runner import run_due
 from bot.runtime._timers import expire_due
 from bot.store import RunStatus, Store
-from flows import AsyncFlow, start
+from bot.telemetry import Telemetry
+from flows import AsyncFlow, start_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Runtime:
         lease_s: lease length; must exceed the longest single node (LLM timeout).
         poll_s: longest idle sleep of a loop (picks up other processes' work).
         concurrency: runs executed at once by ``serve()``.
+        telemetry: where committed events are reported (metrics); none by default.
     """
 
     def __init__(
@@ -49,10 +51,13 @@ class Runtime:
         lease_s: float = 30.0,
         poll_s: float = 5.0,
         concurrency: int = 4,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._ctx = Context(
             store, flows, dict(senders or {}), clock, runner_id, crash or CrashPoints(), lease_s
         )
+        if telemetry is not None:
+            self._ctx.telemetry = telemetry
         self._poll_s, self._concurrency = poll_s, concurrency
         self._caught_up = self._recovered = False
         self._catch_up_lock = asyncio.Lock()
@@ -74,7 +79,9 @@ class Runtime:
         if flow not in ctx.flows:
             raise ValueError(f"unknown flow {flow!r}; registered: {', '.join(ctx.flows)}")
         now = ctx.clock.now()
-        run = transitions.start(run_id, flow, origin.to_json(), start(ctx.flows[flow], shared), now)
+        run = transitions.start(
+            run_id, flow, origin.to_json(), start_checkpoint(ctx.flows[flow], shared), now
+        )
         async with ctx.store.transaction() as tx:
             created = await tx.insert_run(run)
             if created:

@@ -1,7 +1,8 @@
 """Timeouts are deciders: expire pending waits whose ``expires_at`` has passed."""
 
+from bot.review import REVIEW
 from bot.runtime._context import Context
-from bot.runtime._decide import expire_in_tx
+from bot.runtime._decide import TIMER_PLATFORM, card_posted_at, expire_in_tx
 from bot.store import WaitStatus
 
 
@@ -16,6 +17,10 @@ async def expire(ctx: Context, token: str) -> bool:
         if wait.expires_at is None or wait.expires_at > now:
             return False
         done = await expire_in_tx(tx, wait, now)
+        posted = await card_posted_at(tx, token) if done and wait.kind == REVIEW else None
+    if posted is not None:
+        ctx.telemetry.decided(TIMER_PLATFORM, "applied")
+        ctx.telemetry.review_closed(wait.on_timeout, now - posted)
     if done:
         ctx.wake.runs.set()
         ctx.wake.outbox.set()

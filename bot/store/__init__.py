@@ -1,8 +1,9 @@
 """The durable store: the ``Store``/``Tx`` interfaces, their records and ``open_store(url)``.
 
 Every change the runtime makes happens inside one ``Store.transaction()``: a write
-transaction that commits durably (SQLite: WAL with ``synchronous=FULL``) when the block
-exits normally and rolls back on any exception, including a simulated crash.
+transaction that commits durably (SQLite: WAL with ``synchronous=FULL``; PostgreSQL:
+``synchronous_commit``) when the block exits normally and rolls back on any exception,
+including a simulated crash.
 """
 
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from bot.errors import ConfigError
-from bot.models import ScopeConfig
+from bot.models import ScopeConfig, Surface
 from bot.store.records import (
     OPEN_EFFECT,
     RUNNABLE,
@@ -18,6 +19,7 @@ from bot.store.records import (
     AuditRow,
     EffectStatus,
     InboxRow,
+    OpsCounts,
     OutboxRow,
     RunRow,
     RunStatus,
@@ -32,6 +34,7 @@ __all__ = [
     "AuditRow",
     "EffectStatus",
     "InboxRow",
+    "OpsCounts",
     "OutboxRow",
     "RunRow",
     "RunStatus",
@@ -39,6 +42,7 @@ __all__ = [
     "Tx",
     "WaitRow",
     "WaitStatus",
+    "is_postgres",
     "open_store",
 ]
 
@@ -128,8 +132,8 @@ class Tx(Protocol):
         """When the next effect first in its run's order becomes due (0 if one is ours)."""
         ...
 
-    async def card_effect(self, token: str) -> OutboxRow | None:
-        """The ``review.post`` effect that posted the card of wait ``token``."""
+    async def card_effects(self, token: str) -> list[OutboxRow]:
+        """The ``review.post`` effects that posted the cards of wait ``token`` (one a surface)."""
         ...
 
     async def add_audit(self, rows: Sequence[AuditRow]) -> None: ...
@@ -141,6 +145,49 @@ class Tx(Protocol):
     async def save_scope(self, config: ScopeConfig) -> None: ...
 
     async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None: ...
+
+    async def add_route(self, platform: str, scope: str, surface: Surface, now: float) -> bool:
+        """Review ``platform``/``scope``'s requests on ``surface`` too; False if it already was."""
+        ...
+
+    async def remove_route(self, platform: str, scope: str, surface: Surface) -> bool: ...
+
+    async def routes(self, platform: str, scope: str) -> list[Surface]:
+        """The extra review surfaces of a scope, in the order they were added."""
+        ...
+
+    async def add_link_code(
+        self, code: str, platform: str, scope: str, expires_at: float
+    ) -> None: ...
+
+    async def take_link_code(self, code: str, now: float) -> tuple[str, str] | None:
+        """``(platform, scope)`` of an unexpired code, which is used up; None otherwise."""
+        ...
+
+    # Operations (health checks and metrics; read-only, called from ``Store.read()``)
+
+    async def oldest_open_effect(self) -> OutboxRow | None:
+        """The open (pending or in-flight) effect with the earliest ``created_at``, or None."""
+        ...
+
+    async def ops_counts(self, now: float) -> OpsCounts:
+        """Counts for the gauges, in one read.
+
+        Outbox rows by status (every status but ``done``), pending waits by kind, and how
+        many runnable runs hold a live lease (``lease_until >= now``, any runner).
+        """
+        ...
+
+    # Retention
+
+    async def prune_runs(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` runs that are over and were last updated before ``before``.
+
+        Only finished or failed runs with no pending or in-flight effect; with each go its
+        waits, the inbox rows of those waits, its outbox rows and its audit rows (so the audit
+        log still replays to the database). Oldest first; how many runs were deleted.
+        """
+        ...
 
 
 class Store(Protocol):
@@ -166,9 +213,26 @@ class Store(Protocol):
 
 
 async def open_store(url: str) -> Store:
-    """Open (creating and migrating as needed) the store at ``url``, e.g. ``sqlite:///bot.db``."""
+    """Open (creating and migrating as needed) the store at ``url``.
+
+    ``sqlite:///path/to/bot.db``, or ``postgresql://user@host:port/db`` (also ``postgres://``;
+    any libpq URL parameter, e.g. ``?options=-csearch_path%3Djokebot`` for a schema).
+    """
     if url.startswith("sqlite:///"):
         from bot.store.sqlite import SqliteStore  # lazy: each backend imports its own driver
 
         return await SqliteStore.open(url.removeprefix("sqlite:///"))
-    raise ConfigError(f"DATABASE_URL {url!r} is not supported; use sqlite:///path/to/jokebot.db")
+    if is_postgres(url):
+        from bot.store.postgres import PostgresStore
+
+        return await PostgresStore.open(url)
+    scheme = url.split(":", 1)[0]
+    raise ConfigError(
+        f"DATABASE_URL scheme {scheme!r} is not supported; use sqlite:///path/to/jokebot.db or "
+        "postgresql://user@host:5432/dbname"
+    )
+
+
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database."""
+    return url.startswith(("postgresql://", "postgres://"))

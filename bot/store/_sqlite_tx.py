@@ -6,21 +6,25 @@ from typing import Any
 
 import aiosqlite
 
-from bot.models import ScopeConfig
-from bot.store._sqlite_rows import (
+from bot.models import ScopeConfig, Surface
+from bot.store._rows import (
     HEAD,
     OUTBOX_COLS,
     RUN_COLS,
     WAIT_COLS,
     dumps,
     effect_from,
+    effect_params,
     run_from,
+    run_params,
     wait_from,
+    wait_params,
 )
+from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx:
+class SqliteTx(SqliteOpsQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -40,22 +44,7 @@ class SqliteTx:
         return (
             await self._changed(
                 f"INSERT OR IGNORE INTO runs ({RUN_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                (
-                    run.run_id,
-                    run.flow,
-                    dumps(run.origin),
-                    str(run.status),
-                    run.cursor,
-                    run.seq,
-                    dumps(run.checkpoint),
-                    None if run.decision is None else dumps(run.decision),
-                    run.wait_token,
-                    run.runner_id,
-                    run.lease_until,
-                    run.created_at,
-                    run.updated_at,
-                    run.error,
-                ),
+                run_params(run),
             )
             == 1
         )
@@ -127,23 +116,7 @@ class SqliteTx:
     async def insert_wait(self, wait: WaitRow) -> None:
         await self._db.execute(
             f"INSERT INTO waits ({WAIT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-            (
-                wait.token,
-                wait.run_id,
-                wait.seq,
-                wait.kind,
-                dumps(list(wait.allowed)),
-                dumps(wait.payload),
-                wait.on_timeout,
-                str(wait.status),
-                wait.created_at,
-                wait.expires_at,
-                None if wait.decision is None else dumps(wait.decision),
-                wait.actor,
-                wait.actor_display,
-                wait.decided_at,
-                dumps({action: list(keys) for action, keys in wait.needs.items()}),
-            ),
+            wait_params(wait),
         )
 
     async def get_wait(self, token: str) -> WaitRow | None:
@@ -224,27 +197,7 @@ class SqliteTx:
             return
         await self._db.executemany(
             f"INSERT INTO outbox ({OUTBOX_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-            [
-                (
-                    e.effect_id,
-                    e.run_id,
-                    e.seq,
-                    e.n,
-                    e.kind,
-                    dumps(e.payload),
-                    e.dedupe_key,
-                    e.created_at,
-                    str(e.status),
-                    e.attempts,
-                    e.next_attempt_at,
-                    e.platform_ref,
-                    e.last_error,
-                    e.token,
-                    e.updated_at,
-                    e.claimed_by,
-                )
-                for e in rows
-            ],
+            [effect_params(e) for e in rows],
         )
 
     async def get_effect(self, effect_id: str) -> OutboxRow | None:
@@ -302,12 +255,13 @@ class SqliteTx:
         )
         return None if row is None else row[0]
 
-    async def card_effect(self, token: str) -> OutboxRow | None:
-        row = await self._one(
-            f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = ? AND kind = 'review.post'",  # noqa: S608
+    async def card_effects(self, token: str) -> list[OutboxRow]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = ? AND kind = 'review.post' "  # noqa: S608
+            "ORDER BY seq, n",
             (token,),
         )
-        return None if row is None else effect_from(row)
+        return [effect_from(r) for r in rows]
 
     async def add_audit(self, rows: Sequence[AuditRow]) -> None:
         if not rows:
@@ -345,3 +299,48 @@ class SqliteTx:
             (platform, scope),
         )
         return None if r is None else ScopeConfig(r[0], r[1], r[2], r[3], r[4])
+
+    async def add_route(self, platform: str, scope: str, surface: Surface, now: float) -> bool:
+        return (
+            await self._changed(
+                "INSERT OR IGNORE INTO routes (platform, scope, surface_platform, surface_channel, "
+                "added_at) VALUES (?,?,?,?,?)",
+                (platform, scope, surface.platform, surface.channel, now),
+            )
+            == 1
+        )
+
+    async def remove_route(self, platform: str, scope: str, surface: Surface) -> bool:
+        return (
+            await self._changed(
+                "DELETE FROM routes WHERE platform = ? AND scope = ? AND surface_platform = ? "
+                "AND surface_channel = ?",
+                (platform, scope, surface.platform, surface.channel),
+            )
+            == 1
+        )
+
+    async def routes(self, platform: str, scope: str) -> list[Surface]:
+        rows = await self._db.execute_fetchall(
+            "SELECT surface_platform, surface_channel FROM routes WHERE platform = ? AND scope = ? "
+            "ORDER BY added_at, surface_platform, surface_channel",
+            (platform, scope),
+        )
+        return [Surface(r[0], r[1]) for r in rows]
+
+    async def add_link_code(self, code: str, platform: str, scope: str, expires_at: float) -> None:
+        await self._db.execute(
+            "INSERT INTO link_codes (code, platform, scope, expires_at) VALUES (?,?,?,?)",
+            (code, platform, scope, expires_at),
+        )
+
+    async def take_link_code(self, code: str, now: float) -> tuple[str, str] | None:
+        row = await self._one(
+            "SELECT platform, scope, expires_at FROM link_codes WHERE code = ?", (code,)
+        )
+        await self._db.execute(
+            "DELETE FROM link_codes WHERE code = ? OR expires_at <= ?", (code, now)
+        )
+        if row is None or row[2] <= now:
+            return None
+        return str(row[0]), str(row[1])

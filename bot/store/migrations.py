@@ -1,19 +1,30 @@
 """Versioned schema migrations: ordered steps, each applied once in its own transaction.
 
 Never edit a released step; add a new one. ``schema_version`` records every applied step, so a
-database created by any earlier version upgrades in order on open.
+database created by any earlier version upgrades in order on open. Each step carries its SQL
+for every dialect: SQLite here, PostgreSQL in ``_pg_schema.py``.
 """
 
 from dataclasses import dataclass
+from typing import Literal
+
+from bot.store import _pg_schema as pg
+
+Dialect = Literal["sqlite", "postgres"]
 
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step: the version it produces and the statements that get there."""
+    """One schema step: the version it produces and, per dialect, the statements that get there."""
 
     version: int
     description: str
-    statements: tuple[str, ...]
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+    def statements(self, dialect: Dialect) -> tuple[str, ...]:
+        """This step's statements in ``dialect``."""
+        return self.sqlite if dialect == "sqlite" else self.postgres
 
 
 _V1 = Migration(
@@ -88,6 +99,7 @@ _V1 = Migration(
             data_json TEXT NOT NULL)""",
         "CREATE INDEX audit_run ON audit(run_id, id)",
     ),
+    pg.V1,
 )
 
 _V2 = Migration(
@@ -107,6 +119,7 @@ _V2 = Migration(
         """CREATE INDEX waits_pending_expiry ON waits(expires_at)
             WHERE status = 'pending' AND expires_at IS NOT NULL""",
     ),
+    pg.V2,
 )
 
 _V3 = Migration(
@@ -118,15 +131,37 @@ _V3 = Migration(
         """UPDATE waits SET needs_json = '{"edit": ["text"]}'
             WHERE kind = 'review' AND allowed_json LIKE '%"edit"%'""",
     ),
+    pg.V3,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+_V4 = Migration(
+    4,
+    "routes (a scope's review surfaces on other platforms) and single-use link codes",
+    (
+        """CREATE TABLE routes (
+            platform TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            surface_platform TEXT NOT NULL,
+            surface_channel TEXT NOT NULL,
+            added_at REAL NOT NULL,
+            PRIMARY KEY (platform, scope, surface_platform, surface_channel)) WITHOUT ROWID""",
+        """CREATE TABLE link_codes (
+            code TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            expires_at REAL NOT NULL) WITHOUT ROWID""",
+    ),
+    pg.V4,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,
     applied_at REAL NOT NULL)"""
+SCHEMA_VERSION_TABLE_PG = pg.SCHEMA_VERSION_TABLE
 
 
 def pending(current: int, target: int = LATEST) -> list[Migration]:

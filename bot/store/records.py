@@ -127,3 +127,12 @@ class AuditRow:
     event: str
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+@dataclass
+class OpsCounts:
+    """What the metrics gauges show, counted in one read: see ``Tx.ops_counts``."""
+
+    effects: dict[str, int]  # outbox rows by status, every status but done
+    pending_waits: dict[str, int]  # pending waits by kind
+    leases: int  # runnable runs whose lease is live (held by any process)

@@ -19,6 +19,7 @@ import aiosqlite
 
 from bot.models import ScopeConfig
 from bot.store._sqlite_tx import SqliteTx
+from bot.store.backup import snapshot_before_migrating
 from bot.store.migrations import LATEST, SCHEMA_VERSION_TABLE, pending
 
 BUSY_TIMEOUT_MS = 10_000
@@ -63,8 +64,9 @@ class SqliteStore:
             try:
                 await self._db.execute(SCHEMA_VERSION_TABLE)
                 current = await self._version()
+                await snapshot_before_migrating(self.path, current, pending(current, target))
                 for step in pending(current, target):
-                    for statement in step.statements:
+                    for statement in step.statements("sqlite"):
                         await self._db.execute(statement)
                     await self._db.execute(
                         "INSERT INTO schema_version (version, description, applied_at) "

@@ -1,5 +1,5 @@
-"""Fixtures for tests/bot: a clean environment so no real setting leaks into a test, and a
-booted runtime ``Harness`` for the runtime tests.
+"""Fixtures for tests/bot: a clean environment so no real setting leaks into a test, a
+booted runtime ``Harness`` for the runtime tests, and ``db_url``: one test per store backend.
 """
 
 import os
@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from tests.support.postgres import scratch_schema
 from tests.support.runtime_harness import Harness
+
+# every test taking db_url runs once per backend; -m "not postgres" leaves PostgreSQL out
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 _PREFIXES = ("DISCORD_", "SLACK_", "OPENAI_")
 
@@ -24,11 +28,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    """A booted bot over ``tmp_path / "bot.db"``; shut down (connection closed) afterwards."""
-    harness = Harness(tmp_path / "bot.db")
+async def h(db_url: str) -> AsyncIterator[Harness]:
+    """A booted bot over a fresh database of each backend; shut down (pool closed) afterwards."""
+    harness = Harness(db_url)
     await harness.boot()
     try:
         yield harness
     finally:
         await harness.shutdown()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: a SQLite file in ``tmp_path``, or a scratch PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    async with scratch_schema() as url:
+        yield url

@@ -18,7 +18,7 @@ from tests.support.runtime_invariants import check_invariants
 @pytest.fixture
 async def second(h: Harness) -> AsyncIterator[Runtime]:
     """Another bot process: its own connection to the same file and its own runner id."""
-    store: Store = await open_store(f"sqlite:///{h.path}")
+    store: Store = await open_store(h.url)
     try:
         runtime = h.new_runtime(store, "bot-2")
         await runtime.recover()
@@ -193,6 +193,7 @@ async def test_the_lease_is_renewed_while_a_long_node_runs(h: Harness, second: R
     try:
         await until(lambda: h.drafter.blocked == 1)
         for _ in range(4):  # 44 s > lease_s = 30 s: only renewals keep the lease alive
+            await until(lambda: h.clock.sleepers == 1)  # the heartbeat is back asleep
             lease = lease_until(h)
             h.clock.advance(11)
             await until(lambda: lease_until(h) > lease)  # noqa: B023  # evaluated in the loop

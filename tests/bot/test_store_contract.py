@@ -1,14 +1,11 @@
-"""The Store contract, run against every backend (SQLite now; Postgres when configured)."""
+"""The Store contract, run against every backend: SQLite and PostgreSQL (``db_url``)."""
 
-import importlib.util
-import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from bot.models import ScopeConfig
+from bot.models import ScopeConfig, Surface
 from bot.store import (
     AuditRow,
     EffectStatus,
@@ -23,21 +20,10 @@ from bot.store import (
 )
 from bot.store.migrations import LATEST
 
-# every backend runs the same suite; Postgres joins once bot/store/postgres.py exists and
-# TEST_POSTGRES_URL points at a scratch database
-HAS_POSTGRES = importlib.util.find_spec("bot.store.postgres") is not None
-BACKENDS = ["sqlite"] + (
-    ["postgres"] if HAS_POSTGRES and os.environ.get("TEST_POSTGRES_URL") else []
-)
 
-
-@pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'contract.db'}"
-    else:
-        url = os.environ["TEST_POSTGRES_URL"]
-    opened = await open_store(url)
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(db_url)
     try:
         yield opened
     finally:
@@ -236,17 +222,18 @@ async def test_store_update_effect_checks_the_claim(store: Store) -> None:
     assert stored.platform_ref == "m1"
 
 
-async def test_store_card_effect_by_token(store: Store) -> None:
-    card = an_effect("a", 1, 0)
-    card.kind, card.token = "review.post", "t1"
+async def test_store_card_effects_by_token(store: Store) -> None:
+    cards = [an_effect("a", 1, 1), an_effect("a", 1, 0), an_effect("a", 1, 2)]
+    for card in cards[:2]:
+        card.kind, card.token = "review.post", "t1"
+    cards[2].kind, cards[2].token = "review.update", "t1"
     async with store.transaction() as tx:
-        await tx.insert_effects([card])
-        found = await tx.card_effect("t1")
-        missing = await tx.card_effect("t2")
+        await tx.insert_effects(cards)
+        found = await tx.card_effects("t1")
+        missing = await tx.card_effects("t2")
 
-    assert found is not None
-    assert found.effect_id == "a:1:0"
-    assert missing is None
+    assert [e.effect_id for e in found] == ["a:1:0", "a:1:1"]
+    assert missing == []
 
 
 async def test_store_audit_keeps_order_and_data(store: Store) -> None:
@@ -316,3 +303,38 @@ async def test_store_release_leases_frees_only_that_runners_runs(store: Store) -
     assert released == 1
     assert b_may_take_r1 is not None
     assert a_may_take_r2 is None
+
+
+async def test_store_routes_are_added_once_listed_in_order_and_removed(store: Store) -> None:
+    slack, second = Surface("slack", "CMOD"), Surface("discord", "other-mods")
+    async with store.transaction() as tx:
+        first = await tx.add_route("discord", "g1", slack, 1.0)
+        again = await tx.add_route("discord", "g1", slack, 2.0)
+        await tx.add_route("discord", "g1", second, 3.0)
+        await tx.add_route("discord", "g2", slack, 4.0)
+    async with store.transaction() as tx:
+        listed = await tx.routes("discord", "g1")
+        removed = await tx.remove_route("discord", "g1", slack)
+        gone = await tx.remove_route("discord", "g1", slack)
+        left = await tx.routes("discord", "g1")
+
+    assert (first, again) == (True, False)
+    assert listed == [slack, second]
+    assert (removed, gone) == (True, False)
+    assert left == [second]
+
+
+async def test_store_link_codes_are_single_use_and_expire(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.add_link_code("ABCD-EFGH", "discord", "g1", expires_at=100.0)
+        await tx.add_link_code("JKLM-NPQR", "slack", "T1", expires_at=50.0)
+    async with store.transaction() as tx:
+        taken = await tx.take_link_code("ABCD-EFGH", now=60.0)
+        twice = await tx.take_link_code("ABCD-EFGH", now=60.0)
+        expired = await tx.take_link_code("JKLM-NPQR", now=60.0)
+        unknown = await tx.take_link_code("ZZZZ-ZZZZ", now=60.0)
+
+    assert taken == ("discord", "g1")
+    assert twice is None
+    assert expired is None
+    assert unknown is None

@@ -1,49 +1,72 @@
-"""Schema migrations: ordered, recorded, idempotent; an old database keeps its waits decidable."""
+"""Schema migrations: ordered, recorded, idempotent, the same steps on both backends; an old
+database keeps its waits decidable.
+"""
 
+import hashlib
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 
 from bot.errors import ConfigError
 from bot.models import DecideStatus
-from bot.store import open_store
-from bot.store.migrations import LATEST, MIGRATIONS
+from bot.store import is_postgres, open_store
+from bot.store.migrations import LATEST, MIGRATIONS, Dialect
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
-from flows import Suspended, start
+from flows import Suspended, start_checkpoint
+from tests.support.db import execute, rows
 from tests.support.runtime_flows import Drafter, build_review_flow, initial_state
 from tests.support.runtime_harness import ALICE, ORIGIN, Harness
 from tests.support.runtime_invariants import check_invariants
 
 OLD_WAIT = "0123456789abcdef0123456789abcdef"
+# sha256 of each released step's statements: a released step is never edited (add a new one)
+RELEASED = {
+    "sqlite": {
+        1: "61c14b738dc1c26c822d44374c783e70644f3d628c2669396ceebfef92dbc0fd",
+        2: "31fd4d5e142a9d2de0e0488386d1591683b271f44d826687032df9178aa7266b",
+        3: "1ee85aa0ef6a25b3a847d4df56844d162cf20e6f360e7a0302f4b2bfd4aaffbf",
+        4: "37f0e8bc4e753f2f1ae8ccb8d50de873dd7dfe537dbc7be66bcd38de4e2286e7",
+    },
+    "postgres": {
+        1: "b8b727b90157035be3100b23f9371ad4c986e3d39335361ef396baaef75e1127",
+        2: "bc65faec7a29f52db379341badbd831412431c7c8c1995252edf1596988bfae0",
+        3: "9c61c04255607eeec024fb0b1fb7be5305d8fde9f34096dc1c08a82e7070d1cc",
+        4: "97c0b21375f40581b091ee364045da1a27a22f89582520f27c7fc54ccabe1f7b",
+    },
+}
 
 
 def test_migrations_are_ordered_and_consecutive() -> None:
     assert [m.version for m in MIGRATIONS] == list(range(1, LATEST + 1))
 
 
-async def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+def test_released_steps_are_never_edited(dialect: Dialect) -> None:
+    digests = {
+        m.version: hashlib.sha256("\n;\n".join(m.statements(dialect)).encode()).hexdigest()
+        for m in MIGRATIONS
+    }
+
+    assert {v: digests[v] for v in RELEASED[dialect]} == RELEASED[dialect]
+
+
+async def test_reopening_does_not_reapply_migrations(db_url: str) -> None:
     for _ in range(2):
-        store = await open_store(f"sqlite:///{tmp_path / 'x.db'}")
+        store = await open_store(db_url)
         await store.close()
 
-    db = sqlite3.connect(tmp_path / "x.db")
-    versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY version")]
-    db.close()
-    assert versions == list(range(1, LATEST + 1))
+    versions = [r["version"] for r in rows(db_url, "SELECT version FROM schema_version")]
+    assert sorted(versions) == list(range(1, LATEST + 1))
 
 
-async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
-    store = await open_store(f"sqlite:///{tmp_path / 'x.db'}")
+async def test_a_database_newer_than_the_code_is_refused(db_url: str) -> None:
+    store = await open_store(db_url)
     await store.close()
-    db = sqlite3.connect(tmp_path / "x.db")
-    db.execute("INSERT INTO schema_version VALUES (?, 'future', 0)", (LATEST + 1,))
-    db.commit()
-    db.close()
+    execute(db_url, "INSERT INTO schema_version VALUES (?, 'future', 0)", LATEST + 1)
 
     with pytest.raises(RuntimeError, match="newer than this code"):
-        await open_store(f"sqlite:///{tmp_path / 'x.db'}")
+        await open_store(db_url)
 
 
 async def test_unsupported_url_names_the_setting() -> None:
@@ -51,93 +74,80 @@ async def test_unsupported_url_names_the_setting() -> None:
         await open_store("mysql://nope")
 
 
-async def _v1_database_with_a_pending_wait(path: Path) -> None:
+async def _v1_database_with_a_pending_wait(url: str) -> None:
     """What jokebot with schema v1 left behind: a run paused on a review, card not yet sent."""
-    store = await SqliteStore.open(path, target_version=1)
-    await store.close()
+    if is_postgres(url):
+        await (await PostgresStore.open(url, target_version=1)).close()
+    else:
+        await (await SqliteStore.open(url.removeprefix("sqlite:///"), target_version=1)).close()
     flow = build_review_flow(Drafter("An old joke."))
-    suspended = await flow.resume_async(start(flow, initial_state(timeout_s=None)))
+    suspended = await flow.resume_async(start_checkpoint(flow, initial_state(timeout_s=None)))
     assert isinstance(suspended, Suspended)
     cp = suspended.checkpoint
     card = {"token": OLD_WAIT, "card": cp["wait"]["payload"]}
-    db = sqlite3.connect(path)
-    with db:
-        db.execute(
-            "INSERT INTO runs (run_id, flow, origin_json, status, cursor, seq, checkpoint_json, "
-            "wait_token, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                "old-run",
-                "review",
-                json.dumps(ORIGIN.to_json()),
-                "waiting",
-                f"waiting:{OLD_WAIT}",
-                3,
-                json.dumps(cp),
-                OLD_WAIT,
-                1.0,
-                1.0,
-            ),
-        )
-        db.execute(
-            "INSERT INTO waits (token, run_id, seq, kind, allowed_json, payload_json, on_timeout, "
-            "status, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                OLD_WAIT,
-                "old-run",
-                3,
-                "review",
-                json.dumps(cp["wait"]["allowed"]),
-                json.dumps(cp["wait"]["payload"]),
-                "timeout",
-                "pending",
-                1.0,
-            ),
-        )
-        db.execute(
-            "INSERT INTO outbox (effect_id, run_id, seq, n, kind, payload_json, dedupe_key, token, "
-            "status, next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                "old-run:3:0",
-                "old-run",
-                3,
-                0,
-                "review.post",
-                json.dumps(card),
-                "k",
-                OLD_WAIT,
-                "pending",
-                0.0,
-                1.0,
-                1.0,
-            ),
-        )
-        db.executemany(
+    execute(
+        url,
+        "INSERT INTO runs (run_id, flow, origin_json, status, cursor, seq, checkpoint_json, "
+        "wait_token, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "old-run",
+        "review",
+        json.dumps(ORIGIN.to_json()),
+        "waiting",
+        f"waiting:{OLD_WAIT}",
+        3,
+        json.dumps(cp),
+        OLD_WAIT,
+        1.0,
+        1.0,
+    )
+    execute(
+        url,
+        "INSERT INTO waits (token, run_id, seq, kind, allowed_json, payload_json, on_timeout, "
+        "status, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        OLD_WAIT,
+        "old-run",
+        3,
+        "review",
+        json.dumps(cp["wait"]["allowed"]),
+        json.dumps(cp["wait"]["payload"]),
+        "timeout",
+        "pending",
+        1.0,
+    )
+    execute(
+        url,
+        "INSERT INTO outbox (effect_id, run_id, seq, n, kind, payload_json, dedupe_key, token, "
+        "status, next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "old-run:3:0",
+        "old-run",
+        3,
+        0,
+        "review.post",
+        json.dumps(card),
+        "k",
+        OLD_WAIT,
+        "pending",
+        0.0,
+        1.0,
+        1.0,
+    )
+    started = {"seq": 0, "status": "running"}
+    step = {"seq": 3, "status": "waiting", "wait": OLD_WAIT, "effects": ["old-run:3:0"]}
+    for event, data in (("run.started", started), ("step", step)):
+        execute(
+            url,
             "INSERT INTO audit (run_id, at, actor, event, data_json) VALUES (?,?,?,?,?)",
-            [
-                ("old-run", 1.0, "x", "run.started", json.dumps({"seq": 0, "status": "running"})),
-                (
-                    "old-run",
-                    1.0,
-                    "x",
-                    "step",
-                    json.dumps(
-                        {
-                            "seq": 3,
-                            "status": "waiting",
-                            "wait": OLD_WAIT,
-                            "effects": ["old-run:3:0"],
-                        }
-                    ),
-                ),
-            ],
+            "old-run",
+            1.0,
+            "x",
+            event,
+            json.dumps(data),
         )
-    db.close()
 
 
-async def test_a_pending_wait_from_schema_v1_is_decidable_after_upgrading(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    await _v1_database_with_a_pending_wait(path)
-    h = Harness(path)
+async def test_a_pending_wait_from_schema_v1_is_decidable_after_upgrading(db_url: str) -> None:
+    await _v1_database_with_a_pending_wait(db_url)
+    h = Harness(db_url)
 
     await h.boot()  # opens with the latest schema: migrates v1 -> latest
     try:
@@ -152,13 +162,12 @@ async def test_a_pending_wait_from_schema_v1_is_decidable_after_upgrading(tmp_pa
     assert result is not None
     assert result.status == DecideStatus.APPLIED
     assert [m.payload["text"] for m in h.platform.public_posts("old-run")] == ["An old joke."]
-    check_invariants(path, h.platform, drained=True)
+    check_invariants(db_url, h.platform, drained=True)
 
 
-async def test_a_review_wait_from_before_v3_still_refuses_an_empty_edit(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    await _v1_database_with_a_pending_wait(path)
-    h = Harness(path)
+async def test_a_review_wait_from_before_v3_still_refuses_an_empty_edit(db_url: str) -> None:
+    await _v1_database_with_a_pending_wait(db_url)
+    h = Harness(db_url)
 
     await h.boot()  # v3 backfills waits.needs_json for the reviews already pending
     try:

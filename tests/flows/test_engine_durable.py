@@ -1,6 +1,7 @@
 """Durable pause: Wait, JSON checkpoints, resume, stable names and the on_step hook."""
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from flows import (
     Wait,
     emit,
     node_names,
-    start,
+    start_checkpoint,
 )
 
 REVIEW = Wait("review", ("approve", "reject", "edit"), payload={"card": 1})
@@ -189,7 +190,7 @@ def test_engine_refuses_a_decision_the_wait_does_not_allow(
 
 async def test_engine_refuses_decisions_for_runs_that_do_not_wait() -> None:
     flow = async_flow([])
-    fresh = start(flow, {"drafts": [], "rejected": []})
+    fresh = start_checkpoint(flow, {"drafts": [], "rejected": []})
     finished = (await drive(flow, fresh, ["approve"]))[-1][0]
 
     with pytest.raises(DurableError, match="this run is not waiting for a decision"):
@@ -202,7 +203,7 @@ def test_engine_resume_from_a_start_checkpoint_runs_from_the_beginning() -> None
     journal: Journal = []
     flow = sync_flow(journal)
 
-    result = flow.resume(roundtrip(start(flow, {"topic": "dogs"})))
+    result = flow.resume(roundtrip(start_checkpoint(flow, {"topic": "dogs"})))
 
     assert isinstance(result, Suspended)
     assert result.checkpoint["shared"] == {"topic": "dogs", "steps": ["Intake", "Ask"]}
@@ -252,7 +253,7 @@ def test_engine_wait_in_a_nested_flow_suspends_and_resumes_inside_it() -> None:
 
 async def test_engine_async_resume_runs_the_nested_flows_post_with_its_recorded_prep() -> None:
     flow = nested_flow([], outer=AsyncFlow)  # a sync nested flow inside an async one
-    calls = await drive(flow, start(flow, {}), ["approve"])
+    calls = await drive(flow, start_checkpoint(flow, {}), ["approve"])
 
     final = calls[-1][0]
     assert final["status"] == "finished"
@@ -281,6 +282,46 @@ def test_engine_duplicate_node_ids_are_refused() -> None:
 
     with pytest.raises(ValueError, match="duplicate node_id 'same'"):
         node_names(Flow(start=a))
+
+
+def test_engine_node_added_after_a_first_run_resolves_on_resume() -> None:
+    journal: Journal = []
+    intake, ask, publish = Intake(journal), Ask(journal), Publish(journal)
+    _ = intake >> ask
+    ask - "approve" >> publish
+    flow = Flow(start=intake)
+    checkpoint = roundtrip(flow.run({}).checkpoint)  # names computed and cached here
+    later = Discard(journal, action=None)
+
+    ask - "reject" >> later  # wired after the first run
+    result = flow.resume(checkpoint, Decision("reject"))
+
+    assert node_names(flow) == {"Intake": intake, "Ask": ask, "Publish": publish, "Discard": later}
+    assert result is None
+    assert journal[-1] == "Discard"
+
+
+def test_engine_node_names_follow_renames_and_rewiring_after_a_run() -> None:
+    journal: Journal = []
+    first, second = Ask(journal), Ask(journal)
+    flow = Flow(start=first)
+    first - "approve" >> second
+    assert roundtrip(flow.run({}).checkpoint)["levels"] == [
+        {"node": "Ask", "params": {}, "prep": None}
+    ]
+
+    first.node_id = "first"  # the derived names shift: second becomes "Ask"
+    renamed = node_names(flow)
+    first.successors["approve"] = third = Ask(journal)  # not via next(): still seen
+    rewired = node_names(flow)
+    flow.start(second)
+    restarted = node_names(flow)
+
+    assert renamed == {"first": first, "Ask": second}
+    assert rewired == {"first": first, "Ask": third}
+    assert restarted == {"Ask": second}
+    checkpoint = roundtrip(flow.run({}).checkpoint)
+    assert checkpoint["levels"][0]["node"] == "Ask"
 
 
 def test_engine_resume_against_a_changed_flow_says_so() -> None:
@@ -325,7 +366,68 @@ def test_engine_suspending_a_non_json_shared_store_names_the_key() -> None:
     ):
         sync_flow([]).run({"draft": {"text": "ok", "sock": object()}})
     with pytest.raises(NotSerializable, match=r"shared\['bad'\]"):
-        start(sync_flow([]), {"bad": {1, 2}})
+        start_checkpoint(sync_flow([]), {"bad": {1, 2}})
+
+
+def test_engine_suspending_a_non_json_wait_payload_or_prep_names_it() -> None:
+    class Odd(Node):
+        def post(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
+            return Wait("review", ("approve",), payload={"when": object()})
+
+    class OddPrep(Flow):
+        def prep(self, shared: Any) -> Any:
+            return {"started": object()}
+
+    with pytest.raises(NotSerializable, match=r"wait payload\['when'\] \(object\)"):
+        Flow(start=Odd()).run({})
+    with pytest.raises(NotSerializable, match=r"levels\[1\]\['prep'\]\['started'\] \(object\)"):
+        Flow(start=OddPrep(start=Ask([]))).run({})
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda cp: cp.pop("status"), "malformed checkpoint: KeyError: 'status'"),
+        (lambda cp: cp.pop("shared"), "malformed checkpoint: KeyError: 'shared'"),
+        (lambda cp: cp["levels"][0].pop("params"), "malformed checkpoint: KeyError: 'params'"),
+        (lambda cp: cp.update(levels=[]), "malformed checkpoint: a waiting run has no levels"),
+        (lambda cp: cp.update(levels=None), "malformed checkpoint: a waiting run has no levels"),
+        (lambda cp: cp.update(levels=7), "malformed checkpoint: TypeError"),
+        (lambda cp: cp.update(status="paused"), "unknown checkpoint status 'paused'"),
+        (lambda cp: cp.update(format=2), "unknown checkpoint format 2"),
+        (lambda cp: cp["flow"].update(version="1"), "malformed checkpoint: TypeError"),
+        (lambda cp: cp.update(wait={"allowed": ["approve"]}), "malformed checkpoint: KeyError"),
+    ],
+)
+def test_engine_resume_refuses_a_malformed_checkpoint_loudly(breakage: Any, message: str) -> None:
+    checkpoint = roundtrip(sync_flow([]).run({}).checkpoint)
+    breakage(checkpoint)
+
+    with pytest.raises(DurableError, match=re.escape(message)):
+        sync_flow([]).resume(checkpoint, Decision("approve"))
+
+
+@pytest.mark.parametrize("checkpoint", [None, [], "{}"])
+async def test_engine_resume_refuses_what_is_not_a_checkpoint(checkpoint: Any) -> None:
+    with pytest.raises(DurableError, match="a checkpoint is a JSON object"):
+        sync_flow([]).resume(checkpoint)
+    with pytest.raises(DurableError, match="a checkpoint is a JSON object"):
+        await async_flow([]).resume_async(checkpoint)
+
+
+def test_engine_wait_needs_survive_the_json_round_trip() -> None:
+    wait = Wait("review", ("approve", "edit"), needs={"edit": ("text",)})
+
+    class Edit(Node):
+        def post(self, shared: Any, prep_res: Any, exec_res: Any) -> Any:
+            return wait
+
+    suspended = Flow(start=Edit()).run({})
+    checkpoint = roundtrip(suspended.checkpoint)
+
+    assert checkpoint["wait"]["needs"] == {"edit": ["text"]}
+    assert Suspended(checkpoint).wait == wait
+    assert Suspended(checkpoint).wait.missing("edit", {"text": " "}) == ("text",)
 
 
 def test_engine_wait_validates_its_own_fields() -> None:
@@ -413,7 +515,7 @@ async def test_engine_on_step_sees_every_leaf_the_wait_and_the_end() -> None:
     flow = async_flow([])
     shared: dict[str, Any] = {"drafts": [], "rejected": []}
 
-    calls = await drive(flow, start(flow, shared), ["reject", "approve"])
+    calls = await drive(flow, start_checkpoint(flow, shared), ["reject", "approve"])
 
     assert [describe(c) for c in calls] == [
         ("running", ["Intake"], []),
@@ -455,7 +557,7 @@ async def test_engine_resuming_any_intermediate_checkpoint_reaches_the_same_end(
 ) -> None:
     # crash recovery: the runtime resumes from the last checkpoint that on_step committed
     flow = async_flow([])
-    calls = await drive(flow, start(flow, {"drafts": [], "rejected": []}), decisions)
+    calls = await drive(flow, start_checkpoint(flow, {"drafts": [], "rejected": []}), decisions)
     waits_before = [sum(c[0]["status"] == "waiting" for c in calls[:i]) for i in range(len(calls))]
 
     for i, (checkpoint, _) in enumerate(calls[:-1]):
@@ -498,3 +600,16 @@ async def test_engine_wait_three_flows_deep_resumes_at_every_level(cls: type[Flo
     assert [lv["node"] for lv in checkpoint["levels"]] == ["middle", "inner", "Ask"]
     assert [j for j in journal if not j.startswith("final")] == ["Publish", "Discard", "Step"]
     assert result is None
+
+
+def test_engine_resume_works_on_the_checkpoints_shared_in_place_like_run() -> None:
+    journal: Journal = []
+    checkpoint = roundtrip(sync_flow(journal).run({"topic": "cats"}).checkpoint)
+
+    result = sync_flow(journal).resume(checkpoint, Decision("approve"))
+
+    assert not isinstance(result, Suspended)
+    assert checkpoint["shared"]["topic"] == "cats"
+    assert (
+        checkpoint["shared"] != roundtrip(sync_flow([]).run({"topic": "cats"}).checkpoint)["shared"]
+    )  # the resumed run wrote into it, as run(shared) writes into the caller's dict

@@ -1,9 +1,11 @@
-"""The bot process killed by test_runtime_kill.py: a runtime over a SQLite file and a
+"""The bot process killed by test_runtime_kill.py: a runtime over a database and a
 journal-backed FakePlatform, booting (recovery) and then working flat out until SIGKILL.
 
-Usage: ``python -m tests.support.crash_child DB JOURNAL TAG``. Writes ``ready`` to stdout once it
-has opened the database. Every round starts a run, drains it to its card, decides (mostly
-approve, some rejects) and drains again.
+Usage: ``python -m tests.support.crash_child DB JOURNAL TAG [RUNNER_ID]``; DB is a SQLite file
+or a database URL. With a RUNNER_ID other processes share the database and the journal (each
+sees the others' cards and decides them too). Writes ``ready`` to stdout once it has opened
+the database. Every round starts a run, drains it to its card, decides every pending card
+(mostly approve, some rejects) and drains again.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ from bot.models import DecisionRequest
 from bot.runtime import Runtime
 from bot.store import open_store
 from tests.support import FakePlatform
+from tests.support.db import Target, url_of
 from tests.support.runtime_flows import Drafter, build_review_flow, initial_state
 from tests.support.runtime_harness import ALICE, ORIGIN, PLATFORM
 
@@ -32,12 +35,14 @@ async def pending_tokens(runtime: Runtime, platform: FakePlatform) -> list[str]:
     return tokens
 
 
-async def work(db: Path, journal: Path, tag: str) -> None:
-    store = await open_store(f"sqlite:///{db}")
+async def work(db: Target, journal: Path, tag: str, runner_id: str | None = None) -> None:
+    store = await open_store(url_of(db))
     clock = SystemClock()
-    platform = FakePlatform(clock, journal=journal)
+    platform = FakePlatform(
+        clock, journal=journal, shared=runner_id is not None, ref_prefix=runner_id or ""
+    )
     flows = {"review": build_review_flow(Drafter())}
-    runtime = Runtime(store, flows, {PLATFORM: platform}, clock, runner_id=RUNNER_ID)
+    runtime = Runtime(store, flows, {PLATFORM: platform}, clock, runner_id=runner_id or RUNNER_ID)
     sys.stdout.write("ready\n")  # before recovery, so some kills land in the middle of it
     sys.stdout.flush()
     await runtime.recover()
@@ -52,4 +57,5 @@ async def work(db: Path, journal: Path, tag: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(work(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))
+    target: Target = sys.argv[1] if "://" in sys.argv[1] else Path(sys.argv[1])
+    asyncio.run(work(target, Path(sys.argv[2]), sys.argv[3], *sys.argv[4:5]))

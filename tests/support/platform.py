@@ -4,7 +4,9 @@ It records posts, edits, notices and alerts per channel; emulates Discord's nonc
 repeated ``dedupe_key`` within ``dedupe_window_s`` returns the existing message) and a Slack-like
 metadata lookup for ``reconcile`` (``lookup=False`` turns it off). Faults are queued and consumed
 by the next matching calls. With ``journal=path`` every applied change is appended (fsync'd)
-to a JSON-lines file and reloaded on start, so the platform outlives a killed bot process.
+to a JSON-lines file and reloaded on start, so the platform outlives a killed bot process;
+with ``shared=True`` it also follows what other processes append to the same journal (one
+platform seen by several bot processes) and names its messages ``<ref_prefix>m<n>``.
 """
 
 import itertools
@@ -66,6 +68,8 @@ class FakePlatform:
         dedupe_window_s: float = 300.0,
         lookup: bool = True,
         journal: Path | None = None,
+        shared: bool = False,
+        ref_prefix: str = "",
     ) -> None:
         self.clock = clock
         self.dedupe_window_s = dedupe_window_s
@@ -79,8 +83,8 @@ class FakePlatform:
         self._first_seen: dict[str, float] = {}
         self._interactions = itertools.count(1)
         self._journal = journal
-        if journal is not None and journal.exists():
-            self._load(journal)
+        self._shared, self._ref_prefix, self._offset = shared, ref_prefix, 0
+        self._follow()
 
     # -- fault injection -------------------------------------------------------------------
 
@@ -121,6 +125,7 @@ class FakePlatform:
     # -- EffectSender -------------------------------------------------------------------------
 
     async def send(self, effect: OutboxEffect) -> str:
+        self._refresh()
         self.calls.append(("send", effect.effect_id, effect.attempt))
         self._first_seen.setdefault(effect.effect_id, self.clock.now())
         mode = self._fault(
@@ -138,6 +143,7 @@ class FakePlatform:
         return ref
 
     async def reconcile(self, effect: OutboxEffect) -> str | None:
+        self._refresh()
         self.calls.append(("reconcile", effect.effect_id, effect.attempt))
         if self._fault(effect.kind, ("outage",)) == "outage":
             raise SendError("platform unavailable (503)", retryable=True)
@@ -175,7 +181,7 @@ class FakePlatform:
         if earlier is not None and self.clock.now() - earlier.at <= self.dedupe_window_s:
             return earlier.ref  # Discord: a repeated nonce returns the existing message
         message = Message(
-            ref=f"m{len(self.messages) + 1}",
+            ref=f"{self._ref_prefix}m{len(self.messages) + 1}",
             channel=_channel(effect),
             kind=str(effect.kind),
             run_id=effect.run_id,
@@ -223,6 +229,7 @@ class FakePlatform:
 
     def posts(self, *, kind: str | None = None, run_id: str | None = None) -> list[Message]:
         """Messages, optionally of one kind and/or one run."""
+        self._refresh()
         return [
             m
             for m in self.messages
@@ -264,14 +271,27 @@ class FakePlatform:
             f.flush()
             os.fsync(f.fileno())
 
-    def _load(self, path: Path) -> None:
-        for line in path.read_text(encoding="utf-8").splitlines():
+    def _refresh(self) -> None:
+        if self._shared:
+            self._follow()
+
+    def _follow(self) -> None:
+        """Apply the complete journal lines not seen yet (ours too: applying is idempotent)."""
+        if self._journal is None or not self._journal.exists():
+            return
+        with self._journal.open("rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits
+        self._offset += len(complete)
+        for line in complete.decode("utf-8").splitlines():
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line torn by kill -9: that change never happened
             if entry.pop("op") == "post":
-                self.messages.append(Message(**entry))
+                if self._by_ref(entry["ref"]) is None:
+                    self.messages.append(Message(**entry))
             else:
                 card = self._by_ref(entry["ref"])
                 if card is not None and entry["effect_id"] not in card.edit_ids:
@@ -281,8 +301,6 @@ class FakePlatform:
 
 def _channel(effect: OutboxEffect) -> str:
     origin = effect.origin
-    if effect.kind == EffectKind.PUBLISH:
-        return origin.public_channel
     if effect.kind == EffectKind.NOTIFY:
         return origin.reply_channel or f"dm:{origin.requester.ref}"
-    return origin.mod_channel
+    return effect.surface.channel

@@ -1,19 +1,19 @@
-"""A bot that can be crashed and restarted over one SQLite file and one FakePlatform.
+"""A bot that can be crashed and restarted over one database and one FakePlatform.
 
 Restart = drop every in-memory object (store connection, runtime) and build new ones over the
-same database file; the platform, clock and drafter outlive the bot, as they would in life.
+same database (a SQLite file, or a PostgreSQL URL); the platform, clock and drafter outlive
+the bot, as they would in life.
 """
 
-import sqlite3
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bot.models import Actor, DecideResult, Origin
 from bot.runtime import CrashPoints, Runtime, SimulatedCrash
 from bot.store import Store, open_store
 from tests.support import FakeClock, FakePlatform
+from tests.support.db import Target, rows, url_of
 from tests.support.runtime_flows import Drafter, build_review_flow, initial_state
 
 PLATFORM = "fake"
@@ -26,9 +26,12 @@ ORIGIN = Origin(PLATFORM, "scope1", REQUESTER, "mods", "jokes", "requests")
 
 @dataclass
 class Harness:
-    """One bot incarnation at a time over ``path``; ``restart()`` simulates a crash and a boot."""
+    """One bot incarnation at a time over ``path``; ``restart()`` simulates a crash and a boot.
 
-    path: Path
+    ``path`` is a SQLite file, or a database URL (a scratch PostgreSQL schema).
+    """
+
+    path: Target
     clock: FakeClock = field(default_factory=FakeClock)
     drafter: Drafter = field(default_factory=Drafter)
     runner_id: str = "bot-1"
@@ -43,7 +46,7 @@ class Harness:
 
     async def boot(self, *, recover: bool = True) -> Runtime:
         """Open the store and build a runtime (then recover, as a booting bot does)."""
-        self.store = await open_store(f"sqlite:///{self.path}")
+        self.store = await open_store(self.url)
         self.runtime = self.new_runtime(self.store, self.runner_id)
         if recover:
             await self.runtime.recover()
@@ -59,6 +62,11 @@ class Harness:
             runner_id=runner_id,
             crash=self.crash,
         )
+
+    @property
+    def url(self) -> str:
+        """The database URL."""
+        return url_of(self.path)
 
     @property
     def rt(self) -> Runtime:
@@ -112,9 +120,5 @@ class Harness:
 
 
 def query(h: Harness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` read straight from the harness's database file (a fresh connection)."""
-    db = sqlite3.connect(h.path)
-    try:
-        return list(db.execute(sql, params))
-    finally:
-        db.close()
+    """Rows of ``sql`` read straight from the harness's database (a fresh connection)."""
+    return [tuple(r.values()) for r in rows(h.path, sql, *params)]

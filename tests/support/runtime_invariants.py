@@ -1,17 +1,16 @@
 """The durability invariants I1-I8 (docs/durability.md), checked against the database and the
 platform after every scenario. ``check_invariants`` raises one AssertionError listing all
-violations.
+violations. The database is a SQLite file or a database URL (SQLite or PostgreSQL).
 """
 
 import json
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bot.models import DecideStatus
 from tests.support import FakePlatform
+from tests.support.db import Target, snapshot
 from tests.support.runtime_flows import normalise
 
 APPROVING = ("approve", "edit")
@@ -31,23 +30,18 @@ class Snapshot:
     audit: list[dict[str, Any]]
 
     @classmethod
-    def load(cls, path: Path) -> "Snapshot":
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        db.row_factory = sqlite3.Row
-        try:
-
-            def rows(sql: str) -> list[dict[str, Any]]:
-                return [dict(r) for r in db.execute(sql)]
-
-            return cls(
-                runs={r["run_id"]: r for r in rows("SELECT * FROM runs")},
-                waits=rows("SELECT * FROM waits ORDER BY run_id, seq"),
-                inbox=rows("SELECT * FROM inbox"),
-                outbox=rows("SELECT * FROM outbox ORDER BY run_id, seq, n"),
-                audit=rows("SELECT * FROM audit ORDER BY id"),
-            )
-        finally:
-            db.close()
+    def load(cls, target: Target) -> "Snapshot":
+        runs, waits, inbox, outbox, audit = snapshot(
+            target,
+            [
+                ("SELECT * FROM runs", ()),
+                ("SELECT * FROM waits ORDER BY run_id, seq", ()),
+                ("SELECT * FROM inbox", ()),
+                ("SELECT * FROM outbox ORDER BY run_id, seq, n", ()),
+                ("SELECT * FROM audit ORDER BY id", ()),
+            ],
+        )
+        return cls({r["run_id"]: r for r in runs}, waits, inbox, outbox, audit)
 
     def action(self, wait: dict[str, Any]) -> str | None:
         """The decided action of a wait."""
@@ -63,7 +57,7 @@ class Snapshot:
 
 
 def check_invariants(
-    path: Path, platform: FakePlatform, *, drained: bool, skip: tuple[str, ...] = ()
+    path: Target, platform: FakePlatform, *, drained: bool, skip: tuple[str, ...] = ()
 ) -> None:
     """Assert I1-I8; ``drained``: the outbox and runs were just drained (liveness checks too).
 

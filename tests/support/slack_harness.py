@@ -1,6 +1,7 @@
 """Drives the real Slack adapter over HTTP (signed requests) against FakeSlack."""
 
 import asyncio
+import copy
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -12,18 +13,21 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
+from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecideStatus,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 from bot.ports import EventSink
-from tests.support.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, signed_headers
+from tests.support.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, Message, signed_headers
 from tests.support.slack_payloads import click_payload, command_body, form, new_trigger
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  # slack.md test vector
@@ -89,6 +93,12 @@ class StubSink:
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return None
 
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        raise BadRequest("linking is not available here")
+
+    async def link(self, code: str, surface: Surface) -> str:
+        raise BadRequest("linking is not available here")
+
 
 @dataclass
 class SlackHttp:
@@ -153,10 +163,15 @@ class SlackHttp:
         return status, json.loads(text) if text else {}
 
 
+def snapshot(message: Message) -> dict[str, Any]:
+    """A message as a client still shows it (shaped like ``body["message"]``), unaffected by
+    later edits: what a click on an old card carries."""
+    return copy.deepcopy({"ts": message.ts, "text": message.text, "blocks": message.blocks})
+
+
 def card_message(fake: FakeSlack, index: int = -1, channel: str = "CMOD") -> dict[str, Any]:
-    """A card the fake holds, shaped like ``body["message"]``."""
-    message = fake.messages(channel)[index]
-    return {"ts": message.ts, "text": message.text, "blocks": message.blocks}
+    """A snapshot of a card the fake holds."""
+    return snapshot(fake.messages(channel)[index])
 
 
 async def settle(timeout: float = 5.0) -> None:

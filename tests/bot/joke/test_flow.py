@@ -32,7 +32,7 @@ from flows import (
     Wait,
     collect_effects,
     node_names,
-    start,
+    start_checkpoint,
 )
 from tests.support.llm import FakeLLM
 
@@ -73,7 +73,7 @@ class Run:
 
     async def start(self, shared: JokeState) -> None:
         self.result = await self.flow.resume_async(
-            roundtrip(start(self.flow, shared)), on_step=self._hook
+            roundtrip(start_checkpoint(self.flow, shared)), on_step=self._hook
         )
 
     async def decide(self, action: str, actor: str = MOD, **data: str) -> None:

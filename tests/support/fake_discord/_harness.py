@@ -10,14 +10,17 @@ import discord
 import pytest
 
 from adapters.discord_adapter import DiscordSender, JokeClient, build_discord
+from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecideStatus,
     DecisionRequest,
     JokeRequest,
+    LinkCode,
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
     WaitInfo,
 )
 from bot.ports import EventSink
@@ -107,6 +110,12 @@ class StubSink:
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return self.scopes.get((platform, scope))
+
+    async def link_code(self, platform: str, scope: str) -> LinkCode:
+        raise BadRequest("linking is not available here")
+
+    async def link(self, code: str, surface: Surface) -> str:
+        raise BadRequest("linking is not available here")
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Mapping SQLite rows of runs, waits and outbox to records (and JSON columns back)."""
+"""Mapping rows of runs, waits and outbox to records (and JSON columns back), for both dialects.
+
+SQLite and PostgreSQL store the same columns in the same order with the same Python values
+(TEXT JSON, float times, int counters), so one mapping serves both.
+"""
 
 import json
 from typing import Any
@@ -19,6 +23,7 @@ OUTBOX_COLS = (
 )
 # an open effect is deliverable only when no earlier open effect of its run exists; the
 # status terms must match the outbox_open index predicate for SQLite to use that index
+# (portable SQL: the Postgres store uses it too)
 HEAD = (
     "o.status IN ('pending', 'in_flight') AND NOT EXISTS (SELECT 1 FROM outbox p "
     "WHERE p.run_id = o.run_id AND p.status IN ('pending', 'in_flight') "
@@ -95,4 +100,67 @@ def effect_from(r: Any) -> OutboxRow:
         token=r[13],
         updated_at=r[14],
         claimed_by=r[15],
+    )
+
+
+def run_params(run: RunRow) -> tuple[Any, ...]:
+    """The values of ``RUN_COLS`` for ``run``."""
+    return (
+        run.run_id,
+        run.flow,
+        dumps(run.origin),
+        str(run.status),
+        run.cursor,
+        run.seq,
+        dumps(run.checkpoint),
+        None if run.decision is None else dumps(run.decision),
+        run.wait_token,
+        run.runner_id,
+        run.lease_until,
+        run.created_at,
+        run.updated_at,
+        run.error,
+    )
+
+
+def wait_params(wait: WaitRow) -> tuple[Any, ...]:
+    """The values of ``WAIT_COLS`` for ``wait``."""
+    return (
+        wait.token,
+        wait.run_id,
+        wait.seq,
+        wait.kind,
+        dumps(list(wait.allowed)),
+        dumps(wait.payload),
+        wait.on_timeout,
+        str(wait.status),
+        wait.created_at,
+        wait.expires_at,
+        None if wait.decision is None else dumps(wait.decision),
+        wait.actor,
+        wait.actor_display,
+        wait.decided_at,
+        dumps({action: list(keys) for action, keys in wait.needs.items()}),
+    )
+
+
+def effect_params(e: OutboxRow) -> tuple[Any, ...]:
+    """The values of ``OUTBOX_COLS`` for ``e``."""
+    return (
+        e.effect_id,
+        e.run_id,
+        e.seq,
+        e.n,
+        e.kind,
+        dumps(e.payload),
+        e.dedupe_key,
+        e.created_at,
+        str(e.status),
+        e.attempts,
+        e.next_attempt_at,
+        e.platform_ref,
+        e.last_error,
+        e.token,
+        e.updated_at,
+        e.claimed_by,
     )

@@ -1,0 +1,104 @@
+"""PostgreSQL statements for queues (routes, link codes) and operations (health, pruning)."""
+
+from bot.models import Surface
+from bot.store._pg_outbox import PgStatements
+from bot.store._rows import OUTBOX_COLS, effect_from
+from bot.store.records import OpsCounts, OutboxRow
+
+
+class PgQueues(PgStatements):
+    """Routes of a scope to review surfaces, and single-use link codes."""
+
+    async def add_route(self, platform: str, scope: str, surface: Surface, now: float) -> bool:
+        return (
+            await self._changed(
+                "INSERT INTO routes (platform, scope, surface_platform, surface_channel, added_at) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (platform, scope, surface.platform, surface.channel, now),
+            )
+            == 1
+        )
+
+    async def remove_route(self, platform: str, scope: str, surface: Surface) -> bool:
+        return (
+            await self._changed(
+                "DELETE FROM routes WHERE platform = %s AND scope = %s AND surface_platform = %s "
+                "AND surface_channel = %s",
+                (platform, scope, surface.platform, surface.channel),
+            )
+            == 1
+        )
+
+    async def routes(self, platform: str, scope: str) -> list[Surface]:
+        rows = await self._all(
+            "SELECT surface_platform, surface_channel FROM routes WHERE platform = %s "
+            "AND scope = %s ORDER BY added_at, surface_platform, surface_channel",
+            (platform, scope),
+        )
+        return [Surface(str(r[0]), str(r[1])) for r in rows]
+
+    async def add_link_code(self, code: str, platform: str, scope: str, expires_at: float) -> None:
+        await self._changed(
+            "INSERT INTO link_codes (code, platform, scope, expires_at) VALUES (%s, %s, %s, %s)",
+            (code, platform, scope, expires_at),
+        )
+
+    async def take_link_code(self, code: str, now: float) -> tuple[str, str] | None:
+        # DELETE ... RETURNING: of two processes using one code at once, one gets the row
+        row = await self._one(
+            "DELETE FROM link_codes WHERE code = %s RETURNING platform, scope, expires_at", (code,)
+        )
+        await self._changed("DELETE FROM link_codes WHERE expires_at <= %s", (now,))
+        if row is None or float(row[2]) <= now:
+            return None
+        return str(row[0]), str(row[1])
+
+
+class PgOps(PgStatements):
+    """Queries for ``/health/ready``, ``/metrics`` and pruning."""
+
+    async def oldest_open_effect(self) -> OutboxRow | None:
+        row = await self._one(
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE status IN ('pending', 'in_flight') "  # noqa: S608
+            "ORDER BY created_at LIMIT 1"
+        )
+        return None if row is None else effect_from(row)
+
+    async def ops_counts(self, now: float) -> OpsCounts:
+        effects = await self._all(
+            "SELECT status, COUNT(*) FROM outbox WHERE status != 'done' GROUP BY status"
+        )
+        waits = await self._all(
+            "SELECT kind, COUNT(*) FROM waits WHERE status = 'pending' GROUP BY kind"
+        )
+        leases = await self._one(
+            "SELECT COUNT(*) FROM runs WHERE status IN ('running', 'resuming') "
+            "AND runner_id IS NOT NULL AND lease_until >= %s",
+            (now,),
+        )
+        return OpsCounts(
+            effects={str(r[0]): int(r[1]) for r in effects},
+            pending_waits={str(r[0]): int(r[1]) for r in waits},
+            leases=int(leases[0]) if leases else 0,
+        )
+
+    async def prune_runs(self, before: float, limit: int) -> int:
+        rows = await self._all(
+            "SELECT run_id FROM runs r WHERE status IN ('finished', 'failed') AND updated_at < %s "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.run_id = r.run_id "
+            "AND o.status IN ('pending', 'in_flight')) ORDER BY updated_at LIMIT %s "
+            "FOR UPDATE SKIP LOCKED",
+            (before, limit),
+        )
+        ids = [str(r[0]) for r in rows]
+        if not ids:
+            return 0
+        for sql in (
+            "DELETE FROM inbox WHERE token IN (SELECT token FROM waits WHERE run_id = ANY(%s))",
+            "DELETE FROM waits WHERE run_id = ANY(%s)",
+            "DELETE FROM audit WHERE run_id = ANY(%s)",
+            "DELETE FROM outbox WHERE run_id = ANY(%s)",
+            "DELETE FROM runs WHERE run_id = ANY(%s)",
+        ):
+            await self._changed(sql, (ids,))
+        return len(ids)

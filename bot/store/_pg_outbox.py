@@ -1,0 +1,162 @@
+"""The PostgreSQL ``Tx`` statements for the outbox, audit and scopes (runs and waits: _pg_tx.py).
+
+Compare-and-sets are single UPDATEs whose WHERE holds the expected state: under READ COMMITTED
+a concurrent writer of the same row makes us wait for its commit, then PostgreSQL re-checks the
+WHERE on the row as committed, so exactly one of two racing compare-and-sets matches. A claim
+locks its row with ``FOR UPDATE SKIP LOCKED``: a row another transaction holds is skipped (the
+claim returns None at once and the effect is tried again later) instead of queued for.
+"""
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+
+from bot.models import ScopeConfig
+from bot.store._rows import HEAD, OUTBOX_COLS, dumps, effect_from, effect_params
+from bot.store.records import AuditRow, OutboxRow
+
+Conn = AsyncConnection[TupleRow]
+_O_COLS = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLS.split(","))
+_OUTBOX_VALUES = ", ".join(["%s"] * len(OUTBOX_COLS.split(",")))
+
+
+class PgStatements:
+    """Helpers over the one connection of a transaction (the store holds BEGIN ... COMMIT)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> TupleRow | None:
+        cursor = await self._conn.execute(sql, params)
+        return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[TupleRow]:
+        cursor = await self._conn.execute(sql, params)
+        return await cursor.fetchall()
+
+    async def _changed(self, sql: str, params: Sequence[Any]) -> int:
+        cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
+
+    async def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        async with self._conn.cursor() as cursor:
+            await cursor.executemany(sql, rows)
+
+
+class PgOutbox(PgStatements):
+    """Outbox, audit and scope statements."""
+
+    async def insert_effects(self, rows: Sequence[OutboxRow]) -> None:
+        if rows:
+            sql = f"INSERT INTO outbox ({OUTBOX_COLS}) VALUES ({_OUTBOX_VALUES})"  # noqa: S608
+            await self._many(sql, [effect_params(e) for e in rows])
+
+    async def get_effect(self, effect_id: str) -> OutboxRow | None:
+        sql = f"SELECT {OUTBOX_COLS} FROM outbox WHERE effect_id = %s"  # noqa: S608
+        row = await self._one(sql, (effect_id,))
+        return None if row is None else effect_from(row)
+
+    async def update_effect(self, row: OutboxRow, *, expect_claim: str | None) -> bool:
+        sql = (
+            "UPDATE outbox SET status=%s, attempts=%s, next_attempt_at=%s, platform_ref=%s, "
+            "last_error=%s, updated_at=%s, claimed_by=%s WHERE effect_id=%s"
+        )
+        params: list[Any] = [
+            str(row.status),
+            row.attempts,
+            row.next_attempt_at,
+            row.platform_ref,
+            row.last_error,
+            row.updated_at,
+            row.claimed_by,
+            row.effect_id,
+        ]
+        if expect_claim is not None:
+            sql += " AND claimed_by=%s"
+            params.append(expect_claim)
+        return await self._changed(sql, params) == 1
+
+    async def claim_effect(
+        self, effect_id: str, runner_id: str, now: float, until: float
+    ) -> OutboxRow | None:
+        row = await self._one(
+            "UPDATE outbox SET claimed_by=%s, next_attempt_at=%s WHERE effect_id = ("  # noqa: S608
+            "SELECT effect_id FROM outbox WHERE effect_id=%s "
+            "AND status IN ('pending', 'in_flight') AND (next_attempt_at <= %s OR claimed_by=%s) "
+            f"FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLS}",
+            (runner_id, until, effect_id, now, runner_id),
+        )
+        return None if row is None else effect_from(row)
+
+    async def due_effects(self, now: float, runner_id: str, limit: int) -> list[OutboxRow]:
+        rows = await self._all(
+            f"SELECT {_O_COLS} FROM outbox o WHERE {HEAD} "  # noqa: S608
+            "AND (o.next_attempt_at <= %s OR o.claimed_by = %s) "
+            "ORDER BY o.next_attempt_at, o.seq, o.n LIMIT %s",
+            (now, runner_id, limit),
+        )
+        return [effect_from(r) for r in rows]
+
+    async def next_effect_due(self, runner_id: str) -> float | None:
+        row = await self._one(
+            "SELECT MIN(CASE WHEN o.claimed_by = %s THEN 0 ELSE o.next_attempt_at END) "  # noqa: S608
+            f"FROM outbox o WHERE {HEAD}",
+            (runner_id,),
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def open_effects(self, run_id: str) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) FROM outbox WHERE run_id = %s AND status IN ('pending', 'in_flight')",
+            (run_id,),
+        )
+        return int(row[0]) if row is not None else 0
+
+    async def card_effects(self, token: str) -> list[OutboxRow]:
+        rows = await self._all(
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = %s AND kind = 'review.post' "  # noqa: S608
+            "ORDER BY seq, n",
+            (token,),
+        )
+        return [effect_from(r) for r in rows]
+
+    async def add_audit(self, rows: Sequence[AuditRow]) -> None:
+        if rows:
+            await self._many(
+                "INSERT INTO audit (run_id, at, actor, event, data_json) VALUES (%s,%s,%s,%s,%s)",
+                [(a.run_id, a.at, a.actor, a.event, dumps(a.data)) for a in rows],
+            )
+
+    async def audit(self, run_id: str | None = None) -> list[AuditRow]:
+        sql = "SELECT id, run_id, at, actor, event, data_json FROM audit"
+        params: tuple[Any, ...] = ()
+        if run_id is not None:
+            sql, params = sql + " WHERE run_id = %s", (run_id,)
+        rows = await self._all(sql + " ORDER BY id", params)
+        return [AuditRow(r[1], r[2], r[3], r[4], json.loads(r[5]), id=r[0]) for r in rows]
+
+    async def save_scope(self, config: ScopeConfig) -> None:
+        await self._conn.execute(
+            "INSERT INTO scopes (platform, scope, mod_channel, public_channel, moderator_role) "
+            "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (platform, scope) DO UPDATE SET "
+            "mod_channel = EXCLUDED.mod_channel, public_channel = EXCLUDED.public_channel, "
+            "moderator_role = EXCLUDED.moderator_role",
+            (
+                config.platform,
+                config.scope,
+                config.mod_channel,
+                config.public_channel,
+                config.moderator_role,
+            ),
+        )
+
+    async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None:
+        r = await self._one(
+            "SELECT platform, scope, mod_channel, public_channel, moderator_role FROM scopes "
+            "WHERE platform = %s AND scope = %s",
+            (platform, scope),
+        )
+        return None if r is None else ScopeConfig(r[0], r[1], r[2], r[3], r[4])

@@ -1,0 +1,67 @@
+"""``jokebot serve`` end to end: the Discord surface on the fake, health and metrics answering."""
+
+import asyncio
+import contextlib
+import socket
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.app import run_serve
+from bot.config import load_settings
+from tests.support.fake_discord import serve_fake
+from tests.support.fake_discord._world import TOKEN
+from tests.support.llm_server import FakeOpenAIServer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def until_ready(http: aiohttp.ClientSession, url: str) -> dict[str, object]:
+    """Poll ``url`` until it answers 200 (within 20 s of real time)."""
+    async with asyncio.timeout(20):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(url) as reply:
+                    if reply.status == 200:
+                        body: dict[str, object] = await reply.json()
+                        return body
+            await asyncio.sleep(0.05)
+
+
+async def test_serve_answers_health_and_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    lines: list[str] = []
+    with FakeOpenAIServer() as llm_server:
+        async with serve_fake() as fake, aiohttp.ClientSession() as http:
+            fake.patch(monkeypatch)
+            settings = load_settings(
+                _env_file=None,
+                discord_token=TOKEN,
+                openai_base_url=llm_server.base_url,  # no network until a completion
+                database_url=f"sqlite:///{tmp_path / 'serve.db'}",
+                health_port=port,
+            )
+            serving = asyncio.create_task(run_serve(settings, say=lines.append))
+            try:
+                ready = await until_ready(http, f"http://127.0.0.1:{port}/health/ready")
+                async with http.get(f"http://127.0.0.1:{port}/health/live") as reply:
+                    live = await reply.json()
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as reply:
+                    metrics = await reply.text()
+            finally:
+                serving.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
+
+    assert lines[0] == "discord: runs (DISCORD_TOKEN is set)"
+    assert ready["not_ready"] == []
+    assert live == {"status": "ok"}
+    assert 'jokebot_surface_ready{surface="discord"} 1.0' in metrics
+    assert "jokebot_store_up 1.0" in metrics
