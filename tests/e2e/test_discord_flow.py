@@ -198,8 +198,12 @@ async def test_everyone_in_topic_and_draft_pings_nobody(
             data = body.get("data", body)
             if "content" in data or "embeds" in data:
                 assert data["allowed_mentions"]["parse"] == []
-        assert "@everyone" in followup.body["content"]
-        assert "@everyone" in w.public_posts()[0]["embeds"][0]["description"]
+        inert = "@\u200beveryone"  # shown as text, never parsed as a mention
+        assert inert in followup.body["content"]
+        assert "@everyone" not in followup.body["content"]
+        shown = w.public_posts()[0]["embeds"][0]["description"]
+        assert inert in shown
+        assert "<\u200b@&1>" in shown
 
 
 async def test_slow_llm_does_not_delay_the_ack(
@@ -219,7 +223,7 @@ async def test_slow_llm_does_not_delay_the_ack(
 
         assert latency is not None
         assert latency < 0.5
-        assert w.fake.state.interactions[iid].responses == [5]
+        assert w.fake.interaction(iid).responses == [5]
         assert followup.status == 200
         assert len(w.cards()) == 1
 
