@@ -136,6 +136,21 @@ class Tx(Protocol):
         """The ``review.post`` effects that posted the cards of wait ``token`` (one a surface)."""
         ...
 
+    async def card_updates(self, token: str) -> list[OutboxRow]:
+        """The ``review.update`` effects queued for the cards of wait ``token``, in order."""
+        ...
+
+    async def pending_reviews(self, limit: int) -> list[WaitRow]:
+        """Up to ``limit`` pending waits of kind ``review``, oldest first (boot card check)."""
+        ...
+
+    async def closed_reviews_to_update(self, limit: int) -> list[WaitRow]:
+        """Decided or expired reviews with a posted card and no update, or a failed one.
+
+        Most recently decided first, at most ``limit`` (the boot check brings them up to date).
+        """
+        ...
+
     async def add_audit(self, rows: Sequence[AuditRow]) -> None: ...
 
     async def audit(self, run_id: str | None = None) -> list[AuditRow]:

@@ -1,17 +1,30 @@
-"""The SQLite side of the operations queries on ``Tx``: health, metrics and retention."""
+"""The SQLite side of the operations queries on ``Tx``: boot card checks, health, metrics, retention."""
 
 import json
 
 import aiosqlite
 
-from bot.store._rows import OUTBOX_COLS, effect_from
-from bot.store.records import OpsCounts, OutboxRow
+from bot.store import _cards_sql as sql
+from bot.store._rows import OUTBOX_COLS, effect_from, wait_from
+from bot.store.records import OpsCounts, OutboxRow, WaitRow
 
 
 class SqliteOpsQueries:
     """Queries for ``/health/ready``, ``/metrics`` and pruning; mixed into ``SqliteTx``."""
 
     _db: aiosqlite.Connection
+
+    async def pending_reviews(self, limit: int) -> list[WaitRow]:
+        rows = await self._db.execute_fetchall(sql.PENDING_REVIEWS, (limit,))
+        return [wait_from(r) for r in rows]
+
+    async def closed_reviews_to_update(self, limit: int) -> list[WaitRow]:
+        rows = await self._db.execute_fetchall(sql.CLOSED_REVIEWS_TO_UPDATE, (limit,))
+        return [wait_from(r) for r in rows]
+
+    async def card_updates(self, token: str) -> list[OutboxRow]:
+        rows = await self._db.execute_fetchall(sql.CARD_UPDATES, (token,))
+        return [effect_from(r) for r in rows]
 
     async def oldest_open_effect(self) -> OutboxRow | None:
         # the status terms match the outbox_open partial index, which holds open rows only

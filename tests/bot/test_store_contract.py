@@ -338,3 +338,42 @@ async def test_store_link_codes_are_single_use_and_expire(store: Store) -> None:
     assert twice is None
     assert expired is None
     assert unknown is None
+
+
+def a_card(token: str, seq: int, n: int, kind: str, status: str) -> OutboxRow:
+    row = an_effect(f"run-{token}", seq, n)
+    row.kind, row.token, row.status = kind, token, EffectStatus(status)
+    return row
+
+
+async def test_store_lists_reviews_for_the_boot_card_check(store: Store) -> None:
+    waits = [a_wait(f"t{i}", f"run-t{i}") for i in range(5)]
+    for i, wait in enumerate(waits):
+        wait.created_at = 10.0 + i
+    for i, wait in enumerate(waits[2:], start=1):
+        wait.status, wait.decided_at = WaitStatus.DECIDED, 100.0 + i
+    effects = [
+        a_card("t2", 1, 0, "review.post", "done"),  # decided, no update: listed
+        a_card("t3", 1, 0, "review.post", "done"),  # decided, update done: not listed
+        a_card("t3", 2, 0, "review.update", "done"),
+        a_card("t4", 1, 0, "review.post", "done"),  # decided, one update failed: listed
+        a_card("t4", 2, 0, "review.update", "done"),
+        a_card("t4", 2, 1, "review.update", "failed"),
+    ]
+    async with store.transaction() as tx:
+        for i, wait in enumerate(waits):
+            await tx.insert_run(a_run(f"run-t{i}"))
+            await tx.insert_wait(wait)
+        await tx.insert_effects(effects)
+    async with store.read() as tx:
+        pending = await tx.pending_reviews(10)
+        first = await tx.pending_reviews(1)
+        closed = await tx.closed_reviews_to_update(10)
+        updates = await tx.card_updates("t4")
+        none = await tx.card_updates("t0")
+
+    assert [w.token for w in pending] == ["t0", "t1"]
+    assert [w.token for w in first] == ["t0"]
+    assert [w.token for w in closed] == ["t4", "t2"]  # most recently decided first
+    assert [e.effect_id for e in updates] == ["run-t4:2:0", "run-t4:2:1"]
+    assert none == []
