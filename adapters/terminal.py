@@ -66,6 +66,10 @@ class TerminalSender:
         # Terminal output cannot be looked up: showing a line twice beats losing it.
         return None
 
+    async def exists(self, effect: OutboxEffect) -> bool | None:
+        # A printed card cannot be deleted; the chat loop shows pending cards on resume.
+        return True
+
     def _say(self, text: str) -> None:
         self._out.write(text + "\n")
         self._out.flush()

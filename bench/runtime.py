@@ -67,6 +67,9 @@ class NullSender:
     async def reconcile(self, effect: OutboxEffect) -> str | None:
         return None
 
+    async def exists(self, effect: OutboxEffect) -> bool | None:
+        return True
+
 
 def review_flow() -> AsyncFlow:
     draft, review = Draft(), Review()

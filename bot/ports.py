@@ -79,11 +79,16 @@ class EffectSender(Protocol):
     :class:`bot.errors.OutcomeUnknown` when the request may have been applied.
     ``reconcile`` answers "was this effect already applied?": the ref if found, None if
     certainly not, or raises :class:`bot.errors.CannotReconcile`.
+    ``exists`` answers "is the card posted by this ``review.post`` (at ``effect.card_ref``)
+    still there?": False if the platform says it was deleted, None if it cannot tell now
+    (an outage, missing permissions); it never raises.
     """
 
     async def send(self, effect: OutboxEffect) -> str: ...
 
     async def reconcile(self, effect: OutboxEffect) -> str | None: ...
+
+    async def exists(self, effect: OutboxEffect) -> bool | None: ...
 
 
 class EventSink(Protocol):

@@ -50,6 +50,8 @@ class CardPost(TypedDict):
     token: str
     card: Card
     surface: NotRequired[dict[str, str]]  # bot.models.Surface.to_json(); absent before queues
+    replaces: NotRequired[str]  # a re-post: the review.post whose message was deleted
+    repost: NotRequired[int]  # a re-post: 1 for the first, 2 for a re-post of that ...
 
 
 class CardUpdate(TypedDict):
@@ -63,6 +65,7 @@ class CardUpdate(TypedDict):
     text: str  # an edit's new text, or ""
     via: NotRequired[str]  # the platform the decision came from ("" for the timer)
     surface: NotRequired[dict[str, str]]  # which of the wait's cards this updates
+    copy: NotRequired[str]  # the review.post it updates, when a surface shows several copies
 
 
 def card_update(

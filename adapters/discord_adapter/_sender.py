@@ -29,6 +29,7 @@ from bot.review import CardPost, CardUpdate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+UNKNOWN_MESSAGE = 10008  # Discord's JSON error code for a deleted (or never-seen) message
 
 
 def run_snowflake(run_id: str) -> int | None:
@@ -173,6 +174,24 @@ class DiscordSender:
                 found = await self._find(self._channel(origin.reply_channel), effect)
             return found
         return await self._find(self._channel(effect.surface.channel), effect)
+
+    async def exists(self, effect: OutboxEffect) -> bool | None:
+        """Whether the card at ``effect.card_ref`` is still there: 10008 Unknown Message is no.
+
+        A REST fetch, so it works before the gateway is ready; anything else (no access, an
+        outage, no answer) is "cannot tell".
+        """
+        ref = effect.card_ref
+        if not ref or not ref.isdigit():
+            return None
+        try:
+            channel = self._channel(effect.surface.channel)
+            await asyncio.wait_for(channel.fetch_message(int(ref)), self.timeout_s)
+        except discord.NotFound as exc:
+            return False if exc.code == UNKNOWN_MESSAGE else None
+        except (*TRANSPORT_ERRORS, SendError):
+            return None
+        return True
 
     async def _card_updated(self, effect: OutboxEffect) -> str | None:
         """The card ref if it already shows this outcome; None means "edit again" (idempotent)."""

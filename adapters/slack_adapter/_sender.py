@@ -119,6 +119,25 @@ class SlackSender:
         )
         return f"ephemeral:{origin.reply_channel}:{resp.get('message_ts', '')}"
 
+    async def exists(self, effect: OutboxEffect) -> bool | None:
+        """Whether the card at ``effect.card_ref`` (``channel:ts``) is still in its channel.
+
+        ``conversations.history`` bounded to exactly that ts (``oldest = latest = ts``,
+        inclusive, one message): an empty answer means it was deleted. Any error (no access,
+        rate limited, Slack down) is "cannot tell".
+        """
+        channel, _, ts = (effect.card_ref or "").partition(":")
+        if not channel or not ts:
+            return None
+        self._borrow_session()
+        try:
+            resp = await self._client.conversations_history(
+                channel=channel, oldest=ts, latest=ts, inclusive=True, limit=1
+            )
+        except Exception:  # every SDK / transport failure: unknown
+            return None
+        return any(m.get("ts") == ts for m in resp.get("messages") or [])
+
     async def reconcile(self, effect: OutboxEffect) -> str | None:
         if effect.kind in (EffectKind.REVIEW_UPDATE, EffectKind.NOTIFY):
             # chat.update is idempotent; a notice (a DM, or an ephemeral that cannot be looked

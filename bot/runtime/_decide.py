@@ -12,8 +12,9 @@ from typing import Any
 from bot.models import DecideResult, DecideStatus, DecisionRequest, platform_name
 from bot.review import MODERATOR_ACTIONS, REVIEW
 from bot.runtime import _messages as msg, _transitions as transitions
+from bot.runtime._cards import review_updates
 from bot.runtime._context import Context
-from bot.runtime._effects import SYSTEM, audit, review_updates
+from bot.runtime._effects import SYSTEM, audit
 from bot.store import EffectStatus, InboxRow, RunStatus, Tx, WaitRow, WaitStatus
 from flows import Decision
 
@@ -138,7 +139,8 @@ async def close_wait(
     seq = resumed.seq
     effects = []
     if wait.kind == REVIEW:
-        effects = review_updates(run, wait, seq, decision, display, now)
+        posts = await tx.card_effects(wait.token)
+        effects = review_updates(run, wait, seq, decision, display, now, posts)
     if not await tx.save_run(resumed, expect_seq=run.seq, expect_runner=None):
         raise RuntimeError(f"run {run.run_id} changed inside a write transaction")
     await tx.insert_effects(effects)

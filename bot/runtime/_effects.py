@@ -4,12 +4,11 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
-from bot.models import EffectKind, Origin, platform_name
-from bot.review import Card, CardPost, card_update
-from bot.store import AuditRow, OutboxRow, RunRow, WaitRow
-from flows import Decision
+from bot.models import EffectKind, Origin
+from bot.review import Card, CardPost
+from bot.store import AuditRow, OutboxRow, RunRow
 
 AUDIT_KIND = "audit"  # Effect("audit", ...) goes to the audit table, not the outbox
 SYSTEM = "system"
@@ -74,42 +73,6 @@ def card_posts(
             token=token,
         )
         for i, surface in enumerate(Origin.from_json(run.origin).reviews)
-    ]
-
-
-def review_updates(
-    run: RunRow,
-    wait: WaitRow,
-    seq: int,
-    decision: Decision,
-    display: str,
-    now: float,
-) -> list[OutboxRow]:
-    """One ``review.update`` per card of ``wait``: every surface shows who decided, and where."""
-    origin = Origin.from_json(run.origin)
-    platforms = {origin.platform, *(s.platform for s in origin.reviews)}
-    decider = decision.actor.split(":", 1)[0]
-    via = platform_name(decider) if len(platforms) > 1 and decider in platforms else ""
-    card = cast(Card, wait.payload)
-    return [
-        effect_row(
-            wait.run_id,
-            seq,
-            i,
-            EffectKind.REVIEW_UPDATE,
-            card_update(
-                wait.token,
-                card,
-                decision.action,
-                display,
-                decision.data,
-                via=via,
-                surface=surface.to_json(),
-            ),
-            now,
-            token=wait.token,
-        )
-        for i, surface in enumerate(origin.reviews)
     ]
 
 

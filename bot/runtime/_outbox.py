@@ -13,6 +13,7 @@ from bot import logs
 from bot.errors import CannotReconcile, OutcomeUnknown, SendError
 from bot.models import EffectKind, Origin, OutboxEffect, surface_of
 from bot.ports import EffectSender
+from bot.runtime._cards import card_of
 from bot.runtime._context import Context
 from bot.runtime._effects import alert_for, audit
 from bot.store import EffectStatus, OutboxRow
@@ -169,7 +170,7 @@ async def deliver(ctx: Context, effect_id: str) -> bool:
     if row is None or run is None:
         return False
     origin = Origin.from_json(run.origin)
-    card = _card_of(row, origin, posts)
+    card = card_of(row, origin, posts)
     delivery = _Delivery(ctx, row, origin, None if card is None else card.platform_ref)
     if card is not None and card.status in (EffectStatus.FAILED, EffectStatus.UNCERTAIN):
         # the card never (knowingly) appeared; its own alert already told the moderators
@@ -190,15 +191,6 @@ async def deliver(ctx: Context, effect_id: str) -> bool:
         return False
     await delivery.run(sender)
     return True
-
-
-def _card_of(update: OutboxRow, origin: Origin, posts: list[OutboxRow]) -> OutboxRow | None:
-    """The ``review.post`` that put up the card ``update`` edits: the one on its surface."""
-    where = surface_of(update.kind, origin, update.payload)
-    for post in posts:
-        if surface_of(post.kind, origin, post.payload) == where:
-            return post
-    return None
 
 
 async def deliver_due(ctx: Context, limit: int = 50, *, in_flight_only: bool = False) -> int:

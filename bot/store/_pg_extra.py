@@ -1,7 +1,7 @@
 """PostgreSQL statements for queues (routes, link codes) and operations (health, pruning)."""
 
 from bot.models import Surface
-from bot.store import _cards_sql as sql
+from bot.store import _cards_sql as cards_sql
 from bot.store._pg_outbox import PgStatements
 from bot.store._rows import OUTBOX_COLS, effect_from, wait_from
 from bot.store.records import OpsCounts, OutboxRow, WaitRow
@@ -59,14 +59,18 @@ class PgOps(PgStatements):
     """Queries for the boot card checks, ``/health/ready``, ``/metrics`` and pruning."""
 
     async def pending_reviews(self, limit: int) -> list[WaitRow]:
-        return [wait_from(r) for r in await self._all(sql.pg(sql.PENDING_REVIEWS), (limit,))]
+        return [
+            wait_from(r) for r in await self._all(cards_sql.pg(cards_sql.PENDING_REVIEWS), (limit,))
+        ]
 
     async def closed_reviews_to_update(self, limit: int) -> list[WaitRow]:
-        rows = await self._all(sql.pg(sql.CLOSED_REVIEWS_TO_UPDATE), (limit,))
+        rows = await self._all(cards_sql.pg(cards_sql.CLOSED_REVIEWS_TO_UPDATE), (limit,))
         return [wait_from(r) for r in rows]
 
     async def card_updates(self, token: str) -> list[OutboxRow]:
-        return [effect_from(r) for r in await self._all(sql.pg(sql.CARD_UPDATES), (token,))]
+        return [
+            effect_from(r) for r in await self._all(cards_sql.pg(cards_sql.CARD_UPDATES), (token,))
+        ]
 
     async def oldest_open_effect(self) -> OutboxRow | None:
         row = await self._one(

@@ -1,10 +1,10 @@
-"""The SQLite side of the operations queries on ``Tx``: boot card checks, health, metrics, retention."""
+"""SQLite side of the operations queries on ``Tx``: boot card checks, health, metrics, pruning."""
 
 import json
 
 import aiosqlite
 
-from bot.store import _cards_sql as sql
+from bot.store import _cards_sql as cards_sql
 from bot.store._rows import OUTBOX_COLS, effect_from, wait_from
 from bot.store.records import OpsCounts, OutboxRow, WaitRow
 
@@ -15,15 +15,15 @@ class SqliteOpsQueries:
     _db: aiosqlite.Connection
 
     async def pending_reviews(self, limit: int) -> list[WaitRow]:
-        rows = await self._db.execute_fetchall(sql.PENDING_REVIEWS, (limit,))
+        rows = await self._db.execute_fetchall(cards_sql.PENDING_REVIEWS, (limit,))
         return [wait_from(r) for r in rows]
 
     async def closed_reviews_to_update(self, limit: int) -> list[WaitRow]:
-        rows = await self._db.execute_fetchall(sql.CLOSED_REVIEWS_TO_UPDATE, (limit,))
+        rows = await self._db.execute_fetchall(cards_sql.CLOSED_REVIEWS_TO_UPDATE, (limit,))
         return [wait_from(r) for r in rows]
 
     async def card_updates(self, token: str) -> list[OutboxRow]:
-        rows = await self._db.execute_fetchall(sql.CARD_UPDATES, (token,))
+        rows = await self._db.execute_fetchall(cards_sql.CARD_UPDATES, (token,))
         return [effect_from(r) for r in rows]
 
     async def oldest_open_effect(self) -> OutboxRow | None:

@@ -2,7 +2,8 @@
 
 It records posts, edits, notices and alerts per channel; emulates Discord's nonce dedupe (a
 repeated ``dedupe_key`` within ``dedupe_window_s`` returns the existing message) and a Slack-like
-metadata lookup for ``reconcile`` (``lookup=False`` turns it off). Faults are queued and consumed
+metadata lookup for ``reconcile`` (``lookup=False`` turns it off); ``delete`` removes a
+message, as a moderator might (``exists`` then says False). Faults are queued and consumed
 by the next matching calls. With ``journal=path`` every applied change is appended (fsync'd)
 to a JSON-lines file and reloaded on start, so the platform outlives a killed bot process;
 with ``shared=True`` it also follows what other processes append to the same journal (one
@@ -75,6 +76,7 @@ class FakePlatform:
         self.dedupe_window_s = dedupe_window_s
         self.lookup = lookup
         self.messages: list[Message] = []
+        self._deleted = 0  # refs are never reused: m<posts ever + 1>
         self.calls: list[tuple[str, str, int]] = []  # (op, effect_id, attempt)
         self.answers: dict[str, Answer] = {}
         self.deliveries: list[tuple[str, DecideResult]] = []
@@ -160,6 +162,23 @@ class FakePlatform:
             raise CannotReconcile("dedupe window passed and message lookup is unavailable")
         return None if found is None else found.ref
 
+    async def exists(self, effect: OutboxEffect) -> bool | None:
+        self._refresh()
+        self.calls.append(("exists", effect.effect_id, effect.attempt))
+        if self._fault(effect.kind, ("outage",)) == "outage":
+            return None
+        return self._by_ref(effect.card_ref) is not None
+
+    def delete(self, ref: str) -> None:
+        """A moderator deletes message ``ref`` (it no longer exists; edits to it fail)."""
+        self._remove(ref)
+        self._write({"op": "delete", "ref": ref})
+
+    def _remove(self, ref: str) -> None:
+        kept = [m for m in self.messages if m.ref != ref]
+        self._deleted += len(self.messages) - len(kept)
+        self.messages = kept
+
     def _apply(self, effect: OutboxEffect) -> str:
         if effect.kind == EffectKind.REVIEW_UPDATE:
             card = self._by_ref(effect.card_ref)
@@ -181,7 +200,7 @@ class FakePlatform:
         if earlier is not None and self.clock.now() - earlier.at <= self.dedupe_window_s:
             return earlier.ref  # Discord: a repeated nonce returns the existing message
         message = Message(
-            ref=f"{self._ref_prefix}m{len(self.messages) + 1}",
+            ref=f"{self._ref_prefix}m{len(self.messages) + self._deleted + 1}",
             channel=_channel(effect),
             kind=str(effect.kind),
             run_id=effect.run_id,
@@ -289,9 +308,12 @@ class FakePlatform:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line torn by kill -9: that change never happened
-            if entry.pop("op") == "post":
+            op = entry.pop("op")
+            if op == "post":
                 if self._by_ref(entry["ref"]) is None:
                     self.messages.append(Message(**entry))
+            elif op == "delete":
+                self._remove(entry["ref"])
             else:
                 card = self._by_ref(entry["ref"])
                 if card is not None and entry["effect_id"] not in card.edit_ids:
