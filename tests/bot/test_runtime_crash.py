@@ -223,7 +223,7 @@ async def _cp10_world(h: Harness, *, crash_phase: str | None) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("phase", ["timers", "outbox"])
+@pytest.mark.parametrize("phase", ["timers", "outbox", "cards"])
 async def test_cp10_crash_during_recovery_converges_to_the_same_state(
     tmp_path: Path, phase: str
 ) -> None:

@@ -207,15 +207,12 @@ def _i7(s: Snapshot, p: FakePlatform) -> list[str]:
             continue
         if wait["kind"] != "review" or run_id in open_effects:
             continue
-        card = next(
-            (e for e in s.outbox if e["token"] == wait["token"] and e["kind"] == "review.post"),
-            None,
-        )
-        live = (
-            card is not None
-            and card["status"] == "done"
-            and any(m.ref == card["platform_ref"] for m in p.cards(run_id))
-        )
+        posts = [e for e in s.outbox if e["token"] == wait["token"] and e["kind"] == "review.post"]
+        replaced = {json.loads(e["payload_json"]).get("replaces") for e in posts}
+        posts = [e for e in posts if e["effect_id"] not in replaced] or posts
+        card = posts[-1] if posts else None  # the newest copy (a re-post replaces a deleted one)
+        refs = {m.ref for m in p.cards(run_id)}
+        live = any(e["status"] == "done" and e["platform_ref"] in refs for e in posts)
         if not live and not (card is not None and _alerted(s, card)):
             problems.append(
                 f"I7 run {run_id}: waiting without a live card ({card and card['status']})"
@@ -249,20 +246,16 @@ def _cards_show_outcome(s: Snapshot, p: FakePlatform) -> list[str]:
     """Once drained, every decided card shows its outcome (edited exactly once)."""
     problems = []
     for w in s.waits:
-        card = next((m for m in p.cards(w["run_id"]) if m.payload.get("token") == w["token"]), None)
-        if card is None:
-            continue
-        update = next(
-            (e for e in s.effects(w["run_id"], "review.update") if e["token"] == w["token"]), None
-        )
-        if (
-            update is not None
-            and update["status"] in ("failed", "uncertain")
-            and _alerted(s, update)
-        ):
-            continue  # the moderators were told this card could not be updated
-        outcomes = [e["outcome"] for e in card.edits]
+        updates = [e for e in s.effects(w["run_id"], "review.update") if e["token"] == w["token"]]
+        if any(e["status"] in ("failed", "uncertain") and _alerted(s, e) for e in updates):
+            continue  # the moderators were told a card could not be updated
         expected = [] if w["status"] == "pending" else [s.action(w)]
-        if outcomes != expected:
-            problems.append(f"card {w['token']}: shows {outcomes}, expected {expected}")
+        for card in p.cards(w["run_id"]):  # every copy on show, duplicates and re-posts too
+            if card.payload.get("token") != w["token"]:
+                continue
+            outcomes = [e["outcome"] for e in card.edits]
+            if outcomes != expected:
+                problems.append(
+                    f"card {w['token']} {card.ref}: shows {outcomes}, expected {expected}"
+                )
     return problems
