@@ -39,3 +39,4 @@ class Context:
     lease_s: float
     wake: Wakeups = field(default_factory=Wakeups)
     telemetry: Telemetry = field(default_factory=NoTelemetry)
+    cards_due: float = 0.0  # when the review cards are next checked (bot.runtime._repair)

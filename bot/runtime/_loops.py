@@ -1,4 +1,4 @@
-"""Background loops for ``serve()``: worker, outbox and timers, each woken by an event.
+"""Background loops for ``serve()``: worker, outbox, timers (each woken by an event), cards.
 
 Each loop clears its event before looking for work, so work committed while it looks is not
 missed; when idle it sleeps on the clock until its next deadline or ``poll_s`` (which also
@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.runtime._context import Context
 from bot.runtime._outbox import deliver_due, next_due
+from bot.runtime._repair import check_cards_if_due
 from bot.runtime._runner import execute
 from bot.runtime._timers import expire_due, next_expiry
 
@@ -55,6 +56,13 @@ async def outbox_loop(ctx: Context, poll_s: float) -> None:
         if await deliver_due(ctx):
             continue
         await idle(ctx, ctx.wake.outbox, _until(ctx, await next_due(ctx), poll_s))
+
+
+async def card_loop(ctx: Context, poll_s: float) -> None:
+    """Check the review cards again whenever a check is due (boot checked them first)."""
+    while True:
+        await check_cards_if_due(ctx)
+        await ctx.clock.sleep(_until(ctx, ctx.cards_due, poll_s))
 
 
 async def worker_loop(ctx: Context, poll_s: float, concurrency: int) -> None:

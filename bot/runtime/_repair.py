@@ -9,6 +9,7 @@ Every insert is audited; "cannot tell" (None) leaves things as they are.
 """
 
 import logging
+from collections.abc import Awaitable
 
 from bot.models import Origin, surface_of
 from bot.ports import EffectSender
@@ -21,22 +22,46 @@ from flows import Decision
 log = logging.getLogger(__name__)
 
 BOOT_CARD_CHECKS = 200  # reviews checked per boot, each way (each costs a lookup per card)
+CARD_CHECK_S = 600.0  # after boot, the cards are checked again this often (serve and drain)
 UPDATE_N = 3000  # boot updates sort after every effect of the run's current step
+
+
+async def check_cards_if_due(ctx: Context) -> int:
+    """Run :func:`repair_cards` if ``CARD_CHECK_S`` passed since the last check; rows added.
+
+    Catches a platform whose client could not answer at boot (Discord before login: "cannot
+    tell") and cards deleted while the bot runs.
+    """
+    if ctx.clock.now() < ctx.cards_due:
+        return 0
+    return sum(await repair_cards(ctx))
 
 
 async def repair_cards(ctx: Context, limit: int = BOOT_CARD_CHECKS) -> tuple[int, int]:
     """Re-post deleted cards of pending reviews, update stale closed ones; ``(posts, updates)``."""
+    ctx.cards_due = ctx.clock.now() + CARD_CHECK_S
     async with ctx.store.read() as tx:
         pending = await tx.pending_reviews(limit)
         closed = await tx.closed_reviews_to_update(limit)
     reposted = updated = 0
     for wait in pending:
-        reposted += await _repost_gone(ctx, wait)
+        reposted += await _guarded(_repost_gone(ctx, wait), wait)
     for wait in closed:
-        updated += await _update_stale(ctx, wait)
+        updated += await _guarded(_update_stale(ctx, wait), wait)
     if reposted or updated:
         ctx.wake.outbox.set()
     return reposted, updated
+
+
+async def _guarded(work: Awaitable[int], wait: WaitRow) -> int:
+    """One wait's repair; a failure (another process inserted the same row) skips it."""
+    try:
+        return await work
+    except Exception:
+        log.warning(
+            "card check of review %s failed; the next check retries", wait.token, exc_info=True
+        )
+        return 0
 
 
 async def _load(

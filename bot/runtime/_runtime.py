@@ -13,9 +13,10 @@ from bot.runtime._context import Context
 from bot.runtime._crash import CrashPoints
 from bot.runtime._decide import decide
 from bot.runtime._effects import audit
-from bot.runtime._loops import guarded, outbox_loop, timer_loop, worker_loop
+from bot.runtime._loops import card_loop, guarded, outbox_loop, timer_loop, worker_loop
 from bot.runtime._outbox import deliver_due
 from bot.runtime._recovery import recover
+from bot.runtime._repair import check_cards_if_due
 from bot.runtime._runner import run_due
 from bot.runtime._timers import expire_due
 from bot.store import RunStatus, Store
@@ -121,12 +122,13 @@ class Runtime:
             self._caught_up = self._recovered = True
 
     async def drain(self, *, max_rounds: int = 10_000) -> None:
-        """Do all work due now (timers, runs, effects) until nothing is left; for tests."""
+        """Do all work due now (timers, runs, effects, a card check) until nothing is left."""
         await self._catch_up()
         for _ in range(max_rounds):
             worked = await expire_due(self._ctx)
             worked += await run_due(self._ctx)
             worked += await deliver_due(self._ctx)
+            worked += await check_cards_if_due(self._ctx)
             if not worked:
                 return
         raise RuntimeError(f"drain did not settle after {max_rounds} rounds (a flow loop?)")
@@ -142,7 +144,7 @@ class Runtime:
             log.info("released %d run lease(s) on shutdown", released)
 
     async def serve(self) -> None:
-        """Recover (unless done already), then run the worker, outbox and timer loops."""
+        """Recover (unless done already), then run the worker, outbox, timer and card loops."""
         ctx, poll = self._ctx, self._poll_s
         if not self._recovered:
             await self.recover()
@@ -150,6 +152,7 @@ class Runtime:
             "worker": functools.partial(worker_loop, ctx, poll, self._concurrency),
             "outbox": functools.partial(outbox_loop, ctx, poll),
             "timers": functools.partial(timer_loop, ctx, poll),
+            "cards": functools.partial(card_loop, ctx, poll),
         }
         async with asyncio.TaskGroup() as group:
             for name, loop in loops.items():

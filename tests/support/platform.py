@@ -78,6 +78,7 @@ class FakePlatform:
         self.messages: list[Message] = []
         self._deleted = 0  # refs are never reused: m<posts ever + 1>
         self.calls: list[tuple[str, str, int]] = []  # (op, effect_id, attempt)
+        self.lookups: list[str] = []  # effect ids of the cards ``exists`` was asked about
         self.answers: dict[str, Answer] = {}
         self.deliveries: list[tuple[str, DecideResult]] = []
         self._faults: list[_Fault] = []
@@ -164,7 +165,7 @@ class FakePlatform:
 
     async def exists(self, effect: OutboxEffect) -> bool | None:
         self._refresh()
-        self.calls.append(("exists", effect.effect_id, effect.attempt))
+        self.lookups.append(effect.effect_id)
         if self._fault(effect.kind, ("outage",)) == "outage":
             return None
         return self._by_ref(effect.card_ref) is not None

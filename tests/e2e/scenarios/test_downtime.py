@@ -2,6 +2,7 @@
 
 from bot.joke import prompts
 from bot.review import ReviewAction, outcome_line
+from bot.runtime._repair import CARD_CHECK_S
 from tests.support.surfaces import JOKES, Capability, Surface, needs
 
 JOKE1, _, _ = JOKES
@@ -37,6 +38,26 @@ async def test_review_expiring_while_the_bot_is_down_is_closed_at_boot(surface: 
     assert card.status == outcome_line(ReviewAction.TIMEOUT, "")
     assert surface.public_posts() == []
     assert any(prompts.EXPIRED.format(topic="cats") in n for n in surface.notices())
+
+
+@needs(Capability.DELETES_CARDS)
+async def test_review_card_deleted_while_down_is_posted_again(surface: Surface) -> None:
+    await surface.ask("cats")
+    await surface.drain()
+    [card] = surface.cards()
+    await surface.delete(card)
+
+    await surface.restart()
+    await surface.later(CARD_CHECK_S)  # at boot, or at the next check if the client was not up
+
+    [again] = surface.cards()  # the same draft, with working buttons, once
+    assert again.live
+    assert again.draft == card.draft
+    assert await surface.approve(again) == ""
+    await surface.drain()
+    [post] = surface.public_posts()
+    assert JOKE1 in post
+    assert not surface.cards()[0].live
 
 
 @needs(Capability.OLD_CARDS_CLICKABLE)

@@ -132,6 +132,12 @@ class DiscordState:
             self.messages.setdefault(channel_id, []).append(msg)
             self._by_id[int(msg["id"])] = msg
 
+    def delete(self, message_id: int) -> None:
+        """A moderator deletes a message: gone from its channel (GET then says 10008)."""
+        msg = self._by_id.pop(message_id, None)
+        if msg is not None:
+            self.messages[int(msg["channel_id"])].remove(msg)
+
     def create(self, channel_id: int, body: Mapping[str, Any], author: int = BOT_ID) -> Answer:
         """POST /channels/{id}/messages: permissions, limits, closed DMs, enforce_nonce dedupe."""
         # Posting needs Send Messages, in a thread Send Messages in Threads instead.

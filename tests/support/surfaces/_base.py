@@ -39,6 +39,8 @@ class Capability(StrEnum):
     # a decided card is redrawn with what was published (an edit's text); the terminal prints
     # only the outcome line under the card
     REDRAWS_DECIDED_CARDS = "redraws decided cards"
+    # a moderator can delete a card's message (the terminal's printed cards cannot be)
+    DELETES_CARDS = "deletes cards"
 
 
 class Unsupported(Exception):
@@ -119,6 +121,10 @@ class Surface(Protocol):
 
     async def click_together(self, card: Card, clicks: Sequence[Click]) -> list[str]:
         """Several immediate decisions on one card at the same instant; each clicker's answer."""
+        ...
+
+    async def delete(self, card: Card) -> None:
+        """A moderator deletes the card's message from the channel."""
         ...
 
     def public_posts(self) -> list[str]:

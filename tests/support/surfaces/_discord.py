@@ -105,6 +105,9 @@ class DiscordSurface(Driver):
         iids = await asyncio.gather(*(self.fake.interact(p) for p in payloads))
         return [_told(await self._answer(iid)) for iid in iids]
 
+    async def delete(self, card: Card) -> None:
+        self.fake.state.delete(int(card.seen["id"]))
+
     def public_posts(self) -> list[str]:
         return [str(m["embeds"][0]["description"]) for m in self.fake.messages(PUBLIC_CHANNEL)]
 

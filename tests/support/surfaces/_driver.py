@@ -7,7 +7,7 @@ from typing import ClassVar
 from bot.joke import JokeOptions
 from tests.support.llm import FakeLLM
 from tests.support.stack import Stack
-from tests.support.surfaces._base import Capability, Person, Unsupported
+from tests.support.surfaces._base import Capability, Card, Person, Unsupported
 
 
 class Driver(ABC):
@@ -34,6 +34,9 @@ class Driver(ABC):
         if person not in self.people:
             raise Unsupported(f"{self.name}: there is no {person} here")
         return self.people[person]
+
+    async def delete(self, card: Card) -> None:
+        raise Unsupported(f"{self.name}: cards cannot be deleted")
 
     @abstractmethod
     async def _connect(self, adapter: AsyncExitStack) -> None:

@@ -97,6 +97,10 @@ class SlackSurface(Driver):
         await settle()
         return [self._told(f"click-{USERS[by]}", seen) for _, by in clicks]
 
+    async def delete(self, card: Card) -> None:
+        messages = self.fake.messages(MOD_CHANNEL)
+        messages[:] = [m for m in messages if m.ts != card.seen["ts"]]
+
     def public_posts(self) -> list[str]:
         return [m.text for m in self.fake.messages(PUBLIC_CHANNEL)]
 
