@@ -1,5 +1,6 @@
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -391,3 +392,17 @@ async def test_decided_card_escapes_the_reason_and_a_foreign_name(fake: FakeSlac
         "&lt;!here&gt; see &lt;https://evil.example|cats&gt; &amp; more"
     )
     assert "<!" not in message.text
+
+
+async def test_exists_says_whether_the_card_is_still_there(fake: FakeSlack) -> None:
+    sender = sender_for(fake)
+    post = effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": CARD})
+    card = replace(post, card_ref=await sender.send(post))
+    other = replace(post, card_ref=await sender.send(post))  # a newer message, same channel
+
+    assert await sender.exists(card) is True
+    fake.messages("CMOD").pop(0)  # a moderator deletes the first card
+    assert await sender.exists(card) is False
+    assert await sender.exists(other) is True
+    assert await sender.exists(replace(post, card_ref="CNOPE:1.000001")) is None
+    assert await sender.exists(replace(post, card_ref=None)) is None

@@ -392,3 +392,22 @@ async def test_before_the_guild_cache_is_filled_reconcile_waits_rather_than_gues
                 await sender.reconcile(publish)
 
     assert info.value.retryable is True
+
+
+async def test_exists_says_whether_the_card_is_still_there(bot: Session) -> None:
+    post = review(key="ex1")
+    ref = await bot.sender.send(post)
+    card = replace(post, card_ref=ref)
+
+    assert await bot.sender.exists(card) is True
+    bot.fake.state.delete(int(ref))
+    assert await bot.sender.exists(card) is False  # 10008 Unknown Message
+
+
+async def test_exists_cannot_tell_without_access_or_a_ref(bot: Session) -> None:
+    post = review(key="ex2")
+    card = replace(post, card_ref=await bot.sender.send(post))
+    await bot.overwrite(MOD_CHANNEL, BOT_ID, deny=READ_HISTORY)  # GET answers 403, not 404
+
+    assert await bot.sender.exists(card) is None
+    assert await bot.sender.exists(replace(post, card_ref=None)) is None
