@@ -6,7 +6,7 @@ platforms' checks live in their adapters; the wiring (``bot/app/_doctor.py``) bu
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -17,6 +17,7 @@ from bot.store import AuditRow, EffectStatus, OutboxRow, Store
 from bot.store.migrations import LATEST
 
 __all__ = [
+    "Audited",
     "Check",
     "Finding",
     "LLMCheck",
@@ -172,11 +173,14 @@ class LLMCheck:
 
     llm: LLM
     description: str
+    load: Callable[[], Awaitable[None]] | None = None  # the embedded model's loading
     area: str = "llm"
 
     async def check(self) -> list[Finding]:
         started = time.perf_counter()
         try:
+            if self.load is not None:
+                await self.load()
             await self.llm.complete([ChatMessage("user", "Reply with OK.")], max_tokens=5)
         except LLMError as exc:
             fix = _LLM_FIXES.get(exc.kind, "see the message; LLM_PROVIDER=embedded needs no server")
@@ -186,6 +190,35 @@ class LLMCheck:
 
     async def fix(self) -> list[Finding]:
         return []
+
+
+@dataclass
+class Audited:
+    """A check whose repairs are written to the audit log (run id "": no run's own)."""
+
+    inner: Check
+    store: Store
+    now: Callable[[], float]
+    area: str = ""
+
+    def __post_init__(self) -> None:
+        self.area = self.area or self.inner.area
+
+    async def check(self) -> list[Finding]:
+        return await self.inner.check()
+
+    async def fix(self) -> list[Finding]:
+        done = await self.inner.fix()
+        now = self.now()
+        rows = [
+            AuditRow("", now, ACTOR, "doctor.repair", {"area": f.area, "message": f.message})
+            for f in done
+            if f.level is Level.OK
+        ]
+        if rows:
+            async with self.store.transaction() as tx:
+                await tx.add_audit(rows)
+        return done
 
 
 async def run_doctor(checks: Sequence[Check], *, fix: bool) -> list[Finding]:

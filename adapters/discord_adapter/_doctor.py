@@ -89,8 +89,9 @@ class DiscordCheck:
             elif lacking:
                 msg = f"{where} #{channel.name} lacks {', '.join(lacking)}"
                 fix = (
-                    f"allow {', '.join(lacking)} for jokebot's role in #{channel.name} → Edit "
-                    f"Channel → Permissions, or re-invite with {invite_url(app_id)}"
+                    f"allow {', '.join(lacking)} for jokebot in #{channel.name} (Edit Channel → "
+                    "Permissions: its role, and no overwrite denying it), or re-invite with "
+                    f"{invite_url(app_id)}"
                 )
                 found.append(self._finding(Level.ERROR, msg, fix))
             else:

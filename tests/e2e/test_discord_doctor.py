@@ -50,7 +50,7 @@ async def test_discord_doctor_names_the_missing_permission_and_the_invite(
     assert len(errors) == 1
     assert "moderator channel" in errors[0].message
     assert "lacks Embed Links, Read Message History" in errors[0].message
-    assert "allow Embed Links, Read Message History for jokebot's role" in errors[0].fix
+    assert "allow Embed Links, Read Message History for jokebot in #" in errors[0].fix
     assert "permissions=274877991936" in errors[0].fix
     assert "scope=bot+applications.commands" in errors[0].fix
 
