@@ -178,6 +178,32 @@ class Tx(Protocol):
         """
         ...
 
+    # Doctor (``jokebot doctor``: reads, and compare-and-set repairs)
+
+    async def stale_leases(self, now: float, limit: int) -> list[RunRow]:
+        """Runnable runs whose lease was taken and has expired (``lease_until < now``)."""
+        ...
+
+    async def stuck_runs(self, before: float, limit: int) -> list[RunRow]:
+        """Runnable runs not updated since ``before``, oldest first."""
+        ...
+
+    async def release_lease(self, run_id: str, runner_id: str, lease_until: float) -> bool:
+        """Free a run's lease if ``runner_id`` still holds it until exactly ``lease_until``."""
+        ...
+
+    async def effects_with_status(self, status: EffectStatus, limit: int) -> list[OutboxRow]:
+        """Outbox rows in ``status`` (e.g. uncertain, failed), oldest first."""
+        ...
+
+    async def retry_effect(self, effect_id: str, expect: EffectStatus, now: float) -> bool:
+        """Set an effect still in ``expect`` back to pending, due at ``now``, unclaimed."""
+        ...
+
+    async def scopes(self, platform: str) -> list[ScopeConfig]:
+        """Every configured scope of ``platform`` (e.g. each Discord guild), by scope id."""
+        ...
+
     # Retention
 
     async def prune_runs(self, before: float, limit: int) -> int:

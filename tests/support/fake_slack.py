@@ -248,7 +248,13 @@ class FakeSlack(SlackApi):
         if loss is not None and result.get("ok") and self._lost(loss, params):
             loss.count += 1
             return web.json_response({"ok": False, "error": loss.error})  # applied, answer lost
-        return web.json_response(result)
+        return web.json_response(result, headers=self._scope_headers(auth))
+
+    def _scope_headers(self, auth: str) -> dict[str, str]:
+        # Slack answers every bot-token call with the token's granted scopes in this header.
+        if auth.removeprefix("Bearer ") != BOT_TOKEN:
+            return {}
+        return {"x-oauth-scopes": ",".join(sorted(self.scopes))}
 
     def _lost(self, loss: Loss, params: dict[str, Any]) -> bool:
         if loss.channel is not None and params.get("channel") != loss.channel:
@@ -260,6 +266,8 @@ class FakeSlack(SlackApi):
             # Socket Mode URLs need an app-level token (xapp-) with connections:write.
             if not token.startswith("xapp-"):
                 return error("not_allowed_token_type")
+            if token != APP_TOKEN:
+                return error("invalid_auth")
             self.connections_opened += 1
             return {
                 "ok": True,
