@@ -17,6 +17,7 @@ from bot.store.records import (
     RUNNABLE,
     TERMINAL,
     AuditRow,
+    DutyRow,
     EffectStatus,
     InboxRow,
     OpsCounts,
@@ -32,6 +33,7 @@ __all__ = [
     "RUNNABLE",
     "TERMINAL",
     "AuditRow",
+    "DutyRow",
     "EffectStatus",
     "InboxRow",
     "OpsCounts",
@@ -187,6 +189,24 @@ class Tx(Protocol):
         waits, the inbox rows of those waits, its outbox rows and its audit rows (so the audit
         log still replays to the database). Oldest first; how many runs were deleted.
         """
+        ...
+
+    # Singleton duties (the expiry sweep, pruning): one holder at a time, by lease
+
+    async def claim_duty(self, name: str, holder: str, now: float, until: float) -> bool:
+        """Take or renew duty ``name`` until ``until`` if it is free, ours or expired at ``now``.
+
+        A compare-and-set: of two processes claiming at once, one wins; a holder whose lease
+        another process took over can no longer renew it (the fencing).
+        """
+        ...
+
+    async def release_duty(self, name: str, holder: str) -> bool:
+        """Give duty ``name`` up if ``holder`` holds it (a clean shutdown); False otherwise."""
+        ...
+
+    async def duty(self, name: str) -> DutyRow | None:
+        """Who holds duty ``name`` and until when (possibly expired), or None."""
         ...
 
 

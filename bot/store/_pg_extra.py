@@ -1,9 +1,9 @@
-"""PostgreSQL statements for queues (routes, link codes) and operations (health, pruning)."""
+"""PostgreSQL statements for queues (routes, link codes), operations (health, pruning), duties."""
 
 from bot.models import Surface
 from bot.store._pg_outbox import PgStatements
 from bot.store._rows import OUTBOX_COLS, effect_from
-from bot.store.records import OpsCounts, OutboxRow
+from bot.store.records import DutyRow, OpsCounts, OutboxRow
 
 
 class PgQueues(PgStatements):
@@ -102,3 +102,33 @@ class PgOps(PgStatements):
         ):
             await self._changed(sql, (ids,))
         return len(ids)
+
+
+class PgDuties(PgStatements):
+    """Singleton duty leases: an upsert whose update is the compare-and-set.
+
+    ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` locks the existing row and checks the WHERE
+    on its latest committed version, so of two racing claims exactly one changes the row.
+    """
+
+    async def claim_duty(self, name: str, holder: str, now: float, until: float) -> bool:
+        changed = await self._changed(
+            "INSERT INTO duties (name, holder, lease_until) VALUES (%s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
+            "lease_until = EXCLUDED.lease_until "
+            "WHERE duties.holder = EXCLUDED.holder OR duties.lease_until < %s",
+            (name, holder, until, now),
+        )
+        return changed == 1
+
+    async def release_duty(self, name: str, holder: str) -> bool:
+        changed = await self._changed(
+            "DELETE FROM duties WHERE name = %s AND holder = %s", (name, holder)
+        )
+        return changed == 1
+
+    async def duty(self, name: str) -> DutyRow | None:
+        row = await self._one(
+            "SELECT name, holder, lease_until FROM duties WHERE name = %s", (name,)
+        )
+        return None if row is None else DutyRow(str(row[0]), str(row[1]), float(row[2]))

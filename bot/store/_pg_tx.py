@@ -6,7 +6,7 @@ transaction inserting the same key waits for the first to commit and then insert
 
 from typing import Any
 
-from bot.store._pg_extra import PgOps, PgQueues
+from bot.store._pg_extra import PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import PgOutbox
 from bot.store._rows import RUN_COLS, WAIT_COLS, dumps, run_from, run_params, wait_from, wait_params
 from bot.store.records import InboxRow, RunRow, WaitRow
@@ -21,7 +21,7 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps):
+class PgTx(PgOutbox, PgQueues, PgOps, PgDuties):
     """Statements of one PostgreSQL transaction."""
 
     async def insert_run(self, run: RunRow) -> bool:
