@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from bot.runtime._context import Context
 from bot.runtime._outbox import deliver_due, next_due
 from bot.runtime._runner import execute
-from bot.runtime._timers import expire_due, next_expiry
+from bot.runtime._timers import TIMER_DUTY, sweep
+from bot.store.duty import DutyLease
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,11 @@ def _until(ctx: Context, deadline: float | None, poll_s: float) -> float:
 
 
 async def timer_loop(ctx: Context, poll_s: float) -> None:
-    """Expire overdue waits; sleep until the earliest expiry."""
+    """While we hold the timers duty, expire overdue waits; sleep until the earliest expiry."""
+    duty = DutyLease(ctx.store, TIMER_DUTY, ctx.runner_id, ctx.clock, ctx.lease_s)
     while True:
         ctx.wake.timers.clear()
-        await expire_due(ctx)
-        await idle(ctx, ctx.wake.timers, _until(ctx, await next_expiry(ctx), poll_s))
+        await idle(ctx, ctx.wake.timers, _until(ctx, await sweep(ctx, duty), poll_s))
 
 
 async def outbox_loop(ctx: Context, poll_s: float) -> None:
