@@ -13,12 +13,12 @@ from bot.runtime._context import Context
 from bot.runtime._crash import CrashPoints
 from bot.runtime._decide import decide
 from bot.runtime._effects import audit
-from bot.runtime._loops import guarded, outbox_loop, timer_loop, worker_loop
+from bot.runtime._loops import guarded, hint_loop, outbox_loop, timer_loop, worker_loop
 from bot.runtime._outbox import deliver_due
 from bot.runtime._recovery import recover
 from bot.runtime._runner import run_due
 from bot.runtime._timers import TIMER_DUTY, expire_due
-from bot.store import RunStatus, Store
+from bot.store import RunStatus, Store, Wakeable
 from bot.telemetry import Telemetry
 from flows import AsyncFlow, start_checkpoint
 
@@ -149,7 +149,10 @@ class Runtime:
             log.info("released %d run lease(s) on shutdown", released)
 
     async def serve(self) -> None:
-        """Recover (unless done already), then run the worker, outbox and timer loops."""
+        """Recover (unless done already), then run the worker, outbox and timer loops.
+
+        With a store that offers wake-up hints (``Wakeable``), also listen for them.
+        """
         ctx, poll = self._ctx, self._poll_s
         if not self._recovered:
             await self.recover()
@@ -158,6 +161,8 @@ class Runtime:
             "outbox": functools.partial(outbox_loop, ctx, poll),
             "timers": functools.partial(timer_loop, ctx, poll),
         }
+        if isinstance(ctx.store, Wakeable):
+            loops["wakeups"] = functools.partial(hint_loop, ctx, ctx.store)
         async with asyncio.TaskGroup() as group:
             for name, loop in loops.items():
                 group.create_task(guarded(ctx, name, loop), name=f"runtime:{name}")

@@ -6,13 +6,14 @@ transaction that commits durably (SQLite: WAL with ``synchronous=FULL``; Postgre
 including a simulated crash.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.errors import ConfigError
 from bot.models import ScopeConfig, Surface
 from bot.store.records import (
+    EVERY_LOOP,
     OPEN_EFFECT,
     RUNNABLE,
     TERMINAL,
@@ -29,6 +30,7 @@ from bot.store.records import (
 )
 
 __all__ = [
+    "EVERY_LOOP",
     "OPEN_EFFECT",
     "RUNNABLE",
     "TERMINAL",
@@ -44,6 +46,7 @@ __all__ = [
     "Tx",
     "WaitRow",
     "WaitStatus",
+    "Wakeable",
     "is_postgres",
     "open_store",
 ]
@@ -230,6 +233,24 @@ class Store(Protocol):
     async def schema_version(self) -> int: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Wakeable(Protocol):
+    """An optional Store capability: hints that another process committed work.
+
+    PostgreSQL offers it (LISTEN/NOTIFY); SQLite does not, and its loops just poll. The
+    runtime's ``serve()`` consumes it when the store has it.
+    """
+
+    def wakeups(self) -> AsyncGenerator[frozenset[str], None]:
+        """An endless stream of loop names (``runs``, ``outbox``, ``timers``) with new work.
+
+        Hints only, never a promise: every loop after each (re)connect, since hints sent
+        meanwhile are lost; the loops keep polling. Commits through this store object itself
+        are left out (its one runtime woke its own loops). Ends when the store is closed.
+        """
+        ...
 
 
 async def open_store(url: str) -> Store:

@@ -16,7 +16,7 @@ from psycopg.rows import TupleRow
 
 from bot.models import ScopeConfig
 from bot.store._rows import HEAD, OUTBOX_COLS, dumps, effect_from, effect_params
-from bot.store.records import AuditRow, OutboxRow
+from bot.store.records import OUTBOX_LOOP, AuditRow, OutboxRow
 
 Conn = AsyncConnection[TupleRow]
 _O_COLS = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLS.split(","))
@@ -28,6 +28,7 @@ class PgStatements:
 
     def __init__(self, conn: Conn) -> None:
         self._conn = conn
+        self.wakes: set[str] = set()  # loops this transaction made work for (NOTIFY at commit)
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> TupleRow | None:
         cursor = await self._conn.execute(sql, params)
@@ -53,6 +54,7 @@ class PgOutbox(PgStatements):
         if rows:
             sql = f"INSERT INTO outbox ({OUTBOX_COLS}) VALUES ({_OUTBOX_VALUES})"  # noqa: S608
             await self._many(sql, [effect_params(e) for e in rows])
+            self.wakes.add(OUTBOX_LOOP)
 
     async def get_effect(self, effect_id: str) -> OutboxRow | None:
         sql = f"SELECT {OUTBOX_COLS} FROM outbox WHERE effect_id = %s"  # noqa: S608

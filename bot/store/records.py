@@ -16,6 +16,10 @@ class RunStatus(StrEnum):
 
 
 RUNNABLE = (RunStatus.RUNNING, RunStatus.RESUMING)
+
+# The runtime's background loops, as named by wake-up hints (``Wakeable.wakeups``)
+RUNS_LOOP, OUTBOX_LOOP, TIMERS_LOOP = "runs", "outbox", "timers"
+EVERY_LOOP = frozenset({RUNS_LOOP, OUTBOX_LOOP, TIMERS_LOOP})
 TERMINAL = (RunStatus.FINISHED, RunStatus.FAILED)
 
 
