@@ -29,6 +29,16 @@ class PgStatements:
     def __init__(self, conn: Conn) -> None:
         self._conn = conn
         self.wakes: set[str] = set()  # loops this transaction made work for (NOTIFY at commit)
+        self.leased = False  # a step commit under our run lease: we deliver its effects ourselves
+
+    def hints(self) -> set[str]:
+        """The loops to notify at COMMIT.
+
+        Effects written by a step commit under our lease are left out: the process that holds
+        the run delivers them itself, in order, and three processes racing for every effect
+        cost more than they help (measured by bench/scale.py).
+        """
+        return self.wakes - {OUTBOX_LOOP} if self.leased else set(self.wakes)
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> TupleRow | None:
         cursor = await self._conn.execute(sql, params)

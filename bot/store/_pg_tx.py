@@ -64,6 +64,7 @@ class PgTx(PgOutbox, PgQueues, PgOps, PgDuties):
         saved = await self._changed(sql, params) == 1
         if saved and run.status == RunStatus.RESUMING:  # decided: any process may resume it
             self.wakes.add(RUNS_LOOP)
+        self.leased = self.leased or (saved and expect_runner is not None)
         return saved
 
     async def claim_run(

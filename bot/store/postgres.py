@@ -110,8 +110,8 @@ class PostgresStore:
                 await conn.execute(begin)
                 tx = PgTx(conn)
                 yield tx
-                if notify and tx.wakes:
-                    await conn.execute(notify_then_commit(self.channel, tx.wakes, self._origin))
+                if notify and (hints := tx.hints()):
+                    await conn.execute(notify_then_commit(self.channel, hints, self._origin))
                 else:
                     await conn.execute("COMMIT")
             except BaseException as exc:

@@ -16,7 +16,7 @@ from bot.store.duty import DutyLease
 from tests.support.db import rows
 from tests.support.runtime_harness import Harness
 from tests.support.runtime_invariants import check_invariants
-from tests.support.serving import serving, until
+from tests.support.serving import delivered, serving, until
 
 LEASE_S = 30.0  # the runtime's default lease_s: the duty is asked for again every 10 s
 RUNS = 4
@@ -58,6 +58,7 @@ async def test_only_the_holder_of_the_timers_duty_sweeps_until_it_lets_go(
             assert wait_status(h, run_id) == "pending"
             h.clock.advance(6)
         await until(lambda: len(h.platform.notices(run_id)) == 1)
+        await until(lambda: delivered(h.path))
         taken = await duty_row(h.store)
     await h.rt.release()
 

@@ -22,7 +22,7 @@ from tests.support.postgres import scratch_schema
 from tests.support.runtime_flows import build_review_flow, initial_state
 from tests.support.runtime_harness import ALICE, ORIGIN, PLATFORM, Harness
 from tests.support.runtime_invariants import check_invariants
-from tests.support.serving import serving, until
+from tests.support.serving import delivered, serving, until
 
 pytestmark = pytest.mark.postgres
 
@@ -128,6 +128,7 @@ async def test_a_run_started_by_one_process_is_drafted_and_decided_at_once_by_an
         clicked = await h.click(run_id, "approve", ALICE)  # A decides: B resumes, posts, edits
         await until(lambda: len(h.platform.public_posts(run_id)) == 1)
         await until(lambda: len(h.platform.cards(run_id)[0].edits) == 1)
+        await until(lambda: delivered(h.path))
 
     assert clicked is not None
     assert h.drafter.calls == 1
@@ -153,6 +154,7 @@ async def test_the_sweeping_process_hears_of_a_timer_another_process_set(p: Pair
         await until(lambda: h.clock.next_deadline() == pytest.approx(now + 5))
         h.clock.advance(5)
         await until(lambda: len(h.platform.notices("run-1")) == 1)
+        await until(lambda: delivered(h.path))
 
     assert (crash_a.hits["timer.before_decide"], crash_b.hits["timer.before_decide"]) == (0, 1)
     assert actors(h, "step") == {"bot-1"}

@@ -91,13 +91,17 @@ async def test_commits_without_new_work_rollbacks_and_own_commits_notify_nobody(
     hints = listener.wakeups()
     try:
         assert await hint(hints) == EVERY_LOOP
-        async with writer.transaction() as tx:  # a step commit of our own run, a timer-less wait
+        async with writer.transaction() as tx:
             await tx.insert_run(a_run("r1"))
         assert await hint(hints) == {"runs"}
-        async with writer.transaction() as tx:
-            await tx.save_run(replace(a_run("r1"), seq=1), expect_seq=0, expect_runner=None)
-            await tx.insert_wait(a_wait("t1", "r1"))
+        async with writer.transaction() as tx:  # claims notify nobody
+            await tx.claim_run("r1", "bot-1", 0.0, 30.0)
             await tx.claim_duty("timers", "bot-1", 0.0, 30.0)
+        async with writer.transaction() as tx:  # a step commit under our lease: we deliver
+            step = replace(a_run("r1"), seq=1, runner_id="bot-1", lease_until=30.0)
+            assert await tx.save_run(step, expect_seq=0, expect_runner="bot-1")
+            await tx.insert_wait(a_wait("t1", "r1"))  # no timer
+            await tx.insert_effects([an_effect("r1", 1, 0)])
         with pytest.raises(RuntimeError):
             await rolled_back(writer)
         async with listener.transaction() as tx:  # the listener's own work: its runtime knows

@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from bot.runtime import Runtime
+from tests.support.db import Target, rows
 
 
 async def until(condition: Callable[[], object], *, seconds: float = 10.0) -> None:
@@ -29,3 +30,9 @@ async def serving(runtime: Runtime) -> AsyncIterator[asyncio.Task[None]]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def delivered(target: Target) -> bool:
+    """No effect in ``target``'s outbox is pending or in flight (each one was marked done)."""
+    sql = "SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'in_flight')"
+    return int(rows(target, sql)[0]["n"]) == 0
