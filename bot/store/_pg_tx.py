@@ -5,6 +5,8 @@ transaction inserting the same key waits for the first to commit and then insert
 Statements that make work another process could pick up add its loop to ``wakes`` (a new run,
 a resumed run, freed leases, a wait with a timer, outbox rows); the store notifies at COMMIT.
 A step commit of a run we hold the lease of wakes nobody: no one else may take it.
+A timer more than ``TIMER_HINT_S`` away is not announced either: the sweeping process reads
+the earliest expiry again at every poll and lease renewal (5 s and 10 s by default) anyway.
 """
 
 from typing import Any
@@ -14,6 +16,7 @@ from bot.store._pg_outbox import PgOutbox
 from bot.store._rows import RUN_COLS, WAIT_COLS, dumps, run_from, run_params, wait_from, wait_params
 from bot.store.records import RUNS_LOOP, TIMERS_LOOP, InboxRow, RunRow, RunStatus, WaitRow
 
+TIMER_HINT_S = 60.0
 _RUN_VALUES = ", ".join(["%s"] * len(RUN_COLS.split(",")))
 _WAIT_VALUES = ", ".join(["%s"] * len(WAIT_COLS.split(",")))
 _W_COLS = ", ".join(f"w.{c.strip()}" for c in WAIT_COLS.split(","))
@@ -106,8 +109,8 @@ class PgTx(PgOutbox, PgQueues, PgOps, PgDuties):
     async def insert_wait(self, wait: WaitRow) -> None:
         sql = f"INSERT INTO waits ({WAIT_COLS}) VALUES ({_WAIT_VALUES})"  # noqa: S608
         await self._conn.execute(sql, wait_params(wait))
-        if wait.expires_at is not None:  # the duty holder's timer may have to fire earlier
-            self.wakes.add(TIMERS_LOOP)
+        if wait.expires_at is not None and wait.expires_at - wait.created_at < TIMER_HINT_S:
+            self.wakes.add(TIMERS_LOOP)  # the sweeping process may have to fire it sooner
 
     async def get_wait(self, token: str) -> WaitRow | None:
         row = await self._one(f"SELECT {WAIT_COLS} FROM waits WHERE token = %s", (token,))  # noqa: S608

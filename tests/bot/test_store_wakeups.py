@@ -56,7 +56,7 @@ async def test_commits_that_create_work_notify_the_other_processes(
             await tx.insert_run(a_run("r1"))
         got.append(await hint(hints))
         async with writer.transaction() as tx:
-            await tx.insert_wait(a_wait("t1", "r1", expires_at=99.0))
+            await tx.insert_wait(a_wait("t1", "r1", expires_at=40.0))  # due in 30 s
             await tx.insert_effects([an_effect("r1", 1, 0)])
         got.append(await hint(hints))
         async with writer.transaction() as tx:  # a run resumed after a decision
@@ -102,6 +102,8 @@ async def test_commits_without_new_work_rollbacks_and_own_commits_notify_nobody(
             assert await tx.save_run(step, expect_seq=0, expect_runner="bot-1")
             await tx.insert_wait(a_wait("t1", "r1"))  # no timer
             await tx.insert_effects([an_effect("r1", 1, 0)])
+        async with writer.transaction() as tx:  # a timer due in an hour: the next poll sees it
+            await tx.insert_wait(a_wait("t2", "r1", expires_at=3610.0))
         with pytest.raises(RuntimeError):
             await rolled_back(writer)
         async with listener.transaction() as tx:  # the listener's own work: its runtime knows
