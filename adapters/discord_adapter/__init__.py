@@ -1,9 +1,9 @@
 """Discord adapter: ``/joke``, ``/jokeconfig``, review cards with restart-proof buttons.
 
-Entry points for the wiring module (``bot/app.py``):
+Entry points for the wiring (``bot/app/``):
 
 - ``build_discord(sink, **client_options) -> (client, sender)``: the client to run and the
-  :class:`bot.ports.EffectSender` to register as ``senders["discord"]``.
+  :class:`bot.ports.EffectSender` to register with ``core.register_sender("discord", sender)``.
 - ``run_discord(token, sink, client=...)``: log in and serve until cancelled.
 - ``sync_only(token, guild_id)``: ``jokebot discord --sync [--guild ID]``.
 - ``invite_url(application_id)``, ``sync_commands(client, guild_id)``, ``use_endpoints(...)``.
@@ -11,8 +11,9 @@ Entry points for the wiring module (``bot/app.py``):
 The private modules have the same names and jobs as in ``adapters/slack_adapter/``:
 ``_inbound`` (payloads in), ``_listeners`` (what a click or submit does), ``_render``
 (embeds, modals), ``_buttons`` (DynamicItems), ``_sender``, ``_moderators``, ``_errors``,
-``_config`` and ``_client``; plus ``_commands`` (the slash-command tree). What both platforms
-share is in ``adapters/_review.py``.
+``_config`` and ``_client``; plus ``_commands`` (the slash-command tree), ``_permissions``
+(what the bot may do in a channel, from the guild cache) and ``_text`` (untrusted text made
+inert: escaped, cleaned, clipped). What both platforms share is in ``adapters/_review.py``.
 """
 
 from adapters.discord_adapter._client import (

@@ -1,16 +1,18 @@
 """Slack adapter: slack-bolt AsyncApp in Socket Mode or HTTP mode, and the Slack EffectSender.
 
-Wiring (``bot/app.py``)::
+Wiring (``bot/app/``)::
 
     app, sender = build_slack(SlackConfig(...), service)
-    senders["slack"] = sender
+    core.register_sender("slack", sender)
     await run_socket_mode(app, config)  # or: await run_http(app, config, host=h, port=p)
 
 The private modules have the same names and jobs as in ``adapters/discord_adapter/``:
 ``_inbound`` (payloads in), ``_listeners`` (what a command, click or submit does), ``_render``
 (Block Kit, modals), ``_buttons`` (action and modal ids), ``_sender``, ``_moderators``,
 ``_errors``, ``_config`` and ``_client`` (building the app, HTTP and Socket Mode); plus
-``_checks`` (the start-up preflight). What both platforms share is in ``adapters/_review.py``.
+``_checks`` (the start-up preflight), ``_markup`` (mrkdwn escaping, the mentions we mean),
+``_messages`` (the public post, notices, alerts, answers) and ``_reconcile`` (the history scan).
+What both platforms share is in ``adapters/_review.py`` and ``adapters/_text.py``.
 """
 
 from adapters.slack_adapter._checks import preflight

@@ -15,18 +15,24 @@ from bot.models import (
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
 )
 from tests.support.fake_discord import (
     ADMIN,
     ALICE,
     APP_ID,
+    BOT_ID,
+    EMBED,
     GENERAL_CHANNEL,
     GUILD_ID,
     MOD_CHANNEL,
     MOD_ROLE,
     PUBLIC_CHANNEL,
     RANDO,
+    READ_HISTORY,
+    SEND,
     TOKEN,
+    VIEW,
     Call,
     Session,
     StubSink,
@@ -101,7 +107,7 @@ async def test_joke_refusal_is_shown_and_mentions_are_inert(bot: Session, sink: 
     _, followup = await _answers(bot, iid, since)
 
     assert sink.requests[0].topic == "@everyone"
-    assert followup.body["content"] == "No jokes about @everyone."
+    assert followup.body["content"] == "No jokes about @\u200beveryone."  # shown, never parsed
     assert followup.body["allowed_mentions"] == {"parse": []}
 
 
@@ -113,7 +119,7 @@ async def test_slow_sink_does_not_delay_the_defer(bot: Session, sink: StubSink) 
     await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
 
     assert bot.fake.calls_to("POST", FOLLOWUP, since=since) == []  # the sink is still busy
-    assert bot.fake.state.interactions[iid].responses == [5]
+    assert bot.fake.interaction(iid).responses == [5]
     latency = bot.fake.ack_latency(iid)
     assert latency is not None
     assert latency < 1.0
@@ -212,6 +218,34 @@ async def test_jokeconfig_saves_the_scope(bot: Session, sink: StubSink) -> None:
     assert followup.body["flags"] == 64
 
 
+@pytest.mark.parametrize(
+    ("channel", "deny", "names"),
+    [
+        (PUBLIC_CHANNEL, READ_HISTORY, ["Read Message History"]),
+        (PUBLIC_CHANNEL, READ_HISTORY | EMBED, ["Embed Links", "Read Message History"]),
+        (MOD_CHANNEL, SEND, ["Send Messages"]),
+        (MOD_CHANNEL, VIEW, ["View Channel", "Send Messages", "Embed Links"]),
+    ],
+)
+async def test_jokeconfig_names_the_permissions_the_bot_lacks(
+    bot: Session, sink: StubSink, channel: int, deny: int, names: list[str]
+) -> None:
+    await bot.overwrite(channel, BOT_ID, deny=deny)
+    since = len(bot.fake.calls)
+
+    iid = await bot.fake.interact(jokeconfig(user=ADMIN))
+    _, followup = await _answers(bot, iid, since)
+
+    assert sink.saved == []
+    content = followup.body["content"]
+    assert f"<#{channel}>" in content
+    for name in names:
+        assert name in content
+    other = MOD_CHANNEL if channel == PUBLIC_CHANNEL else PUBLIC_CHANNEL
+    assert f"<#{other}>" not in content
+    assert followup.body["flags"] == 64
+
+
 async def test_jokeconfig_needs_manage_server(bot: Session, sink: StubSink) -> None:
     since = len(bot.fake.calls)
 
@@ -229,7 +263,7 @@ async def test_sync_commands_to_a_guild_snapshot(bot: Session) -> None:
 
     names = await sync_commands(bot.client, GUILD_ID)
 
-    assert sorted(names) == ["joke", "jokeconfig"]
+    assert sorted(names) == ["joke", "jokeconfig", "jokelink"]
     put = bot.fake.calls_to(
         "PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", since=since
     )
@@ -260,7 +294,7 @@ async def test_sync_only_global_reports_the_invite(bot: Session) -> None:
 
     report = await sync_only(TOKEN, None)
 
-    assert sorted(report.commands) == ["joke", "jokeconfig"]
+    assert sorted(report.commands) == ["joke", "jokeconfig", "jokelink"]
     assert report.application_id == APP_ID
     assert f"client_id={APP_ID}" in report.invite_url
     assert bot.fake.calls_to("PUT", rf"/applications/{APP_ID}/commands", since=since)
@@ -292,3 +326,45 @@ async def test_jokeconfig_with_an_unknown_channel_is_answered(bot: Session, sink
     assert answer.body["type"] == 4
     assert answer.body["data"]["content"] == "That option is not valid here; please pick another."
     assert sink.saved == []
+
+
+async def test_jokelink_without_a_code_shows_a_code_for_this_server(
+    bot: Session, sink: StubSink
+) -> None:
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(slash("jokelink", {}, user=ADMIN))
+    answer = await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
+
+    assert sink.codes == [("discord", str(GUILD_ID))]
+    assert answer.body["data"]["flags"] == 64
+    assert "/joke link ABCD-EFGH" in answer.body["data"]["content"]
+
+
+async def test_jokelink_with_a_code_makes_this_channel_a_review_surface(
+    bot: Session, sink: StubSink
+) -> None:
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(
+        slash("jokelink", {"code": "ABCD-EFGH"}, user=ADMIN, channel_id=MOD_CHANNEL)
+    )
+    answer = await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
+
+    assert sink.links == [("ABCD-EFGH", Surface("discord", str(MOD_CHANNEL)))]
+    assert "now reviewed in this channel" in answer.body["data"]["content"]
+
+
+@pytest.mark.parametrize(("user", "code"), [(RANDO, None), (ADMIN, "NOPE-NOPE")])
+async def test_jokelink_refuses_non_admins_and_bad_codes(
+    bot: Session, sink: StubSink, user: int, code: str | None
+) -> None:
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(slash("jokelink", {"code": code} if code else {}, user=user))
+    answer = await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
+
+    assert sink.codes == []
+    assert sink.links == []
+    text = answer.body["data"]["content"]
+    assert "Manage Server" in text if user == RANDO else "unknown" in text

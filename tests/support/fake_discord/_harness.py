@@ -24,6 +24,7 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
+from bot.queues import normalise
 from tests.support.fake_discord._server import FakeDiscord, serve_fake
 from tests.support.fake_discord._world import (
     GUILD_ID,
@@ -58,6 +59,21 @@ async def running(client: discord.Client, *, timeout: float = 5.0) -> AsyncItera
             raise exc
 
 
+async def cache_has(
+    client: discord.Client, channel_id: int, target: int, allow: int, deny: int
+) -> None:
+    """Wait until the client has processed a CHANNEL_UPDATE with this overwrite."""
+    want = (discord.Permissions(allow), discord.Permissions(deny))
+    async with asyncio.timeout(2):
+        while True:
+            channel = client.get_channel(channel_id)
+            if isinstance(channel, discord.abc.GuildChannel):
+                pair = channel.overwrites_for(discord.Object(target)).pair()
+                if pair == want:
+                    return
+            await asyncio.sleep(0.005)
+
+
 class StubSink:
     """A scripted EventSink that records what the adapter asked.
 
@@ -73,6 +89,8 @@ class StubSink:
         self.decide_result = DecideResult(DecideStatus.APPLIED, "Done.")
         self.waits: dict[str, WaitInfo] = {}
         self.gate: asyncio.Event | None = None
+        self.codes: list[tuple[str, str]] = []  # link codes asked for: (platform, scope)
+        self.links: list[tuple[str, Surface]] = []  # codes used: (code, where)
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         self.requests.append(request)
@@ -97,10 +115,14 @@ class StubSink:
         return self.scopes.get((platform, scope))
 
     async def link_code(self, platform: str, scope: str) -> LinkCode:
-        raise BadRequest("linking is not available here")
+        self.codes.append((platform, scope))
+        return LinkCode("ABCD-EFGH", 600.0)
 
     async def link(self, code: str, surface: Surface) -> str:
-        raise BadRequest("linking is not available here")
+        if normalise(code) != "ABCD-EFGH":
+            raise BadRequest("That link code is unknown, already used or expired.")
+        self.links.append((normalise(code), surface))
+        return "Linked: jokes requested on Slack (T1) are now reviewed in this channel too."
 
 
 @dataclass
@@ -110,6 +132,13 @@ class Session:
     fake: FakeDiscord
     client: JokeClient
     sender: DiscordSender
+
+    async def overwrite(
+        self, channel_id: int, target: int, *, allow: int = 0, deny: int = 0, member: bool = True
+    ) -> None:
+        """Change a channel overwrite on the fake and wait until the client's cache has it."""
+        await self.fake.set_overwrite(channel_id, target, allow=allow, deny=deny, member=member)
+        await cache_has(self.client, channel_id, target, allow, deny)
 
 
 @asynccontextmanager
