@@ -41,6 +41,7 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.runtime
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.llm
 	$(BIN)/python -m bench.discord_load
 	$(BIN)/python -m bench.slack_load --core real

@@ -1,9 +1,9 @@
-"""PostgreSQL statements for queues (routes, link codes), operations (health, pruning), doctor."""
+"""PostgreSQL statements beyond runs and outbox: queues, operations, doctor and duties."""
 
 from bot.models import ScopeConfig, Surface
 from bot.store._pg_outbox import PgStatements
 from bot.store._rows import OUTBOX_COLS, RUN_COLS, effect_from, run_from
-from bot.store.records import EffectStatus, OpsCounts, OutboxRow, RunRow
+from bot.store.records import DutyRow, EffectStatus, OpsCounts, OutboxRow, RunRow
 
 
 class PgQueues(PgStatements):
@@ -154,3 +154,33 @@ class PgDoctor(PgStatements):
             (platform,),
         )
         return [ScopeConfig(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+class PgDuties(PgStatements):
+    """Singleton duty leases: an upsert whose update is the compare-and-set.
+
+    ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` locks the existing row and checks the WHERE
+    on its latest committed version, so of two racing claims exactly one changes the row.
+    """
+
+    async def claim_duty(self, name: str, holder: str, now: float, until: float) -> bool:
+        changed = await self._changed(
+            "INSERT INTO duties (name, holder, lease_until) VALUES (%s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
+            "lease_until = EXCLUDED.lease_until "
+            "WHERE duties.holder = EXCLUDED.holder OR duties.lease_until < %s",
+            (name, holder, until, now),
+        )
+        return changed == 1
+
+    async def release_duty(self, name: str, holder: str) -> bool:
+        changed = await self._changed(
+            "DELETE FROM duties WHERE name = %s AND holder = %s", (name, holder)
+        )
+        return changed == 1
+
+    async def duty(self, name: str) -> DutyRow | None:
+        row = await self._one(
+            "SELECT name, holder, lease_until FROM duties WHERE name = %s", (name,)
+        )
+        return None if row is None else DutyRow(str(row[0]), str(row[1]), float(row[2]))

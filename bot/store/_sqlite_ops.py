@@ -1,15 +1,15 @@
-"""The SQLite side of the operations queries on ``Tx``: health, metrics and retention."""
+"""The SQLite side of the operations queries on ``Tx``: health, metrics, retention, duties."""
 
 import json
 
 import aiosqlite
 
 from bot.store._rows import OUTBOX_COLS, effect_from
-from bot.store.records import OpsCounts, OutboxRow
+from bot.store.records import DutyRow, OpsCounts, OutboxRow
 
 
 class SqliteOpsQueries:
-    """Queries for ``/health/ready``, ``/metrics`` and pruning; mixed into ``SqliteTx``."""
+    """Queries for ``/health/ready``, ``/metrics``, pruning and duties; mixed into ``SqliteTx``."""
 
     _db: aiosqlite.Connection
 
@@ -71,3 +71,31 @@ class SqliteOpsQueries:
             "DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each(?))", batch
         )
         return len(ids)
+
+    async def claim_duty(self, name: str, holder: str, now: float, until: float) -> bool:
+        cursor = await self._db.execute(
+            "INSERT INTO duties (name, holder, lease_until) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+            "lease_until = excluded.lease_until "
+            "WHERE duties.holder = excluded.holder OR duties.lease_until < ?",
+            (name, holder, until, now),
+        )
+        changed = cursor.rowcount
+        await cursor.close()
+        return changed == 1
+
+    async def release_duty(self, name: str, holder: str) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM duties WHERE name = ? AND holder = ?", (name, holder)
+        )
+        changed = cursor.rowcount
+        await cursor.close()
+        return changed == 1
+
+    async def duty(self, name: str) -> DutyRow | None:
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT name, holder, lease_until FROM duties WHERE name = ?", (name,)
+            )
+        )
+        return DutyRow(str(rows[0][0]), str(rows[0][1]), float(rows[0][2])) if rows else None
