@@ -1,12 +1,17 @@
-"""``deploy/jokebot.service`` passes ``systemd-analyze verify`` and ``security``.
+"""``deploy/``: the systemd unit passes ``systemd-analyze``; the image files agree with the project.
 
-The unit is not started here: these machines do not run systemd as PID 1.
+The container image and compose file are built and run for real by ``make container-test``
+(``tests/container/smoke.sh``: root podman, minutes for the first build), not here. These
+tests keep them consistent with pyproject.toml and the Makefile on every run, and check the
+unit with systemd's own verifier. The unit is not started here: these machines do not run
+systemd as PID 1.
 """
 
 import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -110,3 +115,38 @@ def test_systemd_analyze_security_rates_the_unit_ok(unit_root: Path) -> None:
     found = re.search(r"Overall exposure level for \S+: ([\d.]+) (\w+)", done.stdout)
     assert found, done.stdout
     assert float(found.group(1)) <= 2.0, done.stdout  # 10 is systemd's "UNSAFE" default
+
+
+def test_containerfile_agrees_with_the_project() -> None:
+    text = (DEPLOY / "Containerfile").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    llama = next(d for d in project["project"]["dependencies"] if d.startswith("llama-cpp-python"))
+    assert f"pip install --no-cache-dir {llama}\n" in text  # the cached layer uses the same pin
+    makefile = (ROOT / "Makefile").read_text()
+    flags = re.search(r"^LLAMA_CMAKE_ARGS \?= (.+)$", makefile, re.MULTILINE)
+    assert flags is not None
+    assert f'CMAKE_ARGS="{flags.group(1)}"' in text  # the same portable build
+    assert len(re.findall(r"^FROM ", text, re.MULTILINE)) == 2  # build stage, runtime stage
+    (user,) = re.findall(r"^USER (\S+)$", text, re.MULTILINE)
+    assert user.split(":")[0] not in ("root", "0")
+    assert re.search(r"^HEALTHCHECK .*\n.*jokebot health", text, re.MULTILINE)
+    assert 'ENTRYPOINT ["jokebot"]\nCMD ["serve"]' in text
+    copied = re.findall(r"^COPY (?!--)(\S+)", text, re.MULTILINE)
+    packages = [p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]]
+    assert sorted(copied) == sorted(["pyproject.toml", *packages])
+    assert "README.md" in text  # pyproject's readme, needed to build
+
+
+def test_build_context_leaves_out_the_venv_and_git() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".git", "**/__pycache__", ".env", "*.db"} <= set(ignored)
+
+
+def test_compose_runs_the_image_with_postgres_and_health_checks() -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    assert "dockerfile: deploy/Containerfile" in text
+    assert "DATABASE_URL: postgresql://jokebot:${POSTGRES_PASSWORD}@db:5432/jokebot" in text
+    assert text.count("healthcheck:") == 2  # db (pg_isready) and bot (jokebot health)
+    assert 'test: ["CMD-SHELL", "jokebot health || exit 1"]' in text
+    assert '"127.0.0.1:${JOKEBOT_HEALTH_PORT:-8081}:8081"' in text  # loopback only
+    assert "condition: service_healthy" in text

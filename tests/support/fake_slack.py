@@ -70,6 +70,8 @@ class FakeSlack:
         channels: Mapping[str, str] | None = None,
         *,
         usergroups: Mapping[str, list[str]] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         names = channels if channels is not None else {"CMOD": "mods", "CPUB": "jokes"}
         self.channels = {cid: Channel(name) for cid, name in names.items()}
@@ -86,6 +88,7 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._bind = (host, port)  # tests/container/fake_slack.py serves it to containers
         self.port = 0
 
     async def __aenter__(self) -> "FakeSlack":
@@ -95,7 +98,7 @@ class FakeSlack:
         app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, *self._bind).start()
         self.port = self._runner.addresses[0][1]
         return self
 
