@@ -2,7 +2,9 @@
 # Container smoke test: build deploy/Containerfile, run deploy/compose.yaml (bot + PostgreSQL)
 # and check that the image's health check turns healthy, /health/ready answers ready on the
 # published loopback port, the bot runs as uid 10001 against PostgreSQL, and `podman stop`
-# ends it cleanly (exit 143, "Stopped (SIGTERM)"), and that it is ready again after a restart.
+# ends it cleanly (exit 143, "Stopped (SIGTERM)"), and that it is ready again after a restart;
+# then deploy/jokebot.service under a real systemd in a container (start, kill -9 and
+# Restart=on-failure, a clean stop, a backup as the service user, the journal).
 #
 #   make container-test        (= tests/container/smoke.sh)
 #
@@ -19,6 +21,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 say() { printf 'smoke: %s\n' "$*"; }
 fail() { printf 'smoke: FAILED: %s\n' "$*" >&2; exit 1; }
 
@@ -56,8 +60,16 @@ tools=$(podman run --rm --entrypoint /bin/sh "$JOKEBOT_IMAGE" \
     -c 'for t in cc gcc cmake; do command -v $t; done; echo checked' 2>> /dev/null)
 [ "$tools" = checked ] || fail "the runtime image has build tools (or did not run): $tools"
 say "image ok: user $user, no compiler, health check $check"
+joke=$(podman run --rm --entrypoint python "$JOKEBOT_IMAGE" -c '
+import asyncio
+from bot.llm.embedded import EmbeddedChat
+from bot.ports import ChatMessage
+ask = [ChatMessage("user", "Tell a short joke about cats.")]
+print(asyncio.run(EmbeddedChat().complete(ask, max_tokens=24, seed=1)))' 2>> "$work/podman.log") \
+    || fail "the embedded model did not answer in the image"
+[ -n "$joke" ] || fail "the embedded model answered nothing"
+say "embedded model answers in the image: $joke"
 
-work=$(mktemp -d)
 health_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export JOKEBOT_ENV_FILE=$work/jokebot.env JOKEBOT_HEALTH_PORT=$health_port
 export POSTGRES_PASSWORD="smoke$RANDOM$RANDOM"
@@ -75,7 +87,7 @@ project=jokebot-smoke
 compose=(podman-compose -p "$project" -f deploy/compose.yaml -f tests/container/compose.smoke.yaml)
 bot=${project}_bot_1 db=${project}_db_1
 clean() {  # containers and volumes of this (or an earlier, interrupted) run
-    podman rm -f "${project}_sqlite" > /dev/null 2>&1 || true
+    podman rm -f "${project}_sqlite" "${project}_systemd" > /dev/null 2>&1 || true
     "${compose[@]}" down -v > /dev/null 2>&1 || true
     podman volume rm -f "${project}_pgdata" "${project}_data" > /dev/null 2>&1 || true
 }
@@ -99,7 +111,7 @@ healthy() {  # wait until the container's own health check passes
 }
 healthy "$db" 90
 healthy "$bot" 180
-say "health checks pass: $db, $bot"
+say "health checks pass: $db, $bot (bot restarts so far: $(podman inspect -f '{{.RestartCount}}' "$bot"))"
 
 ready=$(curl -fsS "http://127.0.0.1:$health_port/health/ready") || fail "/health/ready: $ready"
 python3 - "$ready" <<'EOF' || fail "/health/ready body: $ready"
@@ -115,7 +127,8 @@ uid=$(podman exec "$bot" id -u)
 version=$(podman exec "$db" psql -U jokebot -d jokebot -tAc 'select max(version) from schema_version')
 [ -n "$version" ] || fail "no schema_version in PostgreSQL"
 say "bot runs as uid $uid; PostgreSQL holds schema version $version"
-podman logs "$bot" 2>&1 | grep -q '^{"time"' || fail "no JSON log lines (LOG_FORMAT=json)"
+# (grep -c, not grep -q: an early exit would fail the pipe under pipefail)
+[ "$(podman logs "$bot" 2>&1 | grep -c '^{"time"')" -gt 0 ] || fail "no JSON log lines (LOG_FORMAT=json)"
 
 # The health check follows /health/ready, not just liveness: without PostgreSQL it fails.
 podman stop "$db" > /dev/null 2>> "$work/podman.log"
@@ -134,7 +147,7 @@ say "PostgreSQL back: $bot healthy again"
 podman stop -t 30 "$bot" > /dev/null 2>> "$work/podman.log"
 code=$(podman inspect -f '{{.State.ExitCode}}' "$bot")
 [ "$code" = 143 ] || fail "bot exited $code on SIGTERM, expected 143"
-podman logs "$bot" 2>&1 | grep -q 'Stopped (SIGTERM)' || fail "no 'Stopped (SIGTERM)' in the log"
+[ "$(podman logs "$bot" 2>&1 | grep -c 'Stopped (SIGTERM)')" -gt 0 ] || fail "no 'Stopped (SIGTERM)' in the log"
 say "podman stop: exit $code, Stopped (SIGTERM)"
 
 podman start "$bot" > /dev/null 2>> "$work/podman.log"
@@ -151,4 +164,41 @@ podman exec "$solo" jokebot backup /var/lib/jokebot/backup.db > /dev/null
 podman exec "$solo" ls /var/lib/jokebot/jokebot.db /var/lib/jokebot/backup.db > /dev/null \
     || fail "no SQLite database or backup in the volume"
 say "alone on SQLite in its volume: healthy; jokebot backup wrote backup.db"
+# deploy/jokebot.service under a real systemd (PID 1 of a container built from the image).
+sd=${project}_systemd
+say "building the systemd test image (deploy/jokebot.service installed and enabled)"
+podman build --quiet --build-arg "JOKEBOT_IMAGE=$JOKEBOT_IMAGE" -f tests/container/systemd.Containerfile \
+    -t localhost/jokebot-systemd:smoke . > /dev/null 2>> "$work/podman.log"
+podman run -d --name "$sd" --network "$network" --systemd=always localhost/jokebot-systemd:smoke \
+    > /dev/null 2>> "$work/podman.log"
+unit() { podman exec "$sd" systemctl show jokebot --value -p "$1"; }
+unit_ready() {  # the unit active, serve ready, and (optionally) restarted N times
+    local deadline=$((SECONDS + 120))
+    until [ "$(unit ActiveState)" = active ] && [ "$(unit NRestarts)" = "$1" ] \
+        && podman exec "$sd" jokebot health > /dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || {
+            podman exec "$sd" journalctl -u jokebot --no-pager -n 30 >&2; fail "unit not ready"; }
+        sleep 2
+    done
+}
+unit_ready 0
+say "systemd: jokebot.service active, embedded model loaded, /health/ready ready, user $(unit User)"
+podman exec "$sd" sh -c "kill -9 $(unit MainPID)"
+unit_ready 1
+say "systemd: after kill -9, Restart=on-failure started it again"
+podman exec "$sd" systemctl stop jokebot
+[ "$(unit Result)/$(unit ExecMainStatus)" = success/143 ] \
+    || fail "systemctl stop: $(unit Result)/$(unit ExecMainStatus), expected success/143"
+podman exec "$sd" sh -c 'cd /var/lib/jokebot && runuser -u jokebot -- \
+    /opt/jokebot/.venv/bin/jokebot backup /var/lib/jokebot/before-upgrade.db' > /dev/null
+owner=$(podman exec "$sd" stat -c %U /var/lib/jokebot/jokebot.db /var/lib/jokebot/before-upgrade.db)
+[ "$(echo $owner)" = "jokebot jokebot" ] || fail "database/backup owners: $owner"
+podman exec "$sd" systemctl start jokebot
+unit_ready 0  # a manual start resets the restart counter
+[ "$(podman exec "$sd" journalctl -u jokebot --no-pager -o cat | grep -c '^{"time"')" -gt 0 ] \
+    || fail "no JSON lines in the journal"
+exposure=$(podman exec "$sd" systemd-analyze security jokebot --no-pager | tail -1)
+say "systemd: stop = success (143), backup as the jokebot user, started again, JSON in the journal"
+say "systemd: $exposure"
+
 say "OK"
