@@ -9,6 +9,9 @@
 set -euo pipefail
 image=${1:-localhost/jokebot-base:bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+for tool in debootstrap podman; do
+    command -v "$tool" > /dev/null || { echo "make-base: $tool is not installed" >&2; exit 1; }
+done
 if podman image exists "$image"; then
     echo "make-base: $image exists"
     exit 0

@@ -57,7 +57,7 @@ case $check in *"jokebot health"*) ;; *) fail "image health check: $check" ;; es
 cmd=$(podman image inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$JOKEBOT_IMAGE")
 [ "$cmd" = '["jokebot"] ["serve"]' ] || fail "image entrypoint/cmd: $cmd"
 tools=$(podman run --rm --entrypoint /bin/sh "$JOKEBOT_IMAGE" \
-    -c 'for t in cc gcc cmake; do command -v $t; done; echo checked' 2>> /dev/null)
+    -c 'for t in cc gcc cmake; do command -v $t; done; echo checked' 2>> "$work/podman.log")
 [ "$tools" = checked ] || fail "the runtime image has build tools (or did not run): $tools"
 say "image ok: user $user, no compiler, health check $check"
 joke=$(podman run --rm --entrypoint python "$JOKEBOT_IMAGE" -c '
