@@ -244,6 +244,8 @@ class OutboxEffect:
     ``effect_id``; ``card_ref`` is the platform ref of the review card for REVIEW_UPDATE.
     ``surface`` says where it goes: always on the sender's own platform, but the run may come
     from another one (a Discord request reviewed in Slack).
+    ``created_at`` is when the runtime created the effect (its clock): nothing it describes can
+    have reached a platform before, so a ``reconcile`` need not look further back (None: unknown).
     """
 
     effect_id: str
@@ -255,6 +257,7 @@ class OutboxEffect:
     attempt: int = 1
     card_ref: str | None = None
     target: Surface | None = None
+    created_at: float | None = None
 
     @property
     def surface(self) -> Surface:

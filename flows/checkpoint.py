@@ -176,8 +176,10 @@ def start_checkpoint(flow: "Flow", shared: Any) -> dict[str, Any]:
 def load_checkpoint(
     top: "Flow", checkpoint: Any, decision: Decision | None
 ) -> tuple[Any, list[Level]]:
-    """Check ``checkpoint`` against ``top``; return a private copy of shared and its levels.
+    """Check ``checkpoint`` against ``top``; return its shared store and its levels.
 
+    The resumed run works on ``checkpoint["shared"]`` in place, as ``run(shared)`` works on the
+    caller's dict: resume a checkpoint once (load it again from its JSON to resume it again).
     The values are trusted to be JSON (they were checked when the checkpoint was built); the
     structure is not: a missing key or a value of the wrong type raises DurableError.
     """
@@ -186,7 +188,7 @@ def load_checkpoint(
     try:
         _check_header(top, checkpoint, decision)
         levels = _resolve(top, checkpoint["levels"])
-        shared = _clone(checkpoint["shared"])
+        shared = checkpoint["shared"]
     except (KeyError, TypeError, AttributeError) as exc:
         raise DurableError(f"malformed checkpoint: {type(exc).__name__}: {exc}") from exc
     return shared, levels

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WIRING = ("bot.app", "bot.cli", "bot.__main__")  # may import anything
 CONTRACTS = ("bot.models", "bot.ports", "bot.errors", "bot.review")  # what adapters may see
 FLOW_AGNOSTIC = ("bot.runtime", "bot.store", "bot.service")  # get specific flows via the wiring
+SHARED = ("adapters._review", "adapters._text")  # what every platform package may import
 IO = ("socket", "ssl", "sqlite3", "subprocess", "http.client", "http.server", "urllib.request")
 SDK_OWNERS = {
     "discord": "adapters.discord_adapter",
@@ -50,8 +51,8 @@ def problem(mod: str, name: str) -> str | None:
         if under(name, "flows") or (under(name, "bot") and not under(name, *CONTRACTS)):
             return "adapters import the bot contracts (models, ports, errors, review) only"
         own = ".".join(mod.split(".")[:2])
-        if under(name, "adapters") and not under(name, own, "adapters._review"):
-            return "adapters share only adapters._review, never each other"
+        if under(name, "adapters") and not under(name, own, *SHARED):
+            return "adapters share only adapters._review and adapters._text, never each other"
     return None
 
 

@@ -11,8 +11,9 @@ Entry points for the wiring module (``bot/app.py``):
 The private modules have the same names and jobs as in ``adapters/slack_adapter/``:
 ``_inbound`` (payloads in), ``_listeners`` (what a click or submit does), ``_render``
 (embeds, modals), ``_buttons`` (DynamicItems), ``_sender``, ``_moderators``, ``_errors``,
-``_config`` and ``_client``; plus ``_commands`` (the slash-command tree). What both platforms
-share is in ``adapters/_review.py``.
+``_config`` and ``_client``; plus ``_commands`` (the slash-command tree), ``_permissions``
+(what the bot may do in a channel, from the guild cache) and ``_text`` (untrusted text made
+inert: escaped, cleaned, clipped). What both platforms share is in ``adapters/_review.py``.
 """
 
 from adapters.discord_adapter._client import (

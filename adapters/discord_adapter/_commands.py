@@ -10,6 +10,8 @@ from adapters._review import GENERIC_FAILURE
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._inbound import joke_request
 from adapters.discord_adapter._listeners import tell
+from adapters.discord_adapter._permissions import missing
+from adapters.discord_adapter._render import ephemeral
 from bot.models import ScopeConfig
 from bot.ports import EventSink
 
@@ -64,7 +66,7 @@ def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
                 interaction.guild_id,
             )
             message = GENERIC_FAILURE
-        await interaction.followup.send(message, ephemeral=True)
+        await interaction.followup.send(ephemeral(message), ephemeral=True)
 
     return joke
 
@@ -98,6 +100,10 @@ def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
             return
         if not await _defer(interaction):
             return
+        problems = channel_problems(mod_channel, public_channel)
+        if problems:
+            await interaction.followup.send(problems, ephemeral=True)
+            return
         config = ScopeConfig(
             PLATFORM,
             str(interaction.guild_id),
@@ -113,6 +119,28 @@ def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         )
 
     return jokeconfig
+
+
+def channel_problems(*channels: discord.TextChannel) -> str:
+    """What keeps the bot from working in these channels, or "" when nothing does."""
+    lines = []
+    for channel in dict.fromkeys(channels):  # the same channel may be given twice
+        lacking = missing(channel)
+        if lacking is None:
+            lines.append(f"I could not check my permissions in {channel.mention}; try again.")
+        elif lacking:
+            lines.append(f"In {channel.mention} I'm missing {_and(lacking)}.")
+    if not lines:
+        return ""
+    fix = (
+        "Give jokebot's role those permissions (channel settings → Permissions), "
+        "then run /jokeconfig again. Nothing was changed."
+    )
+    return "\n".join([*lines, fix])
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 async def on_tree_error(

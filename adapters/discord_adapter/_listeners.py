@@ -27,14 +27,21 @@ from adapters._review import (
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._inbound import component_ids, modal_values, parse_ours
 from adapters.discord_adapter._moderators import actor_for
-from adapters.discord_adapter._render import card_draft, clicked_embed, form_modal
+from adapters.discord_adapter._render import (
+    card_draft,
+    clicked_embed,
+    decided_line,
+    ephemeral,
+    form_modal,
+)
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
-from bot.review import outcome_line
+from bot.review import MODERATOR_ACTIONS
 
 log = logging.getLogger(__name__)
 
-# Discord's initial-response deadline is 3 s; past this budget we defer and answer later.
+# Discord's initial-response deadline is 3 s from the interaction's creation; past this
+# budget (counted from the same moment) we defer and answer later.
 ACK_BUDGET_S = 2.0
 MODERATORS_ONLY = "Moderators only: you need the moderator role or Manage Messages."
 
@@ -47,13 +54,23 @@ def sink_of(interaction: discord.Interaction) -> EventSink:
     return sink  # type: ignore[no-any-return]  # set by JokeClient.__init__
 
 
+def budget_left(interaction: discord.Interaction) -> float:
+    """Seconds of :data:`ACK_BUDGET_S` left, counted from the interaction's snowflake time.
+
+    Gateway delay and queueing before the handler started are already spent. A clock
+    behind Discord's counts as no delay; one far ahead only makes us defer early (harmless).
+    """
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    return max(0.0, ACK_BUDGET_S - max(0.0, age))
+
+
 async def tell(interaction: discord.Interaction, text: str) -> None:
     """An ephemeral answer: the initial response, or a followup once responded or deferred."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
+            await interaction.followup.send(ephemeral(text), ephemeral=True)
         else:
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(ephemeral(text), ephemeral=True)
     except Exception:  # the last-resort answer: never let it raise out of an error path
         log.warning("%s: could not answer interaction %s", PLATFORM, interaction.id, exc_info=True)
 
@@ -90,7 +107,15 @@ async def decide(
     action: str,
     data: Mapping[str, str] | None = None,
 ) -> None:
-    """Record a decision via the sink, then answer: edit the card or tell the clicker why not."""
+    """Record a decision via the sink, then answer: edit the card or tell the clicker why not.
+
+    Only a moderator's actions are ever decided from Discord; anything else a custom_id may
+    carry (``timeout`` is the runtime's own) is answered as unavailable.
+    """
+    if action not in MODERATOR_ACTIONS:
+        log.warning("%s: refused action %r from interaction %s", PLATFORM, action, interaction.id)
+        await tell(interaction, UNAVAILABLE)
+        return
     sink = sink_of(interaction)
     data = dict(data or {})
 
@@ -101,7 +126,7 @@ async def decide(
 
     try:
         (actor, result), _ = await within_deadline(
-            work(), ACK_BUDGET_S, lambda: _defer_update(interaction)
+            work(), budget_left(interaction), lambda: _defer_update(interaction)
         )
     except Exception:
         log.exception(
@@ -116,7 +141,7 @@ async def decide(
     if result.status is not DecideStatus.APPLIED:
         await tell(interaction, answer(result))
         return
-    line = outcome_line(action, actor.display, data.get("reason", ""))
+    line = decided_line(action, actor.display, data.get("reason", ""))
     await _show_decided(
         interaction, line, clicked_embed(interaction.message, action, data.get("text", ""))
     )
@@ -152,7 +177,7 @@ async def open_form(interaction: discord.Interaction, token: str, form: Form) ->
     sink = sink_of(interaction)
     try:
         found = await asyncio.wait_for(
-            _check_form(interaction, sink, token), timeout=ACK_BUDGET_S - 0.5
+            _check_form(interaction, sink, token), timeout=max(0.0, budget_left(interaction) - 0.5)
         )
     except TimeoutError:
         # Checks are repeated by decide() on submit; do not miss the 3 s deadline for them.

@@ -13,8 +13,9 @@ from typing import Any, TypeVar, cast
 import discord
 
 from adapters.discord_adapter._buttons import card_view
-from adapters.discord_adapter._config import PLATFORM
+from adapters.discord_adapter._config import MAX_RATELIMIT_WAIT_S, PLATFORM
 from adapters.discord_adapter._errors import TRANSPORT_ERRORS, to_send_error
+from adapters.discord_adapter._permissions import can_read_history
 from adapters.discord_adapter._render import (
     card_embed,
     decided_embed,
@@ -45,26 +46,39 @@ class DiscordSender:
         self,
         client: discord.Client,
         *,
-        timeout_s: float = 30.0,
-        history_limit: int = 50,
-        scan_max: int = 500,
+        timeout_s: float = MAX_RATELIMIT_WAIT_S + 15.0,
+        history_limit: int = 100,  # Discord's largest page
+        scan_max: int = 1000,
+        not_ready_retry_s: float = 1.0,
     ) -> None:
         self._client = client
-        self._timeout_s = timeout_s
+        # Longer than one permitted rate-limit wait plus the request, so a wait is never
+        # mistaken for a lost answer (OutcomeUnknown and a needless reconcile).
+        self.timeout_s = timeout_s
         self._history_limit = history_limit
         self._scan_max = scan_max
+        self._not_ready_retry_s = not_ready_retry_s  # the gateway is usually up within 1 s
 
     async def _call(self, aw: Awaitable[T], *, creates: bool) -> T:
         """Await a Discord call, mapping failures to SendError / OutcomeUnknown."""
         try:
-            return await asyncio.wait_for(aw, self._timeout_s)
+            return await asyncio.wait_for(aw, self.timeout_s)
         except TRANSPORT_ERRORS as exc:
             raise to_send_error(exc, creates=creates) from exc
 
-    def _me(self) -> int:
+    def _ready(self) -> int:
+        """The bot's user id, once the client is connected and its guild cache filled.
+
+        Before that (at boot the outbox starts before the gateway session) a reconcile has no
+        cached permissions, so an empty history page could not be trusted: refuse, briefly.
+        """
         user = self._client.user
-        if user is None or self._client.is_closed():
-            raise SendError("the Discord client is not logged in", retryable=True, retry_after=5.0)
+        if user is None or self._client.is_closed() or not self._client.is_ready():
+            raise SendError(
+                "the Discord client is not connected yet",
+                retryable=True,
+                retry_after=self._not_ready_retry_s,
+            )
         return user.id
 
     def _channel(self, channel_id: str) -> discord.PartialMessageable:
@@ -78,7 +92,7 @@ class DiscordSender:
         return str(message.id)
 
     async def send(self, effect: OutboxEffect) -> str:
-        self._me()
+        self._ready()
         origin, key = effect.origin, effect.dedupe_key
         if effect.kind is EffectKind.REVIEW_POST:
             post = cast(CardPost, effect.payload)
@@ -140,7 +154,7 @@ class DiscordSender:
         return await self._client.create_dm(discord.Object(int(user_id)))
 
     async def reconcile(self, effect: OutboxEffect) -> str | None:
-        self._me()
+        self._ready()
         try:
             return await self._reconcile(effect)
         except SendError as exc:
@@ -179,9 +193,10 @@ class DiscordSender:
         """Our message carrying this effect's nonce or footer key, scanning back to the run's start.
 
         Raises CannotReconcile when the scan budget ends before the run's start (or, for run
-        ids without a time, when the first page is full): absence is then unproven.
+        ids without a time, when the first page is full), and when the channel looks empty but
+        the bot may lack Read Message History there: absence is then unproven.
         """
-        me, key = self._me(), effect.dedupe_key
+        me, key = self._ready(), effect.dedupe_key
         since = run_snowflake(effect.run_id)
         before: discord.Message | None = None
         scanned = 0
@@ -190,6 +205,8 @@ class DiscordSender:
             for message in page:
                 if message.author.id == me and key in (str(message.nonce), footer_key(message)):
                     return str(message.id)
+            if not page and before is None:
+                self._require_history(channel, effect)
             scanned += len(page)
             if len(page) < self._history_limit:
                 return None  # reached the start of the channel
@@ -199,6 +216,16 @@ class DiscordSender:
                 break
             before = page[-1]
         raise CannotReconcile(f"{effect.effect_id} not in the last {scanned} messages")
+
+    def _require_history(self, channel: discord.abc.Messageable, effect: OutboxEffect) -> None:
+        """An empty first page: Discord gives one to bots without Read Message History too."""
+        readable = can_read_history(self._client, channel)
+        if readable is not True:
+            why = "unknown (guild not cached)" if readable is None else "missing"
+            raise CannotReconcile(
+                f"{effect.effect_id}: channel looks empty, but Read Message History is {why} "
+                f"there, so absence cannot be proven"
+            )
 
     async def _page(
         self, channel: discord.abc.Messageable, before: discord.Message | None

@@ -10,7 +10,9 @@ The private modules have the same names and jobs as in ``adapters/discord_adapte
 ``_inbound`` (payloads in), ``_listeners`` (what a command, click or submit does), ``_render``
 (Block Kit, modals), ``_buttons`` (action and modal ids), ``_sender``, ``_moderators``,
 ``_errors``, ``_config`` and ``_client`` (building the app, HTTP and Socket Mode); plus
-``_checks`` (the start-up preflight). What both platforms share is in ``adapters/_review.py``.
+``_checks`` (the start-up preflight), ``_markup`` (mrkdwn escaping, the mentions we mean),
+``_messages`` (the public post, notices, alerts, answers) and ``_reconcile`` (the history scan).
+What both platforms share is in ``adapters/_review.py`` and ``adapters/_text.py``.
 """
 
 from adapters.slack_adapter._checks import preflight

@@ -27,6 +27,13 @@ async def preflight(client: AsyncWebClient, config: SlackConfig) -> list[str]:
             "(xoxb-…) from the app's OAuth & Permissions page"
         ) from None
     bot = str(auth.get("user") or "jokebot")
+    team = str(auth.get("team_id") or "")
+    if config.team_id and team and config.team_id != team:
+        raise ConfigError(
+            f"Slack: SLACK_TEAM_ID={config.team_id}, but SLACK_BOT_TOKEN belongs to workspace "
+            f"{team} ({auth.get('team') or '?'}): install the app in that workspace, or fix "
+            "the setting"
+        )
     problems: list[str] = []
     warnings: list[str] = []
     for setting, channel in (
@@ -82,11 +89,17 @@ async def _check_group(client: AsyncWebClient, group: str) -> list[str]:
     try:
         await client.usergroups_users_list(usergroup=group)
     except SlackApiError as exc:
-        error = exc.response.get("error", "")
-        hint = (
-            "add the usergroups:read scope and reinstall"
-            if error == "missing_scope"
-            else ("use the group id (S…) from the group's page")
-        )
-        return [f"SLACK_MODERATOR_GROUP={group}: {error} ({hint})"]
+        error = str(exc.response.get("error", ""))
+        return [f"SLACK_MODERATOR_GROUP={group}: {error} ({_GROUP_HINTS.get(error, _NO_GROUP)})"]
     return []
+
+
+_NO_GROUP = "use the group id (S…) from the group's page"
+_GROUP_HINTS = {
+    "missing_scope": "add the usergroups:read scope and reinstall",
+    # Free workspaces have no user groups: the method answers plan_upgrade_required.
+    "plan_upgrade_required": (
+        "user groups need a paid Slack plan; list the moderators' user ids in "
+        "SLACK_MODERATORS instead and leave SLACK_MODERATOR_GROUP empty"
+    ),
+}

@@ -21,9 +21,17 @@ class SlackConfig:
         api_base: Web API base URL ending in ``/api/``; only tests point it elsewhere.
         rate_limit_retries: how many 429s in a row one call sits out before failing.
         group_cache_s: how long the moderator group's member list is trusted.
-        history_limit: how many recent messages reconciliation scans for an effect id.
+        history_limit: the page size of ``conversations.history`` when reconciling.
+        reconcile_pages: how many history pages one reconcile may read before it gives up
+            (``CannotReconcile``: the effect turns ``uncertain`` and the moderators are told).
+        clock_skew_s: how much earlier than the effect's creation (our clock) a reconcile
+            reads, in case Slack's clock is behind ours.
         decide_budget_s: how long a modal submission waits for the decision before it acks.
+        request_budget_s: how long ``/joke`` waits for its run to be saved before it acks
+            "working on it" (the answer then follows via response_url); Slack allows 3 s.
         command: the slash command's name.
+        team_id: the workspace (``T…``) this bot serves; empty: the bot token's own, as
+            ``auth.test`` reports it. Requests from any other workspace are refused.
     """
 
     bot_token: str
@@ -37,5 +45,9 @@ class SlackConfig:
     rate_limit_retries: int = 2
     group_cache_s: float = 60.0
     history_limit: int = 200
+    reconcile_pages: int = 20
+    clock_skew_s: float = 300.0
     decide_budget_s: float = 2.0
+    request_budget_s: float = 2.0
     command: str = "/joke"
+    team_id: str = ""

@@ -1,5 +1,7 @@
 """Slack payloads -> small typed records and neutral requests, first line of every listener."""
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -7,6 +9,7 @@ from typing import Any
 from adapters._review import Form, parse_button_id
 from adapters.slack_adapter._buttons import INPUT_BLOCKS, form_for_callback
 from adapters.slack_adapter._config import PLATFORM, SlackConfig
+from adapters.slack_adapter._markup import unescape
 from bot.errors import BadRequest
 from bot.models import Actor, JokeRequest, Origin
 
@@ -48,16 +51,23 @@ class Submission:
     user_id: str
     interaction_id: str
     text: str
+    team_id: str = ""
 
 
 def to_command(body: Mapping[str, Any]) -> Command:
-    """A slash-command body (form fields) as a :class:`Command`."""
+    """A slash-command body (form fields) as a :class:`Command`.
+
+    Slack's composer sends typed text with ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;`` and
+    ``&gt;`` ("all text in Slack uses the same system of escaping"), and neither slack_bolt nor
+    slack_sdk decodes them: the topic is decoded here, before the flow cleans it, so the model
+    and the card get "Tom & Jerry", never "Tom &amp; Jerry" (renderers escape it again).
+    """
     return Command(
         team_id=_text(body, "team_id"),
         user_id=_text(body, "user_id"),
         channel_id=_text(body, "channel_id"),
         trigger_id=_text(body, "trigger_id"),
-        topic=str(body.get("text") or "").strip(),
+        topic=unescape(str(body.get("text") or "")).strip(),
         response_url=_optional(body.get("response_url")),
     )
 
@@ -106,15 +116,31 @@ def to_submission(body: Mapping[str, Any]) -> Submission:
         raise BadRequest("modal without a valid token")
     values = _mapping(_mapping(view, "state"), "values")
     text = _input_value(values, INPUT_BLOCKS[form.kind], form.field)
-    view_id = _text(view, "id")
     return Submission(
         token=token,
         form=form,
         user_id=_text(_mapping(body, "user"), "id"),
-        # One modal is submitted once; Slack redelivers the same view id and hash.
-        interaction_id=f"view:{view_id}:{view.get('hash', '')}",
+        interaction_id=_submission_id(body, view, values),
         text=text,
+        team_id=str(_mapping(body, "team", False).get("id") or ""),
     )
+
+
+def _submission_id(body: Mapping[str, Any], view: Mapping[str, Any], values: Any) -> str:
+    """The inbox key of one submit of a modal.
+
+    A modal answered with ``response_action: errors`` stays open with the same view id and
+    hash, so those cannot tell a resubmit from a redelivery: the runtime would answer the
+    resubmit "duplicate" and the modal would close with nothing applied. Slack sends a fresh
+    ``trigger_id`` with every submit, and a redelivered envelope repeats it; without one, the
+    submitted values tell a changed resubmit apart.
+    """
+    view_id = _text(view, "id")
+    trigger = body.get("trigger_id")
+    if isinstance(trigger, str) and trigger:
+        return f"view:{view_id}:{trigger}"
+    state = json.dumps(values, sort_keys=True, default=str).encode()
+    return f"view:{view_id}:{view.get('hash', '')}:{hashlib.sha256(state).hexdigest()[:16]}"
 
 
 def actor(user_id: str, is_moderator: bool = False) -> Actor:

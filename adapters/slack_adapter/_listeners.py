@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -23,6 +23,7 @@ from adapters._review import (
     settled,
     within_deadline,
 )
+from adapters._text import safe
 from adapters.slack_adapter._buttons import ACTION_PATTERN, CALLBACK_PATTERN, INPUT_BLOCKS
 from adapters.slack_adapter._config import PLATFORM, SlackConfig
 from adapters.slack_adapter._inbound import (
@@ -33,17 +34,21 @@ from adapters.slack_adapter._inbound import (
     to_joke_request,
     to_submission,
 )
+from adapters.slack_adapter._messages import answer as answer_text
 from adapters.slack_adapter._moderators import Moderators
-from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal
+from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal, status
 from bot.errors import BadRequest
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
-from bot.review import outcome_line
 
 log = logging.getLogger(__name__)
 
 USAGE = "Tell me what the joke should be about, e.g. `/joke cats`."
+WORKING = "Working on it… I'll answer here in a moment."
 NOT_OURS = "This button is no longer valid (it may come from an old card)."
+OTHER_TEAM = (
+    "This jokebot is set up for another Slack workspace; it takes requests from that one only."
+)
 MODAL_FAILED = "Slack could not open the form ({error}); please click the button again."
 SLOW_ANSWER = "Your decision on the joke was not applied: {message}"
 LOOKUP_BUDGET_S = 1.0
@@ -81,12 +86,26 @@ class SlackListeners:
         app.error(self.on_error)
         _LISTENERS[app] = self
 
+    def _ours(self, team_id: str, context: AsyncBoltContext) -> bool:
+        """True when a request comes from the workspace this bot serves (single-workspace).
+
+        That is ``SlackConfig.team_id`` when set, else the bot token's workspace from
+        ``auth.test`` (Bolt's authorization makes that call and keeps its answer).
+        """
+        authorized = context.authorize_result
+        expected = self._config.team_id or (authorized.team_id if authorized else None)
+        if expected and team_id == expected:
+            return True
+        log.warning("%s: refused a request from workspace %r", PLATFORM, team_id)
+        return False
+
     async def on_joke(
         self,
         ack: AsyncAck,
         body: dict[str, Any],
         respond: AsyncRespond | None,
         client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         self._track()
         try:
@@ -95,16 +114,34 @@ class SlackListeners:
             log.warning("%s: malformed %s: %s", PLATFORM, self._config.command, exc)
             await ack("Slack sent an incomplete command; please try again.")
             return
+        if not self._ours(command.team_id, context):
+            await ack(text=OTHER_TEAM, response_type="ephemeral")
+            return
         if not command.topic:
             await ack(USAGE)  # decided without any slow call: answer in the ack itself
             return
-        await ack()  # before the database or anything that may wait; the answer follows
         request = to_joke_request(command, self._config)
+        acked = False
+
+        async def working() -> None:
+            nonlocal acked
+            acked = True
+            await ack(text=WORKING, response_type="ephemeral")
+
+        # Save the run first (one short transaction), then acknowledge with the answer: an
+        # acknowledged request is never lost. Should the save outlast the budget, the deadline
+        # guard acks "working on it" in time and the answer follows via response_url.
         try:
-            message = (await self._sink.request_joke(request)).message
+            result, _ = await within_deadline(
+                self._sink.request_joke(request), self._config.request_budget_s, working
+            )
+            message = result.message
         except Exception:
             log.exception("%s: request %s failed", PLATFORM, request.request_key)
             message = GENERIC_FAILURE
+        if not acked:
+            await ack(text=answer_text(message), response_type="ephemeral")
+            return
         await self._tell(client, respond, command.channel_id, command.user_id, message)
 
     async def on_click(
@@ -113,6 +150,7 @@ class SlackListeners:
         body: dict[str, Any],
         respond: AsyncRespond | None,
         client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         self._track()
         await ack()
@@ -123,6 +161,9 @@ class SlackListeners:
             user = body.get("user")
             user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
             await self._tell(client, respond, "", user_id, NOT_OURS)
+            return
+        if not self._ours(click.team_id, context):
+            await self._tell_click(client, respond, click, OTHER_TEAM)
             return
         button = button_for(click.action)
         if button is not None and button.form is not None:
@@ -172,7 +213,7 @@ class SlackListeners:
         clicker = actor(click.user_id, await self._moderators.check(click.user_id))
         result = await self._decide_and_tell(click, click.action, clicker, client, respond)
         if result is not None and result.status is DecideStatus.APPLIED:
-            await self._stamp_card(client, click, outcome_line(click.action, clicker.display))
+            await self._stamp_card(client, click, status(click.action, clicker.display))
 
     async def _decide_and_tell(
         self,
@@ -185,7 +226,8 @@ class SlackListeners:
         request = DecisionRequest(click.token, action, clicker, click.interaction_id)
         result = await self._decide(request)
         if result is None or result.status is not DecideStatus.APPLIED:
-            await self._tell_click(client, respond, click, answer(result))
+            who = (result.decided_by,) if result is not None else ()
+            await self._tell_click(client, respond, click, answer(result), who)
         return result
 
     async def _decide(self, request: DecisionRequest) -> DecideResult | None:
@@ -209,7 +251,13 @@ class SlackListeners:
             # Not fatal: the runtime's review.update effect edits the card the same way.
             log.warning("%s: stamping the card after a click failed: %s", PLATFORM, exc)
 
-    async def on_submit(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_submit(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
         self._track()
         try:
             sub = to_submission(body)
@@ -218,6 +266,9 @@ class SlackListeners:
             await ack()
             return
         block = INPUT_BLOCKS[sub.form.kind]
+        if not self._ours(sub.team_id, context):
+            await ack(response_action="errors", errors={block: OTHER_TEAM[:150]})
+            return
         data = sub.form.data(sub.text)
         if data is None:
             await ack(response_action="errors", errors={block: sub.form.empty})
@@ -233,20 +284,30 @@ class SlackListeners:
         result, late = await within_deadline(decide(), self._config.decide_budget_s, ack)
         if late:
             if not settled(result):
-                await self._dm(client, sub.user_id, SLOW_ANSWER.format(message=answer(result)))
+                told = SLOW_ANSWER.format(message=answer(result))
+                who = (result.decided_by,) if result is not None else ()
+                await self._dm(client, sub.user_id, answer_text(told, who))
         elif settled(result):
             await ack()  # closes the modal; the runtime's review.update edits the card
         else:
-            await ack(response_action="errors", errors={block: answer(result)[:150]})
+            # Modal errors are plain text, at most 150 characters long on Slack.
+            await ack(response_action="errors", errors={block: safe(answer(result), 150)})
 
     async def on_error(self, error: Exception) -> None:
         # Never the body: it carries response URLs and user text.
         log.error("%s: unhandled error in a listener: %r", PLATFORM, error, exc_info=error)
 
     async def _tell_click(
-        self, client: AsyncWebClient, respond: AsyncRespond | None, click: Click, text: str
+        self,
+        client: AsyncWebClient,
+        respond: AsyncRespond | None,
+        click: Click,
+        text: str,
+        mentions: tuple[str | None, ...] = (),
     ) -> None:
-        await self._tell(client, respond, click.channel_id, click.user_id, text, replace=False)
+        await self._tell(
+            client, respond, click.channel_id, click.user_id, text, mentions, replace=False
+        )
 
     async def _tell(
         self,
@@ -255,10 +316,15 @@ class SlackListeners:
         channel: str,
         user: str,
         text: str,
+        mentions: tuple[str | None, ...] = (),
         *,
         replace: bool | None = None,
     ) -> None:
-        """An ephemeral answer: via response_url, else chat.postEphemeral, else a DM."""
+        """An ephemeral answer: via response_url, else chat.postEphemeral, else a DM.
+
+        ``text`` is escaped; ``mentions`` (e.g. who decided first) stay live in it.
+        """
+        text = answer_text(text, mentions)
         if respond is not None and respond.response_url:
             # Not respond(): it opens a new HTTP session per call; reuse the app's pool.
             webhook = AsyncWebhookClient(respond.response_url, session=client.session)
@@ -281,6 +347,7 @@ class SlackListeners:
         await self._dm(client, user, text)
 
     async def _dm(self, client: AsyncWebClient, user: str, text: str) -> None:
+        """A DM with already escaped ``text`` (chat.postMessage to a user id)."""
         if not user:
             return
         try:

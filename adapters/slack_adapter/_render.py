@@ -1,9 +1,15 @@
-"""How jokebot looks on Slack: the review card in Block Kit, its decided form, the form modals."""
+"""How jokebot looks on Slack: the review card and its decided form, the form modals.
+
+Every user- or moderator-supplied string (topic, draft, model label, names, reasons, edits) is
+cleaned, escaped and clipped by :mod:`adapters.slack_adapter._markup` on its way in; the only
+live markup in a card is the requester's or decider's mention, built from a validated user id.
+"""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters._review import Form
+from adapters._review import Form, decided_card
+from adapters._text import clean, clip
 from adapters.slack_adapter._buttons import (
     ACTIONS_BLOCK,
     CALLBACKS,
@@ -11,44 +17,47 @@ from adapters.slack_adapter._buttons import (
     Block,
     actions_block,
 )
-from bot.review import Card
+from adapters.slack_adapter._markup import (
+    NAME_MAX,
+    TEXT_OBJECT_MAX,
+    escaped,
+    mrkdwn,
+    plain,
+    user,
+)
+from bot.review import Card, CardUpdate, outcome_line
 
 HEAD_BLOCK = "jokebot_head"
 DRAFT_BLOCK = "jokebot_draft"
 META_BLOCK = "jokebot_meta"
 STATUS_BLOCK = "jokebot_status"
-PLAIN_TEXT_MAX = 3000  # Slack's limit for a section's text and a text input
-
-
-def escape(text: str) -> str:
-    """Escape user text for mrkdwn, so a topic like ``<!channel>`` cannot ping anyone."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+TOPIC_MAX = 200  # the flow caps topics at 100; an escaped topic is longer
+LABEL_MAX = 200
+REASON_MAX = 500  # the reason form takes 300 characters; escaping lengthens them
 
 
 def card_text(card: Card) -> str:
-    """Notification fallback text of a review card."""
-    return f"Joke for review about “{card.get('topic', '')}”: {card.get('draft', '')}"
+    """Notification fallback text of a review card (escaped)."""
+    topic = escaped(str(card.get("topic", "")), TOPIC_MAX, multiline=False)
+    draft = escaped(str(card.get("draft", "")), TEXT_OBJECT_MAX)
+    return f"Joke for review about “{topic}”: {draft}"
 
 
 def card_blocks(card: Card, *, token: str | None, status: str = "") -> list[Block]:
-    """The review card: topic, requester, draft, attempt, model; buttons when ``token`` is set."""
-    topic = escape(card.get("topic", ""))
-    # The requester is our own "<@U…>" mention, so it is not escaped.
-    head = f"*Joke for review* · topic *{topic}* · requested by {card.get('requester', '?')}"
-    meta = (
-        f"Draft {card.get('attempt', 1)} of {card.get('max_attempts', '?')}"
-        f" · {escape(card.get('model_label', ''))}"
-    )
-    draft = card.get("draft", "") or " "
+    """The review card: topic, requester, draft, attempt, model; buttons when ``token`` is set.
+
+    ``status`` is an already escaped status line (:func:`status`).
+    """
+    topic = escaped(str(card.get("topic", "")), TOPIC_MAX, multiline=False)
+    requester = user(str(card.get("requester") or "?"))
+    head = f"*Joke for review* · topic *{topic}* · requested by {requester}"
+    label = escaped(str(card.get("model_label", "")), LABEL_MAX, multiline=False)
+    meta = f"Draft {_int(card.get('attempt'), 1)} of {_int(card.get('max_attempts'), 1)} · {label}"
     blocks: list[Block] = [
-        {"type": "section", "block_id": HEAD_BLOCK, "text": {"type": "mrkdwn", "text": head}},
-        {
-            "type": "section",
-            "block_id": DRAFT_BLOCK,
-            # plain_text keeps the draft verbatim, so the Edit modal can be prefilled from it.
-            "text": {"type": "plain_text", "text": draft[:PLAIN_TEXT_MAX], "emoji": True},
-        },
-        {"type": "context", "block_id": META_BLOCK, "elements": [_mrkdwn(meta)]},
+        {"type": "section", "block_id": HEAD_BLOCK, "text": mrkdwn(head)},
+        # plain_text is never parsed, so the draft shows verbatim and prefills the Edit modal.
+        {"type": "section", "block_id": DRAFT_BLOCK, "text": plain(str(card.get("draft", "")))},
+        {"type": "context", "block_id": META_BLOCK, "elements": [mrkdwn(meta)]},
     ]
     if token is not None:
         blocks.append(actions_block(token))
@@ -57,15 +66,35 @@ def card_blocks(card: Card, *, token: str | None, status: str = "") -> list[Bloc
     return blocks
 
 
-def status_block(status: str) -> Block:
-    """The decided card's status line, e.g. ``✅ Approved by <@U1>``."""
-    return {"type": "context", "block_id": STATUS_BLOCK, "elements": [_mrkdwn(status)]}
+def status(outcome: str, actor: str, reason: str = "", via: str = "") -> str:
+    """The escaped status line of a decided card, e.g. ``✅ Approved by <@U1> via Discord``."""
+    shown_reason = escaped(reason, REASON_MAX, multiline=False)
+    shown_via = escaped(via, NAME_MAX, multiline=False)
+    return outcome_line(outcome, user(actor or "a moderator"), shown_reason, shown_via)
 
 
-def decided_blocks(blocks: Sequence[Mapping[str, Any]], status: str) -> list[Block]:
-    """A posted card without its buttons (and any older status), stamped with ``status``."""
+def decided(update: CardUpdate) -> tuple[str, list[Block]]:
+    """``(text, blocks)`` of the card at a ``review.update``: no buttons, the outcome stamped."""
+    card = decided_card(update)
+    line = status(
+        update["outcome"],
+        update.get("actor") or "",
+        update.get("reason") or "",
+        update.get("via") or "",
+    )
+    topic = escaped(str(card.get("topic", "")), TOPIC_MAX, multiline=False)
+    return f"{line}: {topic}", card_blocks(card, token=None, status=line)
+
+
+def status_block(line: str) -> Block:
+    """The decided card's status line, e.g. ``✅ Approved by <@U1>`` (already escaped)."""
+    return {"type": "context", "block_id": STATUS_BLOCK, "elements": [mrkdwn(line)]}
+
+
+def decided_blocks(blocks: Sequence[Mapping[str, Any]], line: str) -> list[Block]:
+    """A posted card without its buttons (and any older status), stamped with ``line``."""
     kept = [dict(b) for b in blocks if b.get("block_id") not in (ACTIONS_BLOCK, STATUS_BLOCK)]
-    return [*kept, status_block(status)]
+    return [*kept, status_block(line)]
 
 
 def draft_from_blocks(blocks: Sequence[Mapping[str, Any]]) -> str | None:
@@ -86,8 +115,8 @@ def form_modal(form: Form, token: str, draft: str = "") -> Block:
         "multiline": True,
         "max_length": form.max_length,
     }
-    if draft:
-        element["initial_value"] = draft[: form.max_length]
+    if prefill := clip(clean(draft), form.max_length):
+        element["initial_value"] = prefill
     return {
         "type": "modal",
         "callback_id": CALLBACKS[form.kind],
@@ -106,9 +135,9 @@ def form_modal(form: Form, token: str, draft: str = "") -> Block:
     }
 
 
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) else default
+
+
 def _plain(text: str) -> Block:
     return {"type": "plain_text", "text": text}
-
-
-def _mrkdwn(text: str) -> Block:
-    return {"type": "mrkdwn", "text": text}

@@ -1,37 +1,28 @@
 """SlackSender: the outbox's Slack side (cards, card updates, the public relay, notices)."""
 
 import logging
-from collections.abc import Mapping
 from typing import Any, cast
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters._review import decided_card, status_line
+from adapters.slack_adapter import _messages as messages
 from adapters.slack_adapter._errors import to_send_error
-from adapters.slack_adapter._render import card_blocks, card_text, escape
-from bot.errors import BotError, CannotReconcile, SendError
+from adapters.slack_adapter._reconcile import METADATA_EVENT, HistoryScan
+from adapters.slack_adapter._render import card_blocks, card_text, decided
+from bot.errors import BotError, SendError
 from bot.models import EffectKind, OutboxEffect, PublishPayload, TextPayload
 from bot.review import CardPost, CardUpdate
 
 log = logging.getLogger(__name__)
-
-METADATA_EVENT = "jokebot_effect"
-# Errors after which a DM is the only way left to reach the requester.
-_EPHEMERAL_IMPOSSIBLE = {
-    "channel_not_found",
-    "not_in_channel",
-    "user_not_in_channel",
-    "is_archived",
-    "restricted_action",
-}
 
 
 class SlackSender:
     """Implements :class:`bot.ports.EffectSender` with ``chat.*`` calls.
 
     Every posted message carries ``metadata={"event_type": "jokebot_effect", ...}`` with the
-    effect id, so :meth:`reconcile` can find it in ``conversations.history``.
+    effect id, so :meth:`reconcile` can find it in ``conversations.history``
+    (:class:`adapters.slack_adapter._reconcile.HistoryScan`).
     """
 
     def __init__(
@@ -39,10 +30,12 @@ class SlackSender:
         client: AsyncWebClient,
         *,
         history_limit: int = 200,
+        reconcile_pages: int = 20,
+        clock_skew_s: float = 300.0,
         pool: AsyncWebClient | None = None,
     ) -> None:
         self._client = client
-        self._history_limit = history_limit
+        self._scan = HistoryScan(history_limit, reconcile_pages, clock_skew_s)
         self._pool = pool
 
     def _borrow_session(self) -> None:
@@ -60,26 +53,24 @@ class SlackSender:
             raise to_send_error(exc) from exc
 
     async def _send(self, effect: OutboxEffect) -> str:
+        origin = effect.origin
         if effect.kind is EffectKind.REVIEW_POST:
             post = cast(CardPost, effect.payload)
             blocks = card_blocks(post["card"], token=post["token"])
-            text = escape(card_text(post["card"]))
-            return await self._post(effect.surface.channel, text, effect, blocks)
+            return await self._post(effect.surface.channel, card_text(post["card"]), effect, blocks)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect)
         if effect.kind is EffectKind.PUBLISH:
-            return await self._post(effect.surface.channel, _publish_text(effect), effect)
+            text, blocks = messages.publish(cast(PublishPayload, effect.payload), origin)
+            return await self._post(effect.surface.channel, text, effect, blocks)
         if effect.kind is EffectKind.NOTIFY:
             return await self._notify(effect)
         if effect.kind is EffectKind.ALERT:
-            alert = cast(TextPayload, effect.payload)
-            text = f"⚠️ {escape(alert['text'])}"
-            return await self._post(effect.surface.channel, text, effect)
+            text, blocks = messages.alert(cast(TextPayload, effect.payload)["text"], origin)
+            return await self._post(effect.surface.channel, text, effect, blocks)
         raise SendError(f"slack: unknown effect kind {effect.kind!r}", retryable=False)
 
-    async def _post(
-        self, channel: str, text: str, effect: OutboxEffect, blocks: list[Any] | None = None
-    ) -> str:
+    async def _post(self, channel: str, text: str, effect: OutboxEffect, blocks: list[Any]) -> str:
         resp = await self._client.chat_postMessage(
             channel=channel,
             text=text,
@@ -89,6 +80,7 @@ class SlackSender:
                 "event_payload": {"effect_id": effect.effect_id},
             },
             unfurl_links=False,
+            unfurl_media=False,
         )
         return f"{resp.get('channel') or channel}:{resp['ts']}"
 
@@ -98,69 +90,39 @@ class SlackSender:
                 f"slack: review.update without a card ref ({effect.card_ref!r})", retryable=False
             )
         channel, ts = effect.card_ref.split(":", 1)
-        update = cast(CardUpdate, effect.payload)
-        card, status = decided_card(update), status_line(update)
-        await self._client.chat_update(
-            channel=channel,
-            ts=ts,
-            text=f"{status}: {escape(card.get('topic', ''))}",
-            blocks=card_blocks(card, token=None, status=status),
-        )
+        text, blocks = decided(cast(CardUpdate, effect.payload))
+        await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         return effect.card_ref
 
     async def _notify(self, effect: OutboxEffect) -> str:
-        origin, text = effect.origin, escape(cast(TextPayload, effect.payload)["text"])
+        """Tell the requester by DM; an ephemeral in the request's channel only if no DM can be.
+
+        An ephemeral is not guaranteed to be shown and vanishes on reload, so it is the fallback
+        for a refused DM (no ``im:write`` on an older install, a deactivated user...), never for
+        a busy or failing Slack: those errors propagate and the outbox tries again later.
+        """
+        origin, raw = effect.origin, cast(TextPayload, effect.payload)["text"]
         user = origin.requester.user_id
-        if origin.reply_channel:
-            try:
-                resp = await self._client.chat_postEphemeral(
-                    channel=origin.reply_channel, user=user, text=text
-                )
-                return f"ephemeral:{origin.reply_channel}:{resp.get('message_ts', '')}"
-            except SlackApiError as exc:
-                error = str(exc.response.get("error", ""))
-                if error not in _EPHEMERAL_IMPOSSIBLE:
-                    raise
-                # An ephemeral needs the bot and the user in that channel (a DM with another
-                # person, a channel the bot left): the requester must still hear the outcome.
-                log.info("slack: notice to %s by DM, ephemeral failed: %s", user, error)
-        # chat.postMessage to a user id posts in the app's DM with that user.
-        return await self._post(user, text, effect)
+        try:
+            opened = await self._client.conversations_open(users=user)
+            dm = str((opened.get("channel") or {}).get("id") or user)
+            text, blocks = messages.notice(raw, origin, by_dm=True)
+            return await self._post(dm, text, effect, blocks)
+        except SlackApiError as exc:
+            refused = to_send_error(exc)
+            if not isinstance(refused, SendError) or refused.retryable or not origin.reply_channel:
+                raise
+            log.info("slack: notice to %s as an ephemeral, the DM failed: %s", user, refused)
+        text, blocks = messages.notice(raw, origin, by_dm=False)
+        resp = await self._client.chat_postEphemeral(
+            channel=origin.reply_channel, user=user, text=text, blocks=blocks
+        )
+        return f"ephemeral:{origin.reply_channel}:{resp.get('message_ts', '')}"
 
     async def reconcile(self, effect: OutboxEffect) -> str | None:
         if effect.kind in (EffectKind.REVIEW_UPDATE, EffectKind.NOTIFY):
-            # chat.update is idempotent; an ephemeral notice cannot be looked up and a second
-            # one is harmless, so "not applied" is the useful answer for both.
+            # chat.update is idempotent; a notice (a DM, or an ephemeral that cannot be looked
+            # up) told twice is harmless, so "not applied" is the useful answer for both.
             return None
         self._borrow_session()
-        channel = effect.surface.channel
-        try:
-            resp = await self._client.conversations_history(
-                channel=channel, include_all_metadata=True, limit=self._history_limit
-            )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "")
-            if exc.response.status_code == 429 or exc.response.status_code >= 500:
-                raise to_send_error(exc) from exc
-            raise CannotReconcile(f"slack: conversations.history in {channel}: {error}") from exc
-        except Exception as exc:
-            raise to_send_error(exc) from exc
-        for message in resp.get("messages") or []:
-            if _effect_id(message) == effect.effect_id:
-                return f"{channel}:{message['ts']}"
-        return None
-
-
-def _publish_text(effect: OutboxEffect) -> str:
-    joke = cast(PublishPayload, effect.payload)
-    requester = joke.get("requester") or effect.origin.requester.display
-    text, topic = escape(joke["text"]), escape(joke.get("topic", ""))
-    return f"{text}\n— requested by {requester}, about “{topic}”"
-
-
-def _effect_id(message: Mapping[str, Any]) -> str | None:
-    metadata = message.get("metadata")
-    if not isinstance(metadata, Mapping) or metadata.get("event_type") != METADATA_EVENT:
-        return None
-    payload = metadata.get("event_payload")
-    return str(payload.get("effect_id")) if isinstance(payload, Mapping) else None
+        return await self._scan.find(self._client, effect.surface.channel, effect)

@@ -48,6 +48,7 @@ class _Delivery:
             attempt=max(1, row.attempts),
             card_ref=self.card_ref,
             target=surface_of(row.kind, self.origin, row.payload),
+            created_at=row.created_at,
         )
 
     async def save(self, row: OutboxRow, *events: str, alert: str = "", **data: object) -> bool:

@@ -94,8 +94,13 @@ def test_invite_url_has_exactly_the_two_scopes_and_needed_permissions() -> None:
     assert query["scope"] == ["bot applications.commands"]
     perms = discord.Permissions(int(query["permissions"][0]))
     assert perms == discord.Permissions(
-        view_channel=True, send_messages=True, read_message_history=True, embed_links=True
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,  # the closed-DM notice may go to a thread
+        read_message_history=True,
+        embed_links=True,
     )
+    assert query["permissions"] == ["274877991936"]  # the integer docs/discord-setup.md shows
 
 
 def test_joke_request_translation() -> None:

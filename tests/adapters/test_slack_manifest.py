@@ -26,6 +26,7 @@ def test_manifest_grants_every_scope_the_adapter_uses() -> None:
     needed = {
         "commands",
         "chat:write",
+        "im:write",
         "channels:read",
         "groups:read",
         "channels:history",

@@ -1,5 +1,6 @@
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from adapters.slack_adapter._client import signed
 from tests.support.fake_slack import sign, signed_headers
 
 VECTOR_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  # Slack's documented vector
@@ -35,3 +36,22 @@ def test_signed_headers_verify_with_slack_sdk() -> None:
     verifier = SignatureVerifier(VECTOR_SECRET, clock=FixedClock())
     assert verifier.is_valid_request(VECTOR_BODY, headers)
     assert headers["X-Slack-Retry-Num"] == "1"
+
+
+def test_the_adapter_checks_the_documented_vector_on_raw_bytes() -> None:
+    headers = signed_headers(VECTOR_SECRET, VECTOR_BODY, timestamp=VECTOR_TS)
+    raw = VECTOR_BODY.encode()
+
+    assert signed(VECTOR_SECRET, raw, headers, VECTOR_TS + 10.0)
+    assert not signed(VECTOR_SECRET, raw + b"x", headers, VECTOR_TS + 10.0)
+    assert not signed(VECTOR_SECRET, raw, headers, VECTOR_TS + 301.0)  # replay window
+    assert not signed(VECTOR_SECRET, raw, {**headers, "X-Slack-Request-Timestamp": "x"}, 0.0)
+
+
+def test_a_body_that_is_not_utf8_is_checked_not_raised_on() -> None:
+    raw = b"text=caf\xe9"
+    headers = {"X-Slack-Request-Timestamp": str(VECTOR_TS)}
+    headers["X-Slack-Signature"] = sign(VECTOR_SECRET, VECTOR_TS, raw)
+
+    assert signed(VECTOR_SECRET, raw, headers, VECTOR_TS)
+    assert not signed("other", raw, headers, VECTOR_TS)

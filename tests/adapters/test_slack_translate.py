@@ -13,12 +13,12 @@ from adapters.slack_adapter._buttons import (
     REASON_BLOCK,
 )
 from adapters.slack_adapter._inbound import to_click, to_command, to_submission
+from adapters.slack_adapter._markup import escape
 from adapters.slack_adapter._moderators import Moderators
 from adapters.slack_adapter._render import (
     card_blocks,
     decided_blocks,
     draft_from_blocks,
-    escape,
     form_modal,
 )
 from bot.errors import BadRequest
@@ -46,6 +46,14 @@ def test_to_command_reads_the_form_fields() -> None:
 
     assert (command.team_id, command.user_id, command.channel_id) == ("T0TEAM", "U1", "C9")
     assert (command.trigger_id, command.topic, command.response_url) == ("T1", "cats", "http://x/1")
+
+
+def test_to_command_decodes_the_entities_slack_sends() -> None:
+    # Slack's composer sends & < > as &amp; &lt; &gt; (command_fields does the same).
+    fields = command_fields("Tom & Jerry <3 &amp; more", trigger="T1", response_url="http://x/1")
+    assert fields["text"] == "Tom &amp; Jerry &lt;3 &amp;amp; more"
+
+    assert to_command(fields).topic == "Tom & Jerry <3 &amp; more"
 
 
 @pytest.mark.parametrize("missing", ["team_id", "user_id", "trigger_id", "channel_id"])
@@ -101,12 +109,27 @@ def test_to_submission_reads_the_token_and_the_text() -> None:
 
     sub = to_submission(payload)
 
-    assert (sub.token, sub.user_id, sub.text, sub.interaction_id) == (
-        "tok9",
-        "U3",
-        "new",
-        "view:V1:h",
-    )
+    assert (sub.token, sub.user_id, sub.text) == ("tok9", "U3", "new")
+    assert sub.interaction_id == f"view:V1:{payload['trigger_id']}"
+
+
+def test_each_submit_of_one_modal_is_its_own_interaction() -> None:
+    view = {**form_modal(EDIT_FORM, "tok9", "draft"), "id": "V1", "hash": "h"}
+    first = submission_payload(view, user="U3", values={EDIT_BLOCK: {EDIT_ACTION: "new"}})
+    again = submission_payload(view, user="U3", values={EDIT_BLOCK: {EDIT_ACTION: "new"}})
+
+    assert to_submission(first).interaction_id != to_submission(again).interaction_id
+    assert to_submission(first).interaction_id == to_submission(dict(first)).interaction_id
+
+
+def test_a_submit_without_trigger_is_keyed_by_its_values() -> None:
+    view = {**form_modal(EDIT_FORM, "tok9", "draft"), "id": "V1", "hash": "h"}
+    one = submission_payload(view, user="U3", values={EDIT_BLOCK: {EDIT_ACTION: "one"}})
+    two = submission_payload(view, user="U3", values={EDIT_BLOCK: {EDIT_ACTION: "two"}})
+    for payload in (one, two):
+        del payload["trigger_id"]
+
+    assert to_submission(one).interaction_id != to_submission(two).interaction_id
 
 
 def test_to_submission_of_a_reason_modal_reads_the_reason() -> None:

@@ -1,4 +1,8 @@
-"""The terminal adapter: in process over the real core, and as `jokebot chat` through pipes."""
+"""The terminal adapter: in process over the real core, and as `jokebot chat` through pipes.
+
+The review scenarios (approve, redraft, edit, reason, restart, expiry, model down) run on the
+terminal too, in ``tests/e2e/scenarios``; these are the terminal's own cases.
+"""
 
 import io
 import os
@@ -18,6 +22,7 @@ from tests.support.llm import FakeLLM
 from tests.support.llm_server import FakeOpenAIServer, completion
 from tests.support.stack import Stack, joke_stack
 
+REPO = Path(__file__).resolve().parents[2]  # the child runs this checkout, not the installed one
 JOKES = (
     "Why do cats love boxes? Free rent and no questions asked.",
     "What do you call a pile of cats? A meowtain.",
@@ -42,27 +47,6 @@ async def chat(stack: Stack, script: str) -> tuple[int, str]:
     return status, out.getvalue()
 
 
-async def test_terminal_reject_then_approve_prints_to_the_audience(tmp_path: Path) -> None:
-    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
-        status, out = await chat(stack, "cats\nreject too mild\napprove\nquit\n")
-
-    assert status == 0
-    assert "Draft 1 of 5" in out
-    assert "Draft 2 of 5" in out
-    assert "Rejected by tester: too mild" in out
-    assert f"📣 To the audience: {JOKES[1]}" in out
-    assert f"To the audience: {JOKES[0]}" not in out
-    assert out.rstrip().endswith("Bye!")
-
-
-async def test_terminal_edit_publishes_the_moderators_text(tmp_path: Path) -> None:
-    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
-        _, out = await chat(stack, "cats\nedit\nCats rule. Dogs drool.\n")
-
-    assert "📣 To the audience: Cats rule. Dogs drool." in out
-    assert "Edited and approved by tester" in out
-
-
 async def test_terminal_bad_topic_and_unknown_command_are_explained(tmp_path: Path) -> None:
     async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
         _, out = await chat(stack, "   \ncats\nmaybe\napprove\n")
@@ -72,24 +56,11 @@ async def test_terminal_bad_topic_and_unknown_command_are_explained(tmp_path: Pa
     assert f"To the audience: {JOKES[0]}" in out
 
 
-async def test_terminal_eof_keeps_the_draft_and_the_next_session_continues_it(
-    tmp_path: Path,
-) -> None:
-    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
-        first_status, first = await chat(stack, "cats\n")
-        await stack.restart()
-        _, second = await chat(stack, "y\napprove\nquit\n")
-
-    assert first_status == 0
-    assert "1 draft(s) kept" in first
-    assert "is still waiting. Continue it?" in second
-    assert f"📣 To the audience: {JOKES[0]}" in second
-
-
 def chat_env(db: Path, server: FakeOpenAIServer) -> dict[str, str]:
     """The environment of a `jokebot chat` process on ``db`` drafting with ``server``."""
     return {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
         "HOME": str(db.parent),
         "DATABASE_URL": f"sqlite:///{db}",
         "OPENAI_BASE_URL": server.base_url,
@@ -150,7 +121,7 @@ def test_jokebot_chat_through_pipes_quit_and_resume_across_processes(tmp_path: P
 
 
 def test_jokebot_chat_reports_a_bad_setting_with_exit_status_2(tmp_path: Path) -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "REVIEW_TIMEOUT_S": "soon"}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "REVIEW_TIMEOUT_S": "soon"}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         input="",

@@ -3,11 +3,12 @@
 import asyncio
 from typing import Any
 
+import discord
 import pytest
 
-from adapters.discord_adapter import _listeners
+from adapters.discord_adapter import _listeners, _moderators
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest, WaitInfo
-from tests.e2e.test_discord_sender import review
+from tests.e2e.test_discord_sender import CARD, review
 from tests.support.fake_discord import (
     MANAGE_MESSAGES,
     MEMBER_PERMS,
@@ -19,6 +20,7 @@ from tests.support.fake_discord import (
     StubSink,
     button_ids,
     click,
+    discord_session,
     modal_submit,
 )
 
@@ -90,6 +92,34 @@ async def test_manage_messages_makes_a_moderator(
     }
 
 
+async def test_role_moderator_counts_when_the_guild_is_not_cached(
+    monkeypatch: pytest.MonkeyPatch, sink: StubSink
+) -> None:
+    # Member.roles filters the payload's role ids through the guild cache; here there is none.
+    async with discord_session(monkeypatch, sink, guild_available=False) as uncached:
+        card = await _card(uncached)
+
+        await _answer(uncached, click("jk:v1:Tok1:approve", card, user=MOD))
+
+    assert sink.decisions[0].actor.is_moderator is True
+
+
+def test_payload_role_ids_are_still_where_we_read_them() -> None:
+    assert _moderators.PAYLOAD_ROLES in discord.Member.__slots__  # canary for discord.py upgrades
+
+
+async def test_role_ids_fall_back_to_rest_when_the_payload_copy_is_gone(
+    bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_moderators, "PAYLOAD_ROLES", "_not_there")
+    card = await _card(bot)
+
+    await _answer(bot, click("jk:v1:Tok1:approve", card, user=MOD))
+
+    assert sink.decisions[0].actor.is_moderator is True
+    assert bot.fake.calls_to("GET", rf"/guilds/\d+/members/{MOD}")
+
+
 async def test_moderator_role_needs_the_guild_config(bot: Session, sink: StubSink) -> None:
     sink.scopes.clear()  # the guild was never set up: the role means nothing yet
     card = await _card(bot)
@@ -121,6 +151,49 @@ async def test_unmatched_jk_ids_get_the_fallback_answer(
     assert answer.body["data"]["content"] == "This draft is no longer available."
     assert answer.body["data"]["flags"] == 64
     assert sink.decisions == []
+
+
+@pytest.mark.parametrize(
+    ("custom_id", "shown"),
+    [
+        ("jk:v1:Tok1:timeout", True),  # a crafted button carrying the runtime's own action
+        ("jk:v1:Tok1:cancel", True),
+        ("jk:v1:Tok1:timeoutmodal", False),
+    ],
+)
+async def test_crafted_internal_actions_are_never_decisions(
+    bot: Session, sink: StubSink, custom_id: str, shown: bool
+) -> None:
+    card = await _card(bot)
+    card["components"][0]["components"][0]["custom_id"] = custom_id
+    payload = (
+        click(custom_id, card)
+        if shown
+        else modal_submit(custom_id, {"text": "x", "reason": "y"}, card)
+    )
+
+    answer = await _answer(bot, payload)
+
+    assert answer.body["data"]["content"] == "This draft is no longer available."
+    assert sink.decisions == []
+
+
+async def test_decide_accepts_only_moderator_actions(
+    bot: Session, sink: StubSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever routes a click to decide() (a template, the fallback, a future surface), an
+    # action outside approve / reject / edit never becomes a decision.
+    async def route_as_timeout(interaction: discord.Interaction) -> None:
+        await _listeners.on_click(interaction, "Tok1", "timeout")
+
+    monkeypatch.setattr(_listeners, "_fallback", route_as_timeout)
+    card = await _card(bot)
+    card["components"][0]["components"][0]["custom_id"] = "jk:v1:Tok1:timeout"
+
+    answer = await _answer(bot, click("jk:v1:Tok1:timeout", card))
+
+    assert sink.decisions == []
+    assert answer.body["data"]["content"] == "This draft is no longer available."
 
 
 async def test_foreign_custom_ids_are_left_alone(bot: Session, sink: StubSink) -> None:
@@ -168,10 +241,9 @@ async def test_edit_falls_back_to_the_card_text_when_lookup_is_slow(
     answer = await _answer(bot, click("jk:v1:Tok1:edit", card))
 
     assert answer.body["type"] == 9
-    assert (
-        answer.body["data"]["components"][0]["component"]["value"]
-        == card["embeds"][0]["description"]
-    )
+    # the card shows the draft escaped and inert; the form gets the text itself back
+    assert card["embeds"][0]["description"] != CARD["draft"]
+    assert answer.body["data"]["components"][0]["component"]["value"] == CARD["draft"]
 
 
 @pytest.mark.parametrize(
@@ -235,6 +307,28 @@ async def test_slow_decision_defers_then_edits_the_card(
     assert edit.body["content"] == "✅ Approved by Mo"
     assert edit.body["components"] == []
     assert bot.fake.message(card["id"])["components"] == []
+
+
+async def test_the_ack_budget_counts_from_the_interaction_creation(
+    monkeypatch: pytest.MonkeyPatch, sink: StubSink
+) -> None:
+    # Scaled down: Discord's 3 s becomes 0.6 s and our 2 s budget 0.4 s; the gateway takes
+    # 0.3 s to deliver the click, so only 0.1 s of the budget is left when the handler starts.
+    monkeypatch.setattr(_listeners, "ACK_BUDGET_S", 0.4)
+    sink.gate = asyncio.Event()
+    async with discord_session(monkeypatch, sink, deadline_s=0.6) as slow:
+        card = await _card(slow)
+        since = len(slow.fake.calls)
+
+        iid = await slow.fake.interact(click("jk:v1:Tok1:approve", card), delay_s=0.3)
+        deferred = await slow.fake.wait_for_path("POST", CALLBACK, since=since)
+        sink.gate.set()
+        await slow.fake.wait_for_path(
+            "PATCH", r"/webhooks/\d+/[^/]+/messages/@original", since=since
+        )
+
+    assert deferred.status == 200
+    assert slow.fake.interaction(iid).responses == [6]
 
 
 async def test_slow_refusal_is_a_followup(

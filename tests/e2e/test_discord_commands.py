@@ -20,13 +20,18 @@ from tests.support.fake_discord import (
     ADMIN,
     ALICE,
     APP_ID,
+    BOT_ID,
+    EMBED,
     GENERAL_CHANNEL,
     GUILD_ID,
     MOD_CHANNEL,
     MOD_ROLE,
     PUBLIC_CHANNEL,
     RANDO,
+    READ_HISTORY,
+    SEND,
     TOKEN,
+    VIEW,
     Call,
     Session,
     StubSink,
@@ -101,7 +106,7 @@ async def test_joke_refusal_is_shown_and_mentions_are_inert(bot: Session, sink: 
     _, followup = await _answers(bot, iid, since)
 
     assert sink.requests[0].topic == "@everyone"
-    assert followup.body["content"] == "No jokes about @everyone."
+    assert followup.body["content"] == "No jokes about @\u200beveryone."  # shown, never parsed
     assert followup.body["allowed_mentions"] == {"parse": []}
 
 
@@ -113,7 +118,7 @@ async def test_slow_sink_does_not_delay_the_defer(bot: Session, sink: StubSink) 
     await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
 
     assert bot.fake.calls_to("POST", FOLLOWUP, since=since) == []  # the sink is still busy
-    assert bot.fake.state.interactions[iid].responses == [5]
+    assert bot.fake.interaction(iid).responses == [5]
     latency = bot.fake.ack_latency(iid)
     assert latency is not None
     assert latency < 1.0
@@ -209,6 +214,34 @@ async def test_jokeconfig_saves_the_scope(bot: Session, sink: StubSink) -> None:
     assert f"<#{MOD_CHANNEL}>" in followup.body["content"]
     assert f"<@&{MOD_ROLE}>" in followup.body["content"]
     assert followup.body["allowed_mentions"] == {"parse": []}  # the role is named, not pinged
+    assert followup.body["flags"] == 64
+
+
+@pytest.mark.parametrize(
+    ("channel", "deny", "names"),
+    [
+        (PUBLIC_CHANNEL, READ_HISTORY, ["Read Message History"]),
+        (PUBLIC_CHANNEL, READ_HISTORY | EMBED, ["Embed Links", "Read Message History"]),
+        (MOD_CHANNEL, SEND, ["Send Messages"]),
+        (MOD_CHANNEL, VIEW, ["View Channel", "Send Messages", "Embed Links"]),
+    ],
+)
+async def test_jokeconfig_names_the_permissions_the_bot_lacks(
+    bot: Session, sink: StubSink, channel: int, deny: int, names: list[str]
+) -> None:
+    await bot.overwrite(channel, BOT_ID, deny=deny)
+    since = len(bot.fake.calls)
+
+    iid = await bot.fake.interact(jokeconfig(user=ADMIN))
+    _, followup = await _answers(bot, iid, since)
+
+    assert sink.saved == []
+    content = followup.body["content"]
+    assert f"<#{channel}>" in content
+    for name in names:
+        assert name in content
+    other = MOD_CHANNEL if channel == PUBLIC_CHANNEL else PUBLIC_CHANNEL
+    assert f"<#{other}>" not in content
     assert followup.body["flags"] == 64
 
 

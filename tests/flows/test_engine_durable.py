@@ -600,3 +600,16 @@ async def test_engine_wait_three_flows_deep_resumes_at_every_level(cls: type[Flo
     assert [lv["node"] for lv in checkpoint["levels"]] == ["middle", "inner", "Ask"]
     assert [j for j in journal if not j.startswith("final")] == ["Publish", "Discard", "Step"]
     assert result is None
+
+
+def test_engine_resume_works_on_the_checkpoints_shared_in_place_like_run() -> None:
+    journal: Journal = []
+    checkpoint = roundtrip(sync_flow(journal).run({"topic": "cats"}).checkpoint)
+
+    result = sync_flow(journal).resume(checkpoint, Decision("approve"))
+
+    assert not isinstance(result, Suspended)
+    assert checkpoint["shared"]["topic"] == "cats"
+    assert (
+        checkpoint["shared"] != roundtrip(sync_flow([]).run({"topic": "cats"}).checkpoint)["shared"]
+    )  # the resumed run wrote into it, as run(shared) writes into the caller's dict

@@ -1,22 +1,44 @@
-"""A local fake Slack: Web API, Socket Mode websocket and response_url webhooks (slack.md §2)."""
+"""A local fake Slack: Web API, Socket Mode websocket and response_url webhooks (slack.md §2).
+
+As strict as Slack's documentation: the Web API rules live in ``fake_slack_api`` (methods),
+``fake_slack_rules`` (Block Kit, views, metadata, scopes) and ``fake_slack_world`` (channels,
+messages, ts, triggers); this module serves them and adds faults, webhooks and Socket Mode.
+Its own tests: ``tests/e2e/test_slack_fake.py``.
+"""
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from tests.support.clock import FakeClock
+from tests.support.fake_slack_api import SlackApi, error
+from tests.support.fake_slack_rules import manifest_scopes
+from tests.support.fake_slack_world import (
+    BOT_USER,
+    TEAM,
+    Channel,
+    Clock,
+    Ephemeral,
+    Message,
+    is_user_id,
+)
+
+__all__ = ["BOT_USER", "TEAM", "Channel", "FakeSlack", "Message", "sign", "signed_headers"]
+
 BOT_TOKEN = "xoxb-test"  # noqa: S105  # a fake token for the fake server
 APP_TOKEN = "xapp-test"  # noqa: S105  # a fake token for the fake server
-TEAM = "T0TEAM"
-BOT_USER = "U0BOT"
+RESPONSE_URL_TTL_S = 30 * 60
+RESPONSE_URL_USES = 5
 # Parameters slack_sdk sends as JSON strings inside form bodies.
 _JSON_PARAMS = ("blocks", "metadata", "view", "attachments")
 
@@ -32,59 +54,88 @@ class Call:
 
 
 @dataclass
-class Message:
-    """A message the fake keeps per channel (what ``chat.update`` edits)."""
-
-    channel: str
-    ts: str
-    text: str
-    blocks: list[dict[str, Any]]
-    metadata: dict[str, Any] | None
-
-
-@dataclass
 class Fault:
-    """The next ``times`` calls of a method fail this way."""
+    """The next ``times`` calls of a method fail this way.
+
+    ``apply_then_drop``: applied, then the connection is closed (the client never hears back).
+    ``apply_then_error``: applied, then answered with ``error`` (a lost success, e.g.
+    ``internal_error`` after the message was posted).
+    """
 
     times: int
     status: int = 429
     error: str = "ratelimited"
     retry_after: int | None = 1
     apply_then_drop: bool = False
+    apply_then_error: bool = False
 
 
 @dataclass
-class Channel:
-    """A channel the fake knows: name, whether the bot is in it, its messages."""
+class Loss:
+    """A share of successful calls of a method whose answer is lost (seeded)."""
+
+    rate: float
+    error: str = "internal_error"
+    channel: str | None = None
+    count: int = 0  # answers lost so far
+
+
+@dataclass
+class Hook:
+    """A ``response_url``: Slack accepts up to 5 posts to it within 30 minutes."""
 
     name: str
-    is_member: bool = True
-    messages: list[Message] = field(default_factory=list)
+    issued_at: float
+    uses: int = 0
 
 
-class FakeSlack:
-    """An aiohttp server on 127.0.0.1:0 that answers like Slack; use as ``async with``."""
+class FakeSlack(SlackApi):
+    """An aiohttp server on 127.0.0.1:0 that answers like Slack; use as ``async with``.
+
+    Args:
+        channels: ``{id: name}``; ``G…`` ids are private channels.
+        usergroups: ``{group id: [user ids]}``.
+        clock: the fake's time (message ts, trigger and response_url expiry); a FakeClock
+            of its own by default, so nothing expires unless a test moves it.
+        scopes: the bot token's scopes; by default what ``manifest.yml`` asks for.
+        plan: ``"free"`` makes user groups answer ``plan_upgrade_required``.
+        short_pages: history pages of random (seeded) length, as Slack may return them.
+        seed: for short pages, chatter and lost answers.
+    """
 
     def __init__(
         self,
         channels: Mapping[str, str] | None = None,
         *,
         usergroups: Mapping[str, list[str]] | None = None,
+        clock: Clock | None = None,
+        scopes: frozenset[str] | None = None,
+        plan: str = "pro",
+        short_pages: bool = True,
+        seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        names = channels if channels is not None else {"CMOD": "mods", "CPUB": "jokes"}
-        self.channels = {cid: Channel(name) for cid, name in names.items()}
-        self.usergroups = {k: list(v) for k, v in (usergroups or {}).items()}
+        super().__init__(
+            dict(channels) if channels is not None else None,
+            clock or FakeClock(),
+            usergroups={k: list(v) for k, v in (usergroups or {}).items()},
+            seed=seed,
+            scopes=manifest_scopes() if scopes is None else scopes,
+            plan=plan,
+            short_pages=short_pages,
+        )
         self.calls: list[Call] = []
         self.webhooks: list[tuple[str, dict[str, Any]]] = []
+        self.refused_webhooks: list[tuple[str, str]] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.faults: dict[str, Fault] = {}
+        self.losses: dict[str, Loss] = {}
+        self.hooks: dict[str, Hook] = {}
         self.connections_opened = 0  # apps.connections.open calls
         self.links = 0  # websocket connections ever accepted
-        self.expired_triggers: set[str] = set()
-        self._ts = itertools.count(1)
         self._envelopes = itertools.count(1)
+        self._hook_ids = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -114,8 +165,10 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def webhook_url(self, hook: str) -> str:
-        """A ``response_url`` that lands in :attr:`webhooks`."""
-        return f"http://127.0.0.1:{self.port}/webhook/{hook}"
+        """A new ``response_url`` (valid 30 min, 5 posts) whose posts land in :attr:`webhooks`."""
+        hook_id = f"{hook}-{next(self._hook_ids)}"
+        self.hooks[hook_id] = Hook(hook, self.clock.now())
+        return f"http://127.0.0.1:{self.port}/webhook/{hook_id}"
 
     # -- inspection --------------------------------------------------------------------
 
@@ -124,8 +177,14 @@ class FakeSlack:
         return [c for c in self.calls if c.method == method]
 
     def messages(self, channel: str) -> list[Message]:
-        """Messages in a channel (or a DM, keyed by the user id), oldest first."""
+        """Messages in a channel, or in the app's DM with a user id, oldest first."""
+        if is_user_id(channel):
+            return self.dm_messages(channel)
         return self.channels[channel].messages if channel in self.channels else []
+
+    def ephemerals_for(self, user: str) -> list[Ephemeral]:
+        """Ephemeral messages shown to ``user`` (never part of any channel's history)."""
+        return [e for e in self.ephemerals if e.user == user]
 
     async def wait_until(self, check: Callable[[], bool], timeout: float = 3.0) -> None:
         """Wait until ``check()`` holds (re-evaluated on every recorded change)."""
@@ -146,6 +205,22 @@ class FakeSlack:
         """Make the next ``times`` calls of ``method`` fail (default: 429, Retry-After 1)."""
         self.faults[method] = Fault(times, **how)
 
+    def lose_answers(self, method: str, rate: float, **how: Any) -> None:
+        """From now on, lose the answer to ``rate`` of the successful calls of ``method``."""
+        self.losses[method] = Loss(rate, **how)
+
+    def deliver(self, body: str) -> None:
+        """Slack issued the trigger of an interaction it is about to deliver (form body)."""
+        fields = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" in fields:
+            try:
+                fields = json.loads(fields["payload"])
+            except ValueError:
+                return
+        trigger = fields.get("trigger_id") if isinstance(fields, dict) else None
+        if isinstance(trigger, str) and trigger:
+            self.issue_trigger(trigger)
+
     async def _record(self) -> None:
         async with self._changed:
             self._changed.notify_all()
@@ -159,135 +234,68 @@ class FakeSlack:
         self.calls.append(Call(method, params, auth, time.monotonic()))
         await self._record()
         fault = self.faults.get(method)
-        if fault is not None and fault.times > 0:
+        applying = fault is not None and fault.times > 0
+        if fault is not None and applying:
             fault.times -= 1
-            if not fault.apply_then_drop:
+            if not (fault.apply_then_drop or fault.apply_then_error):
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                 body = {"ok": False, "error": fault.error}
                 return web.json_response(body, status=fault.status, headers=headers)
-        token = auth.removeprefix("Bearer ")
-        result = self._apply(method, params, token)
+        result = self._apply(method, params, auth.removeprefix("Bearer "))
         await self._record()
-        if fault is not None and fault.apply_then_drop and request.transport is not None:
+        if fault is not None and applying and fault.apply_then_drop and request.transport:
             request.transport.close()  # applied, but the client never hears back
+        if fault is not None and applying and fault.apply_then_error:
+            return web.json_response({"ok": False, "error": fault.error}, status=fault.status)
+        loss = self.losses.get(method)
+        if loss is not None and result.get("ok") and self._lost(loss, params):
+            loss.count += 1
+            return web.json_response({"ok": False, "error": loss.error})  # applied, answer lost
         return web.json_response(result)
+
+    def _lost(self, loss: Loss, params: dict[str, Any]) -> bool:
+        if loss.channel is not None and params.get("channel") != loss.channel:
+            return False
+        return self.rng.random() < loss.rate
 
     def _apply(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
         if method == "apps.connections.open":
+            # Socket Mode URLs need an app-level token (xapp-) with connections:write.
             if not token.startswith("xapp-"):
-                return _error("not_allowed_token_type")
+                return error("not_allowed_token_type")
             self.connections_opened += 1
             return {
                 "ok": True,
                 "url": f"ws://127.0.0.1:{self.port}/link?n={self.connections_opened}",
             }
         if token != BOT_TOKEN:
-            return _error(
+            # Web API methods need the bot token; an app token is the wrong type.
+            return error(
                 "invalid_auth" if not token.startswith("xapp-") else "not_allowed_token_type"
             )
-        handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
-            return _error("unknown_method")
-        result: dict[str, Any] = handler(params)
-        return result
-
-    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "url": "https://fake.slack.com/",
-            "team": "Fake",
-            "user": "jokebot",
-            "team_id": TEAM,
-            "user_id": BOT_USER,
-            "bot_id": "B0BOT",
-        }
-
-    def _channel(self, channel_id: str) -> Channel | str:
-        if channel_id.startswith("U"):  # chat.postMessage to a user id posts in the DM
-            return self.channels.setdefault(channel_id, Channel(f"dm-{channel_id}"))
-        channel = self.channels.get(channel_id)
-        if channel is None:
-            return "channel_not_found"
-        return channel if channel.is_member else "not_in_channel"
-
-    def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel_id = str(params.get("channel", ""))
-        channel = self._channel(channel_id)
-        if isinstance(channel, str):
-            return _error(channel)
-        ts = f"{1700000000 + next(self._ts)}.000100"
-        message = Message(
-            channel_id,
-            ts,
-            str(params.get("text", "")),
-            list(params.get("blocks") or []),
-            params.get("metadata"),
-        )
-        channel.messages.append(message)
-        return {"ok": True, "channel": channel_id, "ts": ts, "message": _shown(message, True)}
-
-    def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(str(params.get("channel", "")))
-        if isinstance(channel, str):
-            return _error(channel)
-        for message in channel.messages:
-            if message.ts == params.get("ts"):
-                message.text = str(params.get("text", message.text))
-                message.blocks = list(params.get("blocks") or [])
-                return {
-                    "ok": True,
-                    "channel": message.channel,
-                    "ts": message.ts,
-                    "text": message.text,
-                }
-        return _error("message_not_found")
-
-    def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(str(params.get("channel", "")))
-        if isinstance(channel, str):
-            return _error(channel)
-        return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
-
-    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        trigger = str(params.get("trigger_id", ""))
-        if not trigger:
-            return _error("invalid_trigger_id")
-        if trigger in self.expired_triggers:
-            return _error("expired_trigger_id")
-        view = dict(params.get("view") or {})
-        return {"ok": True, "view": {**view, "id": f"V{next(self._ts)}", "hash": "h1"}}
-
-    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(str(params.get("channel", "")))
-        if isinstance(channel, str):
-            return _error(channel)
-        limit = int(params.get("limit") or 100)
-        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
-        newest_first = list(reversed(channel.messages))[:limit]
-        return {
-            "ok": True,
-            "messages": [_shown(m, with_metadata) for m in newest_first],
-            "has_more": len(channel.messages) > limit,
-        }
-
-    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel_id = str(params.get("channel", ""))
-        channel = self.channels.get(channel_id)
-        if channel is None:
-            return _error("channel_not_found")
-        about = {"id": channel_id, "name": channel.name, "is_member": channel.is_member}
-        return {"ok": True, "channel": about}
-
-    def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        group = self.usergroups.get(str(params.get("usergroup", "")))
-        return {"ok": True, "users": group} if group is not None else _error("no_such_subteam")
+        return self.call(method, params)
 
     # -- response_url ------------------------------------------------------------------
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        self.webhooks.append((request.match_info["hook"], await request.json()))
+        hook = self.hooks.get(request.match_info["hook"])
+        body = await request.json()
+        # A response_url takes up to 5 posts within 30 minutes of the interaction; after
+        # that Slack refuses it with an HTTP error (our body text is a stand-in).
+        if hook is None:
+            refusal = "no_service"
+        elif self.clock.now() - hook.issued_at > RESPONSE_URL_TTL_S:
+            refusal = "expired_url"
+        elif hook.uses >= RESPONSE_URL_USES:
+            refusal = "used_url"
+        else:
+            hook.uses += 1
+            self.webhooks.append((hook.name, body))
+            await self._record()
+            return web.Response(text="ok")
+        self.refused_webhooks.append((request.match_info["hook"], refusal))
         await self._record()
-        return web.Response(text="ok")
+        return web.Response(status=404, text=refusal)
 
     # -- Socket Mode -------------------------------------------------------------------
 
@@ -318,6 +326,9 @@ class FakeSlack:
     async def push_envelope(self, kind: str, payload: Mapping[str, Any], retry: int = 0) -> str:
         """Send an envelope (``slash_commands`` / ``interactive``) on the newest connection."""
         envelope_id = f"env-{next(self._envelopes)}"
+        trigger = payload.get("trigger_id")
+        if isinstance(trigger, str) and trigger:
+            self.issue_trigger(trigger)  # Slack issues the trigger with the interaction
         await self._sockets[-1].send_json(
             {
                 "envelope_id": envelope_id,
@@ -344,30 +355,14 @@ async def _params(request: web.Request) -> dict[str, Any]:
     params: dict[str, Any] = dict(request.query)
     if request.content_type == "application/json":
         params.update(await request.json())
-    elif request.can_read_body:
+        return params
+    if request.can_read_body:
         params.update(parse_qsl((await request.read()).decode(), keep_blank_values=True))
-    for key in _JSON_PARAMS:
+    for key in _JSON_PARAMS:  # a form body carries these as JSON strings
         if isinstance(params.get(key), str):
-            params[key] = json.loads(params[key])
+            with contextlib.suppress(ValueError):  # else left a string: validation refuses it
+                params[key] = json.loads(params[key])
     return params
-
-
-def _shown(message: Message, with_metadata: bool) -> dict[str, Any]:
-    shown: dict[str, Any] = {
-        "type": "message",
-        "user": BOT_USER,
-        "bot_id": "B0BOT",
-        "ts": message.ts,
-        "text": message.text,
-        "blocks": message.blocks,
-    }
-    if with_metadata and message.metadata:
-        shown["metadata"] = message.metadata
-    return shown
-
-
-def _error(error: str) -> dict[str, Any]:
-    return {"ok": False, "error": error}
 
 
 # -- signing and payloads -------------------------------------------------------------

@@ -81,6 +81,10 @@ class FakeLLM:
         """The messages of every call, in order."""
         return [c.messages for c in self.calls]
 
+    def fail_next(self, times: int) -> None:
+        """Fail the next ``times`` calls with ``error`` (0: answer again): the model goes down."""
+        self._fail_times = times
+
     @property
     def call_count(self) -> int:
         """How many times ``complete`` was called (failures included)."""

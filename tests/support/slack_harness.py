@@ -1,6 +1,7 @@
 """Drives the real Slack adapter over HTTP (signed requests) against FakeSlack."""
 
 import asyncio
+import copy
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -26,7 +27,7 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
-from tests.support.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, signed_headers
+from tests.support.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, Message, signed_headers
 from tests.support.slack_payloads import click_payload, command_body, form, new_trigger
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  # slack.md test vector
@@ -119,6 +120,7 @@ class SlackHttp:
         retry: int | None = None,
     ) -> tuple[int, str, float]:
         """POST a signed body; returns (status, response text, seconds until the response)."""
+        self.fake.deliver(body)  # Slack issues the interaction's trigger_id as it sends it
         headers = signed_headers(secret, body, timestamp=timestamp, retry_num=retry)
         start = time.monotonic()
         async with self.session.post(self.url, data=body.encode(), headers=headers) as resp:
@@ -131,13 +133,15 @@ class SlackHttp:
         user: str = "UREQ",
         trigger: str | None = None,
         retry: int | None = None,
+        team: str | None = None,
     ) -> tuple[int, str, float]:
-        """Type ``/joke <topic>``."""
+        """Type ``/joke <topic>`` (in workspace ``team``, ours by default)."""
         body = command_body(
             topic,
             user=user,
             trigger=trigger or new_trigger(),
             response_url=self.fake.webhook_url(f"cmd-{user}"),
+            **({"team": team} if team else {}),
         )
         return await self.post(body, retry=retry)
 
@@ -162,10 +166,15 @@ class SlackHttp:
         return status, json.loads(text) if text else {}
 
 
+def snapshot(message: Message) -> dict[str, Any]:
+    """A message as a client still shows it (shaped like ``body["message"]``), unaffected by
+    later edits: what a click on an old card carries."""
+    return copy.deepcopy({"ts": message.ts, "text": message.text, "blocks": message.blocks})
+
+
 def card_message(fake: FakeSlack, index: int = -1, channel: str = "CMOD") -> dict[str, Any]:
-    """A card the fake holds, shaped like ``body["message"]``."""
-    message = fake.messages(channel)[index]
-    return {"ts": message.ts, "text": message.text, "blocks": message.blocks}
+    """A snapshot of a card the fake holds."""
+    return snapshot(fake.messages(channel)[index])
 
 
 async def settle(timeout: float = 5.0) -> None:

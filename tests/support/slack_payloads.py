@@ -16,20 +16,35 @@ def new_trigger() -> str:
     return f"{next(_ids)}.4744562912.{next(_ids):032x}"
 
 
+def typed(text: str) -> str:
+    """What Slack's composer sends for typed text: ``&``, ``<``, ``>`` as entities.
+
+    "All text in Slack uses the same system of escaping" (slack-api-docs, Message Formatting):
+    clients send ``Hello &amp; &lt;world&gt;`` for ``Hello & <world>``, slash commands too.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def command_fields(
-    text: str, *, user: str = "UREQ", channel: str = "CGEN", trigger: str, response_url: str
+    text: str,
+    *,
+    user: str = "UREQ",
+    channel: str = "CGEN",
+    trigger: str,
+    response_url: str,
+    team: str = TEAM,
 ) -> dict[str, str]:
-    """The fields of a ``/joke`` slash command."""
+    """The fields of a ``/joke`` slash command; ``text`` is what the user typed."""
     return {
         "token": "legacy-verification-token",
-        "team_id": TEAM,
+        "team_id": team,
         "team_domain": "fake",
         "channel_id": channel,
         "channel_name": "general",
         "user_id": user,
         "user_name": user.lower(),
         "command": "/joke",
-        "text": text,
+        "text": typed(text),
         "api_app_id": "A0JOKE",
         "is_enterprise_install": "false",
         "response_url": response_url,

@@ -1,7 +1,12 @@
 """A local fake Discord for the real discord.py client (discord.md §3).
 
-- ``_world``: the fake guild (ids, users, roles) and its gateway/REST payloads;
-- ``_state``: messages, interactions (3 s deadline, one ack), nonce dedupe, DMs;
+- ``_world``: the fake guild (ids, users, roles, a thread) and its gateway/REST payloads;
+- ``_perms``: channel permissions computed as Discord does (roles, overwrites, threads);
+- ``_rules``: Discord's limits on messages, embeds, components, modals and callback types;
+- ``_state``: channels, messages, permission checks, nonce dedupe, DMs, the fake's clock;
+- ``_interactions``: interactions (3 s from creation, one ack, 15-minute tokens);
+- ``_gateway``: HELLO / IDENTIFY (privileged intents checked) / READY / GUILD_CREATE;
+- ``_faults``: injected errors, lost responses and Discord's kinds of 429;
 - ``_server``: :class:`FakeDiscord` (aiohttp REST + gateway, call log, fault injection) and
   :func:`serve_fake`;
 - ``_payloads``: docs-shaped interaction builders plus the required-key overlay;
@@ -9,6 +14,8 @@
   against the fake) and :class:`StubSink`.
 """
 
+from tests.support.fake_discord._calls import Call
+from tests.support.fake_discord._faults import Fault
 from tests.support.fake_discord._harness import (
     CONFIGURED,
     Session,
@@ -17,6 +24,7 @@ from tests.support.fake_discord._harness import (
     discord_session,
     running,
 )
+from tests.support.fake_discord._interactions import PendingInteraction
 from tests.support.fake_discord._payloads import (
     REQUIRED_OVERLAY_KEYS,
     button_ids,
@@ -27,17 +35,27 @@ from tests.support.fake_discord._payloads import (
     overlay,
     slash,
 )
-from tests.support.fake_discord._server import Call, FakeDiscord, Fault, serve_fake
-from tests.support.fake_discord._state import DiscordState, PendingInteraction
+from tests.support.fake_discord._perms import (
+    EMBED,
+    MANAGE_GUILD,
+    MANAGE_MESSAGES,
+    READ_HISTORY,
+    SEND,
+    SEND_IN_THREADS,
+    VIEW,
+)
+from tests.support.fake_discord._server import FakeDiscord, serve_fake
+from tests.support.fake_discord._state import DiscordState
 from tests.support.fake_discord._world import (
     ADMIN,
     ALICE,
     APP_ID,
     BOT_ID,
+    BOT_PERMS,
+    BOT_ROLE,
     GENERAL_CHANNEL,
+    GENERAL_THREAD,
     GUILD_ID,
-    MANAGE_GUILD,
-    MANAGE_MESSAGES,
     MEMBER_PERMS,
     MOD,
     MOD2,
@@ -54,8 +72,12 @@ __all__ = [
     "ALICE",
     "APP_ID",
     "BOT_ID",
+    "BOT_PERMS",
+    "BOT_ROLE",
     "CONFIGURED",
+    "EMBED",
     "GENERAL_CHANNEL",
+    "GENERAL_THREAD",
     "GUILD_ID",
     "MANAGE_GUILD",
     "MANAGE_MESSAGES",
@@ -66,8 +88,12 @@ __all__ = [
     "MOD_ROLE",
     "PUBLIC_CHANNEL",
     "RANDO",
+    "READ_HISTORY",
     "REQUIRED_OVERLAY_KEYS",
+    "SEND",
+    "SEND_IN_THREADS",
     "TOKEN",
+    "VIEW",
     "Call",
     "DiscordState",
     "FakeDiscord",

@@ -58,6 +58,21 @@ async def running(client: discord.Client, *, timeout: float = 5.0) -> AsyncItera
             raise exc
 
 
+async def cache_has(
+    client: discord.Client, channel_id: int, target: int, allow: int, deny: int
+) -> None:
+    """Wait until the client has processed a CHANNEL_UPDATE with this overwrite."""
+    want = (discord.Permissions(allow), discord.Permissions(deny))
+    async with asyncio.timeout(2):
+        while True:
+            channel = client.get_channel(channel_id)
+            if isinstance(channel, discord.abc.GuildChannel):
+                pair = channel.overwrites_for(discord.Object(target)).pair()
+                if pair == want:
+                    return
+            await asyncio.sleep(0.005)
+
+
 class StubSink:
     """A scripted EventSink that records what the adapter asked.
 
@@ -110,6 +125,13 @@ class Session:
     fake: FakeDiscord
     client: JokeClient
     sender: DiscordSender
+
+    async def overwrite(
+        self, channel_id: int, target: int, *, allow: int = 0, deny: int = 0, member: bool = True
+    ) -> None:
+        """Change a channel overwrite on the fake and wait until the client's cache has it."""
+        await self.fake.set_overwrite(channel_id, target, allow=allow, deny=deny, member=member)
+        await cache_has(self.client, channel_id, target, allow, deny)
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ from tests.support.fake_discord._world import (
     ALICE,
     APP_ID,
     GENERAL_CHANNEL,
+    GUILD_CHANNELS,
     GUILD_ID,
     MEMBER_PERMS,
     MOD,
@@ -59,7 +60,13 @@ def overlay(payload: Mapping[str, Any]) -> dict[str, Any]:
     if "member" in out:
         out["member"] = {**out["member"], "flags": out["member"].get("flags", 0)}
     cid = out.setdefault("channel_id", str(GENERAL_CHANNEL))
-    out.setdefault("channel", {"id": cid, "type": 0, "guild_id": str(GUILD_ID)})
+    # The partial channel Discord sends carries its name too (discord.py reads it when the
+    # guild is not cached).
+    name = GUILD_CHANNELS.get(int(cid), "chat") if cid.isdigit() else "chat"
+    out.setdefault(
+        "channel",
+        {"id": cid, "type": 0, "guild_id": str(GUILD_ID), "name": name, "position": 0, "flags": 0},
+    )
     out.setdefault("entitlements", [])
     out.setdefault("authorizing_integration_owners", {"0": str(GUILD_ID)})
     out.setdefault("context", 0)

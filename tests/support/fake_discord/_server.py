@@ -1,44 +1,34 @@
 """FakeDiscord: aiohttp REST (``/api/v10/...``) and gateway (``/gateway``) on 127.0.0.1."""
 
 import asyncio
+import itertools
 import json
-import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 import pytest
 import yarl
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from tests.support.fake_discord._state import Answer, DiscordState
-from tests.support.fake_discord._world import APP_ID, BOT_ID, app_info, guild_create, ready, user
-
-
-@dataclass(frozen=True)
-class Call:
-    """One REST call as the fake saw it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    body: Any
-    status: int
-
-
-@dataclass
-class Fault:
-    """The next ``times`` matching calls fail; with ``then="drop"`` they are applied first."""
-
-    method: str
-    path: re.Pattern[str]
-    times: int
-    status: int = 500
-    body: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    then: str = "respond"  # respond | drop (apply the call, then cut the connection)
+from tests.support.fake_discord._calls import Call, CallLog
+from tests.support.fake_discord._faults import FaultInjection
+from tests.support.fake_discord._gateway import Gateway
+from tests.support.fake_discord._interactions import Interactions, PendingInteraction
+from tests.support.fake_discord._perms import MEMBER, ROLE, Overwrite
+from tests.support.fake_discord._rules import Answer
+from tests.support.fake_discord._state import DiscordState
+from tests.support.fake_discord._world import (
+    ALICE,
+    APP_ID,
+    BOT_ID,
+    app_info,
+    channel,
+    member,
+    snowflake_at,
+    user,
+)
 
 
 def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -50,23 +40,51 @@ def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
     )
 
 
-class FakeDiscord:
-    """The fake server; start it with :func:`serve_fake`, point discord.py at it with ``patch``."""
+class FakeDiscord(CallLog, FaultInjection):
+    """The fake server; start it with :func:`serve_fake`, point discord.py at it with ``patch``.
 
-    def __init__(self, *, deadline_s: float = 3.0, nonce_window_s: float = 300.0) -> None:
-        self.state = DiscordState(deadline_s=deadline_s, nonce_window_s=nonce_window_s)
-        self.calls: list[Call] = []
-        self.faults: list[Fault] = []
+    Options: ``deadline_s`` (initial-response deadline), ``nonce_window_s``,
+    ``bot_permissions`` (what the bot's role grants), ``enabled_intents`` (privileged intents
+    switched on), ``guild_available`` (False: the guild never arrives in GUILD_CREATE).
+    """
+
+    def __init__(
+        self,
+        *,
+        deadline_s: float = 3.0,
+        nonce_window_s: float = 300.0,
+        bot_permissions: int | None = None,
+        enabled_intents: int = 0,
+        guild_available: bool = True,
+    ) -> None:
+        self.state = DiscordState(nonce_window_s=nonce_window_s, bot_permissions=bot_permissions)
+        self.interactions = Interactions(self.state, deadline_s=deadline_s)
+        self.gateway = Gateway(
+            lambda: self.port,
+            self.state.perms,
+            enabled_intents=enabled_intents,
+            guild_available=guild_available,
+        )
+        CallLog.__init__(self)
+        FaultInjection.__init__(self)
+        self.busy: dict[int, int] = {}  # channel -> messages others post after each bot post
         self.port = 0
-        self._sockets: set[web.WebSocketResponse] = set()
-        self._seq = 0
-        self._changed = asyncio.Condition()
-        self.identified = asyncio.Event()  # set once a client has sent IDENTIFY
+        self._ids = itertools.count(1)
         self.app = web.Application()
-        self.app.router.add_get("/gateway", self._gateway)
+        self.app.router.add_get("/gateway", self.gateway.handle)
         self.app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
 
     # ---- inspection ----------------------------------------------------------------------
+
+    @property
+    def identified(self) -> asyncio.Event:
+        """Set once a client has sent IDENTIFY."""
+        return self.gateway.identified
+
+    @property
+    def clients(self) -> int:
+        """How many identified gateway connections are open."""
+        return len(self.gateway.sockets)
 
     def messages(self, channel_id: int) -> list[dict[str, Any]]:
         """Messages visible in a channel (ephemerals excluded), oldest first."""
@@ -79,126 +97,52 @@ class FakeDiscord:
             raise KeyError(message_id)
         return msg
 
-    async def _record(self, call: Call) -> None:
-        async with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
-
-    async def wait_for_call(
-        self, pred: Callable[[Call], bool], *, since: int = 0, timeout: float = 5.0
-    ) -> Call:
-        """The first call at index >= ``since`` matching ``pred``, waiting for it if needed."""
-
-        def found() -> Call | None:
-            return next((c for c in self.calls[since:] if pred(c)), None)
-
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: found() is not None)
-        call = found()
-        assert call is not None
-        return call
-
-    async def wait_for_path(
-        self, method: str, pattern: str, *, since: int = 0, timeout: float = 5.0
-    ) -> Call:
-        """The first call at index >= ``since`` with this method and a path matching a regex."""
-        rx = re.compile(pattern)
-        return await self.wait_for_call(
-            lambda c: c.method == method and rx.fullmatch(c.path) is not None,
-            since=since,
-            timeout=timeout,
-        )
-
-    def calls_to(self, method: str, pattern: str, *, since: int = 0) -> list[Call]:
-        """Recorded calls with this method whose path fully matches a regex."""
-        rx = re.compile(pattern)
-        return [c for c in self.calls[since:] if c.method == method and rx.fullmatch(c.path)]
+    def interaction(self, iid: int) -> PendingInteraction:
+        """A dispatched interaction by id."""
+        return self.interactions.by_id[iid]
 
     def ack_latency(self, iid: int) -> float | None:
         """Seconds from dispatch to the first callback of an interaction, if any."""
-        pending = self.state.interactions.get(iid)
+        pending = self.interactions.by_id.get(iid)
         if pending is None or pending.callback_at is None:
             return None
         return pending.callback_at - pending.dispatched_at
 
-    # ---- faults --------------------------------------------------------------------------
+    # ---- world changes -------------------------------------------------------------------
 
-    def fail(self, method: str, path: str, *, status: int, times: int = 1, **kw: Any) -> None:
-        """Fail the next ``times`` calls matching ``method`` and a path regex."""
-        self.faults.append(Fault(method, re.compile(path), times, status, **kw))
-
-    def rate_limit(
-        self, method: str, path: str, *, retry_after: float = 0.05, times: int = 1
+    async def set_overwrite(
+        self, channel_id: int, target: int, *, allow: int = 0, deny: int = 0, member: bool = True
     ) -> None:
-        """A 429 the way Discord sends it (``Via`` + ``X-RateLimit-*``), so discord.py retries."""
-        headers = {
-            "Via": "1.1 google",
-            "Retry-After": str(retry_after),
-            "X-RateLimit-Limit": "5",
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset-After": str(retry_after),
-            "X-RateLimit-Bucket": "fakebucket",
-            "X-RateLimit-Scope": "user",
-        }
-        body = {
-            "message": "You are being rate limited.",
-            "retry_after": retry_after,
-            "global": False,
-        }
-        self.fail(method, path, status=429, times=times, body=body, headers=headers)
+        """Change a channel's permission overwrite and tell the clients (CHANNEL_UPDATE)."""
+        kind = MEMBER if member else ROLE
+        self.state.perms.set_overwrite(channel_id, Overwrite(target, kind, allow, deny))
+        await self.gateway.dispatch("CHANNEL_UPDATE", channel(channel_id, self.state.perms))
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.times > 0 and fault.method == method and fault.path.fullmatch(path):
-                fault.times -= 1
-                return fault
-        return None
+    def _chatter(self, channel_id: int) -> None:
+        # A busy channel: other people keep talking after each of the bot's posts.
+        for i in range(self.busy.get(channel_id, 0)):
+            self.state.create(channel_id, {"content": f"chatter {i}"}, author=ALICE)
 
     # ---- gateway -------------------------------------------------------------------------
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
-        try:
-            async for msg in ws:
-                if msg.type is not WSMsgType.TEXT:
-                    break
-                await self._on_op(ws, json.loads(msg.data))
-        finally:
-            self._sockets.discard(ws)
-        return ws
-
-    async def _on_op(self, ws: web.WebSocketResponse, msg: Mapping[str, Any]) -> None:
-        op = msg.get("op")
-        if op == 1:
-            await ws.send_json({"op": 11})
-        elif op == 2:
-            await self._send(ws, "READY", ready(self.port))
-            await self._send(ws, "GUILD_CREATE", guild_create())
-            self._sockets.add(ws)
-            self.identified.set()
-        elif op == 6:
-            await self._send(ws, "RESUMED", {})
-            self._sockets.add(ws)
-
-    async def _send(self, ws: web.WebSocketResponse, event: str, data: Any) -> None:
-        self._seq += 1
-        await ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
-
-    @property
-    def clients(self) -> int:
-        """How many identified gateway connections are open."""
-        return len(self._sockets)
-
     async def dispatch(self, event: str, data: Any) -> None:
         """Send a gateway event to every identified client."""
-        for ws in list(self._sockets):
-            await self._send(ws, event, data)
+        await self.gateway.dispatch(event, data)
 
-    async def interact(self, payload: Mapping[str, Any], *, age_s: float = 0.0) -> int:
-        """Dispatch INTERACTION_CREATE; ``age_s`` backdates it (a delivery that arrived late)."""
-        iid = self.state.register(payload, age_s)
+    async def interact(
+        self, payload: Mapping[str, Any], *, age_s: float = 0.0, delay_s: float = 0.0
+    ) -> int:
+        """Dispatch INTERACTION_CREATE; returns the interaction id.
+
+        ``age_s`` re-dates the interaction that many seconds into the past (it reached the bot
+        late); ``delay_s`` really waits before sending it (gateway latency).
+        """
+        if age_s or self.state.clock.offset:
+            when = (self.state.clock.now() - age_s) * 1000
+            payload = {**payload, "id": str(snowflake_at(when, next(self._ids)))}
+        if delay_s:
+            await asyncio.sleep(delay_s)
+        iid = self.interactions.register(payload)
         await self.dispatch("INTERACTION_CREATE", payload)
         return iid
 
@@ -211,14 +155,20 @@ class FakeDiscord:
         fault = self._take_fault(request.method, path)
         if fault is not None and fault.then == "respond":
             await self._record(Call(request.method, path, query, body, fault.status))
+            if fault.text is not None:
+                return web.Response(text=fault.text, status=fault.status, content_type="text/html")
             error = fault.body or {"message": "fake failure", "code": 0}
             return _json(error, fault.status, fault.headers)
         status, data = self._route(request.method, path, query, body)
+        headers = fault.headers if fault is not None and fault.then == "headers" else None
+        if fault is not None and fault.then == "error":
+            # "error": applied, yet Discord answers with an error (a 500 after the write).
+            status, data = fault.status, fault.body or {"message": "500: Internal Server Error"}
         await self._record(Call(request.method, path, query, body, status))
-        if fault is not None and request.transport is not None:
+        if fault is not None and fault.then == "drop" and request.transport is not None:
             # "drop": the call was applied, then the connection dies before the answer.
             request.transport.abort()
-        return _json(data, status)
+        return _json(data, status, headers)
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
         parts = path.strip("/").split("/")
@@ -232,19 +182,24 @@ class FakeDiscord:
             extra = {"application_id": str(APP_ID), "version": "1"}
             return 200, [{**c, "id": str(st.new_id()), **extra} for c in body]
         if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
-            return st.callback(int(parts[1]), parts[2], body)
+            return self.interactions.callback(int(parts[1]), parts[2], body)
         if shape[:2] == ("POST", "webhooks") and len(parts) == 3:
-            return st.followup(parts[2], body)
+            return self.interactions.followup(parts[2], body)
         if shape[:2] == ("PATCH", "webhooks") and len(parts) == 5:
-            return st.edit_webhook_message(parts[2], parts[4], body)
+            return self.interactions.edit_message(parts[2], parts[4], body)
         if shape == ("POST", "channels", "#", "messages"):
-            return st.create(int(parts[1]), body)
+            answer = st.create(int(parts[1]), body)
+            if answer[0] == 200:
+                self._chatter(int(parts[1]))
+            return answer
         if shape == ("GET", "channels", "#", "messages"):
-            return 200, st.history(int(parts[1]), query)
+            return st.history(int(parts[1]), query)
         if shape == ("GET", "channels", "#", "messages", "#"):
-            return st.get(int(parts[3]))
+            return st.get(int(parts[1]), int(parts[3]))
         if shape == ("PATCH", "channels", "#", "messages", "#"):
-            return st.edit(int(parts[3]), body)
+            return st.edit(int(parts[1]), int(parts[3]), body)
+        if shape == ("GET", "guilds", "#", "members", "#"):
+            return 200, member(int(parts[3]))  # Get Guild Member
         if shape == ("POST", "users", "@me", "channels"):
             return st.open_dm(int(body["recipient_id"]))
         return 404, {"code": 0, "message": f"404: Not Found ({method} {path})"}
@@ -259,8 +214,7 @@ class FakeDiscord:
 
     async def close(self) -> None:
         """Close every gateway connection."""
-        for ws in list(self._sockets):
-            await ws.close()
+        await self.gateway.close()
 
 
 @asynccontextmanager

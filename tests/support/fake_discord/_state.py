@@ -1,45 +1,62 @@
-"""What the fake Discord remembers: messages, interactions, nonces, DM channels.
+"""What the fake Discord remembers: channels, messages, permissions, nonces, DM channels.
 
-Methods return ``(status, body)`` the way the REST API would answer; no networking here.
+Methods return ``(status, body)`` the way the REST API would answer; no networking here. Each
+rule names the Discord behaviour it models; :mod:`._rules` holds the body limits.
 """
 
 import itertools
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.fake_discord._world import APP_ID, BOT_ID, iso, snowflake_at, user
+from tests.support.fake_discord._perms import READ_HISTORY, SEND, SEND_IN_THREADS, VIEW
+from tests.support.fake_discord._rules import EMPTY_MESSAGE, Answer, check_message, is_empty
+from tests.support.fake_discord._world import (
+    APP_ID,
+    BOT_ID,
+    GENERAL_THREAD,
+    GUILD_CHANNELS,
+    guild_permissions,
+    iso,
+    snowflake_at,
+    user,
+)
 
-Answer = tuple[int, Any]
-UNKNOWN_INTERACTION: Answer = (404, {"code": 10062, "message": "Unknown interaction"})
+UNKNOWN_CHANNEL: Answer = (404, {"code": 10003, "message": "Unknown Channel"})
 UNKNOWN_MESSAGE: Answer = (404, {"code": 10008, "message": "Unknown Message"})
-UNKNOWN_WEBHOOK: Answer = (404, {"code": 10015, "message": "Unknown Webhook"})
+MISSING_ACCESS: Answer = (403, {"code": 50001, "message": "Missing Access"})
+MISSING_PERMISSIONS: Answer = (403, {"code": 50013, "message": "Missing Permissions"})
+DMS_CLOSED: Answer = (403, {"code": 50007, "message": "Cannot send messages to this user"})
+NOT_AUTHOR: Answer = (
+    403,
+    {"code": 50005, "message": "Cannot edit a message authored by another user"},
+)
 EPHEMERAL = 64
 
 
-@dataclass
-class PendingInteraction:
-    """An interaction the fake dispatched and what became of it."""
+class FakeTime:
+    """The fake's wall clock: real time plus an offset tests may advance (no sleeping)."""
 
-    id: int
-    token: str
-    dispatched_at: float
-    message_id: int | None
-    channel_id: int
-    responses: list[int] = field(default_factory=list)
-    callback_at: float | None = None
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
 
 
 class DiscordState:
-    """Messages per channel (oldest first), interactions by id, nonce window, DMs."""
+    """Messages per channel (oldest first), permissions, the nonce window and DMs."""
 
-    def __init__(self, *, deadline_s: float, nonce_window_s: float) -> None:
-        self.deadline_s = deadline_s
+    def __init__(self, *, nonce_window_s: float, bot_permissions: int | None = None) -> None:
+        self.clock = FakeTime()
         self.nonce_window_s = nonce_window_s
+        self.perms = (
+            guild_permissions() if bot_permissions is None else guild_permissions(bot_permissions)
+        )
         self.messages: dict[int, list[dict[str, Any]]] = {}
-        self.interactions: dict[int, PendingInteraction] = {}
-        self._by_token_map: dict[str, PendingInteraction] = {}
         self._by_id: dict[int, dict[str, Any]] = {}
         self.dm_blocked: set[int] = set()
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
@@ -48,12 +65,36 @@ class DiscordState:
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
     def new_id(self) -> int:
-        """A fresh time-based snowflake."""
-        return snowflake_at(time.time() * 1000, next(self._ids))
+        """A fresh snowflake at the fake's time."""
+        return snowflake_at(self.clock.now() * 1000, next(self._ids))
 
     def find(self, message_id: int) -> dict[str, Any] | None:
         """A stored message by id, in any channel."""
         return self._by_id.get(message_id)
+
+    def kind(self, channel_id: int) -> str | None:
+        """``guild``, ``thread`` or ``dm``; None for a channel Discord does not know."""
+        if channel_id in GUILD_CHANNELS:
+            return "guild"
+        if channel_id == GENERAL_THREAD:
+            return "thread"
+        return "dm" if channel_id in self.dm_channels.values() else None
+
+    def access(self, channel_id: int, user_id: int, need: int) -> Answer | None:
+        """The refusal for ``user_id`` lacking ``need`` in a channel, or None.
+
+        Unknown channels are 10003; without View Channel everything is 50001 Missing Access;
+        any other missing bit is 50013 Missing Permissions. DMs have no permissions.
+        """
+        where = self.kind(channel_id)
+        if where is None:
+            return UNKNOWN_CHANNEL
+        if where == "dm":
+            return None
+        have = self.perms.in_channel(user_id, channel_id)
+        if not have & VIEW:
+            return MISSING_ACCESS
+        return None if have & need == need else MISSING_PERMISSIONS
 
     def new_message(self, channel_id: int, body: Mapping[str, Any], author: int) -> dict[str, Any]:
         """A message object as Discord returns it (not stored)."""
@@ -66,7 +107,7 @@ class DiscordState:
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "flags": body.get("flags") or 0,
-            "timestamp": iso(time.time() * 1000),
+            "timestamp": iso(self.clock.now() * 1000),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
@@ -85,121 +126,90 @@ class DiscordState:
             out.pop("nonce", None)
         return out
 
-    def _store(self, channel_id: int, msg: dict[str, Any]) -> None:
+    def store(self, channel_id: int, msg: dict[str, Any]) -> None:
+        """Keep a created message (ephemerals are never visible in the channel)."""
         if not msg["flags"] & EPHEMERAL:
             self.messages.setdefault(channel_id, []).append(msg)
             self._by_id[int(msg["id"])] = msg
 
-    def register(self, payload: Mapping[str, Any], age_s: float) -> int:
-        """Remember a dispatched interaction (``age_s`` backdates it)."""
-        iid = int(payload.get("id", 0) or 0)
-        message = payload.get("message")
-        pending = PendingInteraction(
-            id=iid,
-            token=str(payload.get("token", "")),
-            dispatched_at=time.monotonic() - age_s,
-            message_id=int(message["id"]) if isinstance(message, Mapping) else None,
-            channel_id=int(payload.get("channel_id", 0) or 0),
-        )
-        self.interactions[iid] = self._by_token_map[pending.token] = pending
-        return iid
-
-    def callback(self, iid: int, token: str, body: Mapping[str, Any]) -> Answer:
-        """POST /interactions/{id}/{token}/callback: 3 s deadline, one acknowledgement."""
-        pending = self.interactions.get(iid)
-        now = time.monotonic()
-        if pending is None or pending.token != token:
-            return UNKNOWN_INTERACTION
-        if pending.responses:
-            return 400, {"code": 40060, "message": "Interaction has already been acknowledged."}
-        if now - pending.dispatched_at > self.deadline_s:
-            return UNKNOWN_INTERACTION
-        kind, data = int(body["type"]), body.get("data") or {}
-        pending.responses.append(kind)
-        pending.callback_at = now
-        resource: dict[str, Any] = {"type": kind}
-        interaction = {"id": str(iid), "type": 2, "response_message_loading": kind == 5}
-        if kind == 4:
-            msg = self.new_message(pending.channel_id, data, BOT_ID)
-            self._store(pending.channel_id, msg)
-            resource["message"] = msg
-            interaction["response_message_id"] = msg["id"]
-        elif kind == 7 and pending.message_id is not None:
-            self.apply_edit(pending.message_id, data)
-        return 200, {"interaction": interaction, "resource": resource}
-
-    def _by_token(self, token: str) -> PendingInteraction | None:
-        return self._by_token_map.get(token)
-
-    def followup(self, token: str, body: Mapping[str, Any]) -> Answer:
-        """POST /webhooks/{app}/{token}: a followup message."""
-        pending = self._by_token(token)
-        if pending is None:
-            return UNKNOWN_WEBHOOK
-        msg = self.new_message(pending.channel_id, body, BOT_ID)
-        msg["webhook_id"] = str(APP_ID)
-        self._store(pending.channel_id, msg)
-        return 200, msg
-
-    def edit_webhook_message(self, token: str, target: str, body: Mapping[str, Any]) -> Answer:
-        """PATCH /webhooks/{app}/{token}/messages/@original (the clicked card for components)."""
-        pending = self._by_token(token)
-        if pending is None:
-            return UNKNOWN_WEBHOOK
-        if target == "@original" and pending.message_id is not None:
-            return self.edit(pending.message_id, body)
-        return 200, self.new_message(pending.channel_id, body, BOT_ID)
-
     def create(self, channel_id: int, body: Mapping[str, Any], author: int = BOT_ID) -> Answer:
-        """POST /channels/{id}/messages, with enforce_nonce dedupe and closed DMs."""
+        """POST /channels/{id}/messages: permissions, limits, closed DMs, enforce_nonce dedupe."""
+        # Posting needs Send Messages, in a thread Send Messages in Threads instead.
+        need = VIEW | (SEND_IN_THREADS if self.kind(channel_id) == "thread" else SEND)
+        if (refused := self.access(channel_id, author, need)) is not None:
+            return refused
         blocked = {c for u, c in self.dm_channels.items() if u in self.dm_blocked}
         if channel_id in blocked:
-            return 403, {"code": 50007, "message": "Cannot send messages to this user"}
+            return DMS_CLOSED  # the user does not accept DMs from this server's members
+        if (invalid := check_message(body, create=True)) is not None:
+            return invalid
         nonce = body.get("nonce")
-        if nonce is not None and len(str(nonce)) > 25:
-            return 400, {"code": 50035, "message": "Invalid Form Body (nonce: max 25)"}
         if nonce is not None and body.get("enforce_nonce"):
+            # The same author and nonce "in the past few minutes" returns the first message.
             seen = self._nonces.get((channel_id, str(nonce)))
-            if seen is not None and time.monotonic() - seen[1] < self.nonce_window_s:
+            if seen is not None and self.clock.now() - seen[1] < self.nonce_window_s:
                 existing = self.find(seen[0])
                 if existing is not None:
                     return 200, existing
         msg = self.new_message(channel_id, body, author)
-        self._store(channel_id, msg)
+        self.store(channel_id, msg)
         if nonce is not None:
-            self._nonces[(channel_id, str(nonce))] = (int(msg["id"]), time.monotonic())
+            self._nonces[(channel_id, str(nonce))] = (int(msg["id"]), self.clock.now())
         return 200, msg
 
-    def apply_edit(self, message_id: int, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    def apply_edit(self, message_id: int, body: Mapping[str, Any]) -> Answer:
         """Apply the fields an edit sends (``components: []`` removes the buttons)."""
         msg = self.find(message_id)
         if msg is None:
-            return None
+            return UNKNOWN_MESSAGE
+        if (invalid := check_message(body, create=False)) is not None:
+            return invalid
+        edited = dict(msg)
         for name, empty in (("content", ""), ("embeds", []), ("components", [])):
             if name in body:
-                msg[name] = body[name] if body[name] is not None else empty
-        msg["edited_timestamp"] = iso(time.time() * 1000)
-        return msg
+                edited[name] = body[name] if body[name] is not None else empty
+        if is_empty(edited):
+            return EMPTY_MESSAGE  # an edit may not leave the message with nothing in it
+        msg.update(edited, edited_timestamp=iso(self.clock.now() * 1000))
+        return 200, msg
 
-    def edit(self, message_id: int, body: Mapping[str, Any]) -> Answer:
-        """PATCH /channels/{id}/messages/{id}."""
-        msg = self.apply_edit(message_id, body)
-        return (200, msg) if msg else UNKNOWN_MESSAGE
-
-    def get(self, message_id: int) -> Answer:
-        """GET /channels/{id}/messages/{id}."""
+    def edit(self, channel_id: int, message_id: int, body: Mapping[str, Any]) -> Answer:
+        """PATCH /channels/{id}/messages/{id}: only the author may edit."""
+        if (refused := self.access(channel_id, BOT_ID, VIEW)) is not None:
+            return refused
         msg = self.find(message_id)
-        return (200, self.public(msg)) if msg else UNKNOWN_MESSAGE
+        if msg is None or msg["channel_id"] != str(channel_id):
+            return UNKNOWN_MESSAGE
+        if msg["author"]["id"] != str(BOT_ID):
+            return NOT_AUTHOR
+        return self.apply_edit(message_id, body)
 
-    def history(self, channel_id: int, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """GET /channels/{id}/messages: newest first, ``before`` / ``after`` / ``limit``."""
+    def get(self, channel_id: int, message_id: int) -> Answer:
+        """GET /channels/{id}/messages/{id}: needs View Channel and Read Message History."""
+        if (refused := self.access(channel_id, BOT_ID, VIEW | READ_HISTORY)) is not None:
+            return refused
+        msg = self.find(message_id)
+        if msg is None or msg["channel_id"] != str(channel_id):
+            return UNKNOWN_MESSAGE
+        return 200, self.public(msg)
+
+    def history(self, channel_id: int, query: Mapping[str, str]) -> Answer:
+        """GET /channels/{id}/messages: newest first, ``before`` / ``after`` / ``limit``.
+
+        Without Read Message History Discord answers 200 with no messages, not an error.
+        """
+        if (refused := self.access(channel_id, BOT_ID, VIEW)) is not None:
+            return refused
+        readable = self.perms.in_channel(BOT_ID, channel_id) & READ_HISTORY
+        if self.kind(channel_id) != "dm" and not readable:
+            return 200, []
         msgs = self.messages.get(channel_id, [])
-        limit = int(query.get("limit", 50))
+        limit = min(int(query.get("limit", 50)), 100)
         if "before" in query:
             msgs = [m for m in msgs if int(m["id"]) < int(query["before"])]
         if "after" in query:
             msgs = [m for m in msgs if int(m["id"]) > int(query["after"])][:limit]
-        return [self.public(m) for m in list(reversed(msgs))[:limit]]
+        return 200, [self.public(m) for m in list(reversed(msgs))[:limit]]
 
     def open_dm(self, user_id: int) -> Answer:
         """POST /users/@me/channels."""

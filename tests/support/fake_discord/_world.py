@@ -3,6 +3,17 @@
 import time
 from typing import Any
 
+from tests.support.fake_discord._perms import (
+    EMBED,
+    MANAGE_GUILD,
+    READ_HISTORY,
+    SEND,
+    SEND_IN_THREADS,
+    USE_COMMANDS,
+    VIEW,
+    GuildPermissions,
+)
+
 DISCORD_EPOCH_MS = 1_420_070_400_000
 APP_ID = 1_200_000_000_000_000_001
 BOT_ID = APP_ID
@@ -10,7 +21,9 @@ GUILD_ID = 1_200_000_000_000_000_100
 MOD_CHANNEL = 1_200_000_000_000_000_201
 PUBLIC_CHANNEL = 1_200_000_000_000_000_202
 GENERAL_CHANNEL = 1_200_000_000_000_000_203
+GENERAL_THREAD = 1_200_000_000_000_000_204  # a public thread under #general
 MOD_ROLE = 1_200_000_000_000_000_301
+BOT_ROLE = 1_200_000_000_000_000_302  # the managed role the invite gives the bot
 ALICE = 1_200_000_000_000_000_401  # a member who asks for jokes
 MOD = 1_200_000_000_000_000_402  # has the moderator role
 MOD2 = 1_200_000_000_000_000_403  # has the moderator role
@@ -19,10 +32,10 @@ RANDO = 1_200_000_000_000_000_405  # nothing special
 TOKEN = "fake-bot-token"  # noqa: S105  # the fake accepts any token
 NAMES = {ALICE: "Alice", MOD: "Mo", MOD2: "Moe", ADMIN: "Ada", RANDO: "Rando", BOT_ID: "jokebot"}
 
-# Permission bits (developers/topics/permissions).
-VIEW, SEND, MANAGE_MESSAGES, READ_HISTORY = 1 << 10, 1 << 11, 1 << 13, 1 << 16
-MANAGE_GUILD, USE_COMMANDS = 1 << 5, 1 << 31
-MEMBER_PERMS = VIEW | SEND | READ_HISTORY | USE_COMMANDS
+MEMBER_PERMS = VIEW | SEND | READ_HISTORY | USE_COMMANDS  # @everyone's
+# What the bot's role grants by default: the invite's permissions (docs/discord-setup.md).
+BOT_PERMS = VIEW | SEND | EMBED | READ_HISTORY | SEND_IN_THREADS
+GUILD_CHANNELS = {MOD_CHANNEL: "joke-review", PUBLIC_CHANNEL: "jokes", GENERAL_CHANNEL: "general"}
 
 
 def snowflake_at(ms_epoch: float, n: int = 0) -> int:
@@ -48,12 +61,19 @@ def user(uid: int) -> dict[str, Any]:
     }
 
 
+def member_roles(uid: int) -> list[int]:
+    """The role ids a member holds."""
+    if uid == BOT_ID:
+        return [BOT_ROLE]
+    return [MOD_ROLE] if uid in (MOD, MOD2) else []
+
+
 def member(uid: int, *, permissions: int | None = None) -> dict[str, Any]:
     """A guild member (with ``flags``; ``permissions`` as interactions carry it)."""
     perms = MEMBER_PERMS | (MANAGE_GUILD if uid == ADMIN else 0)
     return {
         "user": user(uid),
-        "roles": [str(MOD_ROLE)] if uid in (MOD, MOD2) else [],
+        "roles": [str(r) for r in member_roles(uid)],
         "nick": None,
         "joined_at": "2024-01-01T00:00:00+00:00",
         "premium_since": None,
@@ -65,12 +85,32 @@ def member(uid: int, *, permissions: int | None = None) -> dict[str, Any]:
     }
 
 
-def roles() -> list[dict[str, Any]]:
-    """The guild's roles: @everyone and the moderator role."""
-    common = {"position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False}
+def guild_permissions(bot_permissions: int = BOT_PERMS) -> GuildPermissions:
+    """The fake guild's permission world: @everyone, the moderator role and the bot's role."""
+    members = (ALICE, MOD, MOD2, ADMIN, RANDO, BOT_ID)
+    return GuildPermissions(
+        guild_id=GUILD_ID,
+        owner_id=ADMIN,
+        roles={GUILD_ID: MEMBER_PERMS, MOD_ROLE: 0, BOT_ROLE: bot_permissions},
+        member_roles={uid: member_roles(uid) for uid in members},
+        parents={GENERAL_THREAD: GENERAL_CHANNEL},
+    )
+
+
+def roles(perms: GuildPermissions | None = None) -> list[dict[str, Any]]:
+    """The guild's roles: @everyone, the moderator role and the bot's managed role."""
+    perms = perms or guild_permissions()
+    common = {"position": 0, "color": 0, "hoist": False, "mentionable": False}
+    named = [(GUILD_ID, "@everyone"), (MOD_ROLE, "Joke mods"), (BOT_ROLE, "jokebot")]
     return [
-        {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(MEMBER_PERMS), **common},
-        {"id": str(MOD_ROLE), "name": "Joke mods", "permissions": "0", **common},
+        {
+            "id": str(rid),
+            "name": name,
+            "permissions": str(perms.roles[rid]),
+            "managed": rid == BOT_ROLE,
+            **common,
+        }
+        for rid, name in named
     ]
 
 
@@ -87,14 +127,39 @@ def ready(port: int) -> dict[str, Any]:
     }
 
 
-def guild_create() -> dict[str, Any]:
-    """GUILD_CREATE: roles, three text channels and the members (each with ``flags``)."""
-    names = [(MOD_CHANNEL, "joke-review"), (PUBLIC_CHANNEL, "jokes"), (GENERAL_CHANNEL, "general")]
-    channels = [
-        {"id": str(cid), "type": 0, "name": name, "position": i, "permission_overwrites": []}
-        for i, (cid, name) in enumerate(names)
-    ]
-    members = [member(uid) for uid in (ALICE, MOD, MOD2, ADMIN, RANDO, BOT_ID)]
+def channel(cid: int, perms: GuildPermissions, position: int = 0) -> dict[str, Any]:
+    """A guild text channel object with its permission overwrites."""
+    return {
+        "id": str(cid),
+        "type": 0,
+        "name": GUILD_CHANNELS[cid],
+        "position": position,
+        "guild_id": str(GUILD_ID),
+        "permission_overwrites": perms.overwrites_json(cid),
+    }
+
+
+def thread() -> dict[str, Any]:
+    """The public thread under #general (type 11)."""
+    meta = {"archived": False, "auto_archive_duration": 1440, "locked": False}
+    return {
+        "id": str(GENERAL_THREAD),
+        "type": 11,
+        "name": "cat jokes",
+        "guild_id": str(GUILD_ID),
+        "parent_id": str(GENERAL_CHANNEL),
+        "owner_id": str(ALICE),
+        "thread_metadata": {**meta, "archive_timestamp": iso(time.time() * 1000)},
+        "message_count": 0,
+        "member_count": 1,
+    }
+
+
+def guild_create(perms: GuildPermissions | None = None) -> dict[str, Any]:
+    """GUILD_CREATE: roles, three text channels, a thread and the members (with ``flags``)."""
+    perms = perms or guild_permissions()
+    channels = [channel(cid, perms, i) for i, cid in enumerate(GUILD_CHANNELS)]
+    members = [member(uid) for uid in perms.member_roles]
     return {
         "id": str(GUILD_ID),
         "name": "Fake Guild",
@@ -102,10 +167,10 @@ def guild_create() -> dict[str, Any]:
         "unavailable": False,
         "member_count": len(members),
         "large": False,
-        "roles": [{**r, "flags": 0} for r in roles()],
+        "roles": [{**r, "flags": 0} for r in roles(perms)],
         "channels": channels,
         "members": members,
-        "threads": [],
+        "threads": [thread()],
         "emojis": [],
         "stickers": [],
         "features": [],

@@ -1,0 +1,1 @@
+"""The end-to-end scenarios, written once and run on every surface."""
