@@ -57,13 +57,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run(*cmd: str | Path, cwd: Path | None = None, timeout: float = 120) -> str:
-    """Run a command to completion; its stdout, or a failure showing both streams."""
+def run_both(*cmd: str | Path, cwd: Path | None = None, timeout: float = 120) -> tuple[str, str]:
+    """Run a command to completion; its stdout and stderr, or a failure showing both."""
     done = subprocess.run(
         [str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
     assert done.returncode == 0, f"{cmd} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+    return done.stdout, done.stderr
+
+
+def run(*cmd: str | Path, cwd: Path | None = None, timeout: float = 120) -> str:
+    """Run a command to completion; its stdout, or a failure showing both streams."""
+    return run_both(*cmd, cwd=cwd, timeout=timeout)[0]
 
 
 def tracked_files() -> list[str]:
@@ -87,6 +92,7 @@ class Built:
     wheel: Path
     venv: Path
     site_packages: Path
+    build_log: str  # what the build backend said on stderr
 
     @property
     def python(self) -> Path:
@@ -110,7 +116,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         shutil.copy2(ROOT / name, src / name)
     dist = base / "dist"
     pip = (sys.executable, "-m", "pip", "--disable-pip-version-check")
-    run(*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, src)
+    _, build_log = run_both(
+        *pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, src
+    )
     (wheel,) = dist.glob("jokebot-*.whl")
 
     venv = base / "venv"
@@ -120,7 +128,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").strip())
     ours = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
     (site / "_jokebot_test_deps.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
-    return Built(wheel, venv, site)
+    return Built(wheel, venv, site, build_log)
 
 
 def test_wheel_holds_every_package_file(built: Built) -> None:
@@ -138,6 +146,11 @@ def test_wheel_holds_every_package_file(built: Built) -> None:
     )
     every_py = {p.relative_to(ROOT).as_posix() for d in PACKAGES for p in (ROOT / d).rglob("*.py")}
     assert every_py <= in_packages, "a .py file under the packages is not in the wheel (git add?)"
+
+
+def test_wheel_builds_without_deprecation_warnings(built: Built) -> None:
+    # e.g. setuptools >= 77 deprecates `license = { text = ... }` (removed in 2027)
+    assert "Warning" not in built.build_log, built.build_log
 
 
 def test_wheel_metadata_matches_pyproject(built: Built) -> None:
@@ -239,6 +252,24 @@ async def until_ok(http: aiohttp.ClientSession, url: str, child: asyncio.subproc
             await asyncio.sleep(0.1)
 
 
+async def post_when_listening(
+    http: aiohttp.ClientSession,
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    child: asyncio.subprocess.Process,
+) -> tuple[int, str]:
+    """POST once the port accepts connections: /health/ready counts a surface as ready while
+    it runs, and Slack HTTP mode binds its port only after its preflight calls."""
+    async with asyncio.timeout(30):
+        while True:
+            assert child.returncode is None, f"jokebot serve exited {child.returncode}"
+            with contextlib.suppress(aiohttp.ClientConnectorError):
+                async with http.post(url, data=body, headers=headers) as reply:
+                    return reply.status, await reply.text()
+            await asyncio.sleep(0.1)
+
+
 async def test_jokebot_serve_starts_from_the_wheel(built: Built, tmp_path: Path) -> None:
     health, events = free_port(), free_port()
     async with FakeSlack() as slack, aiohttp.ClientSession() as http:
@@ -255,8 +286,7 @@ async def test_jokebot_serve_starts_from_the_wheel(built: Built, tmp_path: Path)
                     "Content-Type": "application/json"
                 }
                 url = f"http://127.0.0.1:{events}/slack/events"
-                async with http.post(url, data=body, headers=headers) as reply:
-                    challenge = (reply.status, await reply.text())
+                challenge = await post_when_listening(http, url, body, headers, child)
             finally:
                 if child.returncode is None:
                     child.send_signal(signal.SIGTERM)
