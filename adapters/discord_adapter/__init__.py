@@ -1,9 +1,9 @@
 """Discord adapter: ``/joke``, ``/jokeconfig``, review cards with restart-proof buttons.
 
-Entry points for the wiring module (``bot/app.py``):
+Entry points for the wiring (``bot/app/``):
 
 - ``build_discord(sink, **client_options) -> (client, sender)``: the client to run and the
-  :class:`bot.ports.EffectSender` to register as ``senders["discord"]``.
+  :class:`bot.ports.EffectSender` to register with ``core.register_sender("discord", sender)``.
 - ``run_discord(token, sink, client=...)``: log in and serve until cancelled.
 - ``sync_only(token, guild_id)``: ``jokebot discord --sync [--guild ID]``.
 - ``invite_url(application_id)``, ``sync_commands(client, guild_id)``, ``use_endpoints(...)``.

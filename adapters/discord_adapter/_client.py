@@ -16,6 +16,7 @@ from adapters.discord_adapter._commands import (
     sync_commands,
 )
 from adapters.discord_adapter._config import PLATFORM, client_options, invite_url
+from adapters.discord_adapter._link import jokelink_command
 from adapters.discord_adapter._listeners import on_interaction
 from adapters.discord_adapter._sender import DiscordSender
 from bot.errors import BadRequest
@@ -45,6 +46,7 @@ class JokeClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(joke_command(sink))
         self.tree.add_command(jokeconfig_command(sink))
+        self.tree.add_command(jokelink_command(sink))
         self.tree.on_error = on_tree_error  # type: ignore[method-assign]  # documented override
         self._guard_interaction_parser()
 

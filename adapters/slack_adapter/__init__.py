@@ -1,9 +1,9 @@
 """Slack adapter: slack-bolt AsyncApp in Socket Mode or HTTP mode, and the Slack EffectSender.
 
-Wiring (``bot/app.py``)::
+Wiring (``bot/app/``)::
 
     app, sender = build_slack(SlackConfig(...), service)
-    senders["slack"] = sender
+    core.register_sender("slack", sender)
     await run_socket_mode(app, config)  # or: await run_http(app, config, host=h, port=p)
 
 The private modules have the same names and jobs as in ``adapters/discord_adapter/``:

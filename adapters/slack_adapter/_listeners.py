@@ -34,6 +34,7 @@ from adapters.slack_adapter._inbound import (
     to_joke_request,
     to_submission,
 )
+from adapters.slack_adapter._link import is_link, link
 from adapters.slack_adapter._messages import answer as answer_text
 from adapters.slack_adapter._moderators import Moderators
 from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal, status
@@ -119,6 +120,10 @@ class SlackListeners:
             return
         if not command.topic:
             await ack(USAGE)  # decided without any slow call: answer in the ack itself
+            return
+        if is_link(command):
+            answer = await link(command, self._sink, self._moderators)
+            await ack(text=answer_text(answer), response_type="ephemeral")
             return
         request = to_joke_request(command, self._config)
         acked = False

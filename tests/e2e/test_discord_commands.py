@@ -15,6 +15,7 @@ from bot.models import (
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    Surface,
 )
 from tests.support.fake_discord import (
     ADMIN,
@@ -262,7 +263,7 @@ async def test_sync_commands_to_a_guild_snapshot(bot: Session) -> None:
 
     names = await sync_commands(bot.client, GUILD_ID)
 
-    assert sorted(names) == ["joke", "jokeconfig"]
+    assert sorted(names) == ["joke", "jokeconfig", "jokelink"]
     put = bot.fake.calls_to(
         "PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", since=since
     )
@@ -293,7 +294,7 @@ async def test_sync_only_global_reports_the_invite(bot: Session) -> None:
 
     report = await sync_only(TOKEN, None)
 
-    assert sorted(report.commands) == ["joke", "jokeconfig"]
+    assert sorted(report.commands) == ["joke", "jokeconfig", "jokelink"]
     assert report.application_id == APP_ID
     assert f"client_id={APP_ID}" in report.invite_url
     assert bot.fake.calls_to("PUT", rf"/applications/{APP_ID}/commands", since=since)
@@ -325,3 +326,45 @@ async def test_jokeconfig_with_an_unknown_channel_is_answered(bot: Session, sink
     assert answer.body["type"] == 4
     assert answer.body["data"]["content"] == "That option is not valid here; please pick another."
     assert sink.saved == []
+
+
+async def test_jokelink_without_a_code_shows_a_code_for_this_server(
+    bot: Session, sink: StubSink
+) -> None:
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(slash("jokelink", {}, user=ADMIN))
+    answer = await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
+
+    assert sink.codes == [("discord", str(GUILD_ID))]
+    assert answer.body["data"]["flags"] == 64
+    assert "/joke link ABCD-EFGH" in answer.body["data"]["content"]
+
+
+async def test_jokelink_with_a_code_makes_this_channel_a_review_surface(
+    bot: Session, sink: StubSink
+) -> None:
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(
+        slash("jokelink", {"code": "ABCD-EFGH"}, user=ADMIN, channel_id=MOD_CHANNEL)
+    )
+    answer = await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
+
+    assert sink.links == [("ABCD-EFGH", Surface("discord", str(MOD_CHANNEL)))]
+    assert "now reviewed in this channel" in answer.body["data"]["content"]
+
+
+@pytest.mark.parametrize(("user", "code"), [(RANDO, None), (ADMIN, "NOPE-NOPE")])
+async def test_jokelink_refuses_non_admins_and_bad_codes(
+    bot: Session, sink: StubSink, user: int, code: str | None
+) -> None:
+    since = len(bot.fake.calls)
+
+    await bot.fake.interact(slash("jokelink", {"code": code} if code else {}, user=user))
+    answer = await bot.fake.wait_for_call(_is("POST", CALLBACK), since=since)
+
+    assert sink.codes == []
+    assert sink.links == []
+    text = answer.body["data"]["content"]
+    assert "Manage Server" in text if user == RANDO else "unknown" in text

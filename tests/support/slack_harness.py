@@ -27,6 +27,7 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
+from bot.queues import normalise
 from tests.support.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, Message, signed_headers
 from tests.support.slack_payloads import click_payload, command_body, form, new_trigger
 
@@ -59,6 +60,8 @@ class StubSink:
     infos: dict[str, WaitInfo] = field(default_factory=dict)
     delay_s: float = 0.0
     _keys: dict[str, RequestResult] = field(default_factory=dict)
+    codes: list[tuple[str, str]] = field(default_factory=list)  # link codes asked for
+    links: list[tuple[str, Surface]] = field(default_factory=list)  # codes used, and where
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         await asyncio.sleep(self.delay_s)
@@ -94,10 +97,14 @@ class StubSink:
         return None
 
     async def link_code(self, platform: str, scope: str) -> LinkCode:
-        raise BadRequest("linking is not available here")
+        self.codes.append((platform, scope))
+        return LinkCode("ABCD-EFGH", 600.0)
 
     async def link(self, code: str, surface: Surface) -> str:
-        raise BadRequest("linking is not available here")
+        if normalise(code) != "ABCD-EFGH":
+            raise BadRequest("That link code is unknown, already used or expired.")
+        self.links.append((normalise(code), surface))
+        return "Linked: jokes requested on Discord (1) are now reviewed in this channel too."
 
 
 @dataclass

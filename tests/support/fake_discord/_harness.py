@@ -24,6 +24,7 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
+from bot.queues import normalise
 from tests.support.fake_discord._server import FakeDiscord, serve_fake
 from tests.support.fake_discord._world import (
     GUILD_ID,
@@ -88,6 +89,8 @@ class StubSink:
         self.decide_result = DecideResult(DecideStatus.APPLIED, "Done.")
         self.waits: dict[str, WaitInfo] = {}
         self.gate: asyncio.Event | None = None
+        self.codes: list[tuple[str, str]] = []  # link codes asked for: (platform, scope)
+        self.links: list[tuple[str, Surface]] = []  # codes used: (code, where)
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         self.requests.append(request)
@@ -112,10 +115,14 @@ class StubSink:
         return self.scopes.get((platform, scope))
 
     async def link_code(self, platform: str, scope: str) -> LinkCode:
-        raise BadRequest("linking is not available here")
+        self.codes.append((platform, scope))
+        return LinkCode("ABCD-EFGH", 600.0)
 
     async def link(self, code: str, surface: Surface) -> str:
-        raise BadRequest("linking is not available here")
+        if normalise(code) != "ABCD-EFGH":
+            raise BadRequest("That link code is unknown, already used or expired.")
+        self.links.append((normalise(code), surface))
+        return "Linked: jokes requested on Slack (T1) are now reviewed in this channel too."
 
 
 @dataclass
