@@ -113,6 +113,8 @@ class FakeSlack(SlackApi):
         plan: str = "pro",
         short_pages: bool = True,
         seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         super().__init__(
             dict(channels) if channels is not None else None,
@@ -137,6 +139,7 @@ class FakeSlack(SlackApi):
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._bind = (host, port)  # tests/container/fake_slack.py serves it to containers
         self.port = 0
 
     async def __aenter__(self) -> "FakeSlack":
@@ -146,7 +149,7 @@ class FakeSlack(SlackApi):
         app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, *self._bind).start()
         self.port = self._runner.addresses[0][1]
         return self
 
