@@ -11,7 +11,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 endif
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean container-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -41,9 +41,15 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.runtime
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.llm
 	$(BIN)/python -m bench.discord_load
 	$(BIN)/python -m bench.slack_load --core real
+
+# Build deploy/Containerfile and run deploy/compose.yaml for real (root podman, podman-compose;
+# not part of `test`: the first build compiles llama.cpp). See docs/operations.md.
+container-test:
+	tests/container/smoke.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

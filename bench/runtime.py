@@ -1,11 +1,14 @@
 """Benchmark: decision latency and throughput with few and many pending waits, step commits
-per second, and storage per pending wait, on a real SQLite file (WAL, synchronous=FULL).
+per second, and storage per pending wait, on a real SQLite file (WAL, synchronous=FULL); the
+disk's own fsync latency next to it; and PostgreSQL decide latency with one and three processes.
 
-Run: ``.venv/bin/python -m bench.runtime [--dir PATH]``. Waits are seeded with executemany
-(a run row with a realistic checkpoint, the wait, its posted card and two audit rows each).
-The last line printed is one JSON object with ``decide_p50_ms_100``, ``decide_p99_ms_100``,
-``decide_p50_ms_100k``, ``decide_p99_ms_100k``, ``decisions_per_s``, ``step_commits_per_s``
-and ``bytes_per_wait``.
+Run: ``.venv/bin/python -m bench.runtime [--dir PATH] [--postgres URL | --no-postgres]``.
+SQLite waits are seeded with executemany, PostgreSQL ones with COPY into a scratch schema (a run
+row with a realistic checkpoint, the wait, its posted card and two audit rows each). The last
+line printed is one JSON object with ``decide_p50_ms_100``, ``decide_p99_ms_100``,
+``decide_p50_ms_100k``, ``decide_p99_ms_100k``, ``decisions_per_s``, ``step_commits_per_s``,
+``bytes_per_wait``, ``fsync_p50_ms``, ``fsync_p99_ms``, ``sqlite_p50_over_fsync_p50`` and
+``pg`` (decide p50/p99 by one process and by three at once; absent without a server).
 """
 
 import argparse
@@ -20,157 +23,38 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.clock import SystemClock
-from bot.models import Actor, DecisionRequest, Origin, OutboxEffect
-from bot.runtime import Runtime
+from bench._pg import DEFAULT_URL, fsync_latencies, pct, reachable, scratch_schema
+from bench._pg_decide import copy_seed, decide_here, decide_in_processes
+from bench._reviews import (
+    COLUMNS,
+    ORIGIN,
+    Decider,
+    chain_flow,
+    runtime_for,
+    seed_rows,
+    waiting_checkpoint,
+)
 from bot.store import open_store
-from flows import AsyncFlow, AsyncNode, Suspended, Wait, start_checkpoint
 
 SAMPLES = 1000
-MOD = Actor("bench", "mod", "@mod", is_moderator=True)
-ORIGIN = Origin("bench", "s", Actor("bench", "u", "@u"), "mods", "jokes", "req")
-ACTIONS = ("approve", "reject", "edit", "timeout")
-
-
-class Draft(AsyncNode):
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
-        shared["draft"] = "Why did the benchmark cross the road? To measure the other side."
-        shared["attempt"] = 1
-        return "default"
-
-
-class Review(AsyncNode):
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> Wait:
-        card = {
-            "topic": shared["topic"],
-            "draft": shared["draft"],
-            "attempt": 1,
-            "max_attempts": 3,
-            "model_label": "SmolLM2-135M, embedded",
-            "requester": "bench:u",
-        }
-        return Wait("review", ACTIONS, payload=card, timeout_s=86_400)
-
-
-class Step(AsyncNode):
-    async def post_async(self, shared: dict[str, Any], prep_res: Any, exec_res: Any) -> str:
-        shared["n"] = shared.get("n", 0) + 1
-        return "default"
-
-
-class NullSender:
-    """Accepts every effect at once."""
-
-    async def send(self, effect: OutboxEffect) -> str:
-        return f"ref-{effect.dedupe_key}"
-
-    async def reconcile(self, effect: OutboxEffect) -> str | None:
-        return None
-
-    async def exists(self, effect: OutboxEffect) -> bool | None:
-        return True
-
-
-def review_flow() -> AsyncFlow:
-    draft, review = Draft(), Review()
-    draft >> review
-    flow = AsyncFlow(draft)
-    flow.flow_id = "bench-review"
-    return flow
-
-
-def chain_flow(length: int) -> AsyncFlow:
-    first = node = Step()
-    for _ in range(length - 1):
-        node = node >> Step()
-    flow = AsyncFlow(first)
-    flow.flow_id = "bench-chain"
-    return flow
-
-
-async def waiting_checkpoint() -> dict[str, Any]:
-    flow = review_flow()
-    result = await flow.resume_async(
-        start_checkpoint(flow, {"topic": "benchmarks", "requester": "bench:u"})
-    )
-    assert isinstance(result, Suspended)
-    return result.checkpoint
+PG_WAITS = 10_000  # pending reviews in the PostgreSQL schema (a shared server: kept modest)
+PG_SAMPLES = 1200  # decisions per PostgreSQL case (three processes: 400 each)
 
 
 def seed(
     path: Path, checkpoint: dict[str, Any], start_at: int, count: int, now: float
 ) -> list[str]:
     """Insert ``count`` waiting runs with a pending review wait each; their tokens."""
-    origin = json.dumps(ORIGIN.to_json(), separators=(",", ":"))
-    cp = json.dumps(checkpoint, separators=(",", ":"))
-    payload = json.dumps(checkpoint["wait"]["payload"], separators=(",", ":"))
-    allowed = json.dumps(list(ACTIONS))
-    tokens = [f"{i:032x}" for i in range(start_at, start_at + count)]
-    runs, waits, cards, audits = [], [], [], []
-    for i, token in enumerate(tokens, start_at):
-        run_id = f"bench:{i}"
-        runs.append(
-            (run_id, "review", origin, "waiting", f"waiting:{token}", 3, cp, token, now, now)
-        )
-        expires = now + random.uniform(3_600, 86_400)
-        waits.append(
-            (token, run_id, 3, "review", allowed, payload, "timeout", "pending", now, expires)
-        )
-        card = json.dumps(
-            {"token": token, "card": checkpoint["wait"]["payload"]}, separators=(",", ":")
-        )
-        cards.append(
-            (
-                f"{run_id}:3:0",
-                run_id,
-                3,
-                0,
-                "review.post",
-                card,
-                token[:20],
-                token,
-                "done",
-                1,
-                now,
-                f"m{i}",
-                now,
-                now,
-            )
-        )
-        audits.append((run_id, now, "bench", "run.started", '{"seq":0,"status":"running"}'))
-        audits.append(
-            (
-                run_id,
-                now,
-                "bench",
-                "step",
-                f'{{"seq":3,"status":"waiting","wait":"{token}","effects":["{run_id}:3:0"]}}',
-            )
-        )
+    rows = seed_rows(checkpoint, start_at, count, now)
     db = sqlite3.connect(path)
     with db:
-        db.executemany(
-            "INSERT INTO runs (run_id, flow, origin_json, status, cursor, seq, checkpoint_json, "
-            "wait_token, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            runs,
-        )
-        db.executemany(
-            "INSERT INTO waits (token, run_id, seq, kind, allowed_json, payload_json, on_timeout, "
-            "status, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            waits,
-        )
-        db.executemany(
-            "INSERT INTO outbox (effect_id, run_id, seq, n, kind, payload_json, dedupe_key, token, "
-            "status, attempts, next_attempt_at, platform_ref, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            cards,
-        )
-        db.executemany(
-            "INSERT INTO audit (run_id, at, actor, event, data_json) VALUES (?,?,?,?,?)", audits
-        )
+        for table, values in rows.tables.items():
+            marks = ",".join("?" * len(COLUMNS[table].split(",")))
+            sql = f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})"  # noqa: S608
+            db.executemany(sql, values)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
-    return tokens
+    return rows.tokens
 
 
 def db_bytes(path: Path) -> int:
@@ -180,66 +64,50 @@ def db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
-def runtime_for(store: Any, flows: dict[str, AsyncFlow]) -> Runtime:
-    clock = SystemClock()
-    return Runtime(store, flows, {"bench": NullSender()}, clock, runner_id="bench")
-
-
-class Decider:
-    """A runtime over one benchmark database, timing each decision."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.n = path, 0
-        self.samples: list[float] = []
-        self.store: Any = None
-        self.runtime: Runtime | None = None
-
-    async def open(self) -> None:
-        self.store = await open_store(f"sqlite:///{self.path}")
-        self.runtime = runtime_for(self.store, {"review": review_flow()})
-        await self.runtime.recover()
-
-    async def decide(self, token: str) -> None:
-        assert self.runtime is not None
-        self.n += 1
-        request = DecisionRequest(token, "approve", MOD, f"{self.path.stem}-{self.n}")
-        t0 = time.perf_counter()
-        result = await self.runtime.decide(request)
-        self.samples.append(time.perf_counter() - t0)
-        assert result.status == "applied", result
-
-    async def close(self) -> None:
-        await self.store.close()
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 async def compare(
     base: Path, checkpoint: dict[str, Any], count: int
 ) -> tuple[list[float], list[float], float]:
     """Decide on a ~100-wait database and a ``count``-wait one in turn, so disk noise hits both."""
-    few, many = Decider(base / "few.db"), Decider(base / "many.db")
+    few_path, many_path = base / "few.db", base / "many.db"
+    few, many = Decider(f"sqlite:///{few_path}", "few"), Decider(f"sqlite:///{many_path}", "many")
     for d in (few, many):
-        await (await open_store(f"sqlite:///{d.path}")).close()
-    before = db_bytes(many.path)
-    many_tokens = seed(many.path, checkpoint, 0, count, time.time())
-    per_wait = (db_bytes(many.path) - before) / count
+        await (await open_store(d.url)).close()
+    before = db_bytes(many_path)
+    many_tokens = seed(many_path, checkpoint, 0, count, time.time())
+    per_wait = (db_bytes(many_path) - before) / count
     few_tokens: list[str] = []
     await few.open()
     await many.open()
     try:
         for i, token in enumerate(random.sample(many_tokens, SAMPLES)):
             if not few_tokens:  # keep about 100 pending: seed 100 more when all are decided
-                few_tokens = seed(few.path, checkpoint, i, 100, time.time())
+                few_tokens = seed(few_path, checkpoint, i, 100, time.time())
             await few.decide(few_tokens.pop())
             await many.decide(token)
     finally:
         await few.close()
         await many.close()
     return few.samples, many.samples, per_wait
+
+
+async def postgres(server: str, checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """Decide p50/p99 on PostgreSQL: one process, then three at once (``PG_WAITS`` pending)."""
+    with scratch_schema(server) as url:
+        await (await open_store(url)).close()
+        seeded = seed_rows(checkpoint, 0, PG_WAITS, time.time())
+        copy_seed(url, seeded)
+        tokens = random.sample(seeded.tokens, 2 * PG_SAMPLES)
+        one = await decide_here(url, tokens[:PG_SAMPLES], "one")
+        rest = tokens[PG_SAMPLES:]
+        three = decide_in_processes(url, [rest[i::3] for i in range(3)])
+    return {
+        "pending": PG_WAITS,
+        "one_p50_ms": round(pct(one, 0.5), 3),
+        "one_p99_ms": round(pct(one, 0.99), 3),
+        "three_p50_ms": round(pct(three, 0.5), 3),
+        "three_p99_ms": round(pct(three, 0.99), 3),
+        "one_decisions_per_s": round(len(one) / sum(one), 1),
+    }
 
 
 async def step_commits(base: Path, runs: int = 100, length: int = 10) -> float:
@@ -260,13 +128,21 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dir", type=Path, default=None, help="where to put the database files")
     parser.add_argument("--waits", type=int, default=100_000)
+    parser.add_argument("--postgres", default=DEFAULT_URL, help="server (a scratch schema is used)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite and fsync only")
     args = parser.parse_args()
     random.seed(7)
     checkpoint = await waiting_checkpoint()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         base = Path(tmp)
+        fsync = fsync_latencies(base)
         few, many, per_wait = await compare(base, checkpoint, args.waits)
         steps = await step_commits(base)
+        fsync += fsync_latencies(base)  # before and after: the disk's mood changes
+    pg = None
+    problem = "--no-postgres" if args.no_postgres else reachable(args.postgres)
+    if problem is None:
+        pg = await postgres(args.postgres, checkpoint)
     fs = os.statvfs(base.parent if args.dir is None else args.dir)
     print(f"block size {fs.f_bsize}; {SAMPLES} decisions per case, one at a time, interleaved")
     print(f"~100 pending waits: decide p50 {pct(few, 0.5):.2f} ms, p99 {pct(few, 0.99):.2f} ms")
@@ -274,18 +150,34 @@ async def main() -> None:
     print(f"{args.waits} pending waits: decide p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     print(f"decisions/s (100k case, one at a time): {len(many) / sum(many):.0f}")
     print(f"step commits/s: {steps:.0f}; bytes per pending wait: {per_wait:.0f}")
+    f50, f99 = pct(fsync, 0.5), pct(fsync, 0.99)
+    ratio = p50 / f50 if f50 else 0.0
+    print(f"disk: write+fsync of 4 KB p50 {f50:.3f} ms, p99 {f99:.3f} ms")
+    print(f"SQLite decide p50 vs fsync p50: {p50:.2f} / {f50:.3f} ms = {ratio:.1f}x (goal <= 2)")
+    if pg is None:
+        print(f"PostgreSQL: not measured ({problem})")
+    else:
+        print(
+            f"PostgreSQL, {pg['pending']} pending: decide p50 {pg['one_p50_ms']:.2f} ms, "
+            f"p99 {pg['one_p99_ms']:.2f} ms (one process); p50 {pg['three_p50_ms']:.2f} ms, "
+            f"p99 {pg['three_p99_ms']:.2f} ms (three processes deciding at once)"
+        )
     print(
         json.dumps(
             {
                 "decide_p50_ms_100": round(pct(few, 0.5), 3),
                 "decide_p99_ms_100": round(pct(few, 0.99), 3),
-                "decide_p50_ms_100k": round(pct(many, 0.5), 3),
-                "decide_p99_ms_100k": round(pct(many, 0.99), 3),
+                "decide_p50_ms_100k": round(p50, 3),
+                "decide_p99_ms_100k": round(p99, 3),
                 "decisions_per_s": round(len(many) / sum(many), 1),
                 "decisions_per_s_100": round(len(few) / sum(few), 1),
                 "step_commits_per_s": round(steps, 1),
                 "bytes_per_wait": round(per_wait, 1),
                 "mean_ms_100k": round(statistics.mean(many) * 1000, 3),
+                "fsync_p50_ms": round(f50, 3),
+                "fsync_p99_ms": round(f99, 3),
+                "sqlite_p50_over_fsync_p50": round(ratio, 2),
+                "pg": pg,
             }
         )
     )

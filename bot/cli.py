@@ -33,6 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the settings and exit")
     check.add_argument("--platform", choices=["discord", "slack", "slack-http"])
     sub.add_parser("init-db", help="create or migrate the database and exit")
+    doctor = sub.add_parser("doctor", help="check config, tokens, permissions, store and LLM")
+    doctor.add_argument("--fix", action="store_true", help="do the safe repairs first")
+    doctor.add_argument(
+        "--yes-not-posted",
+        metavar="EFFECT_ID",
+        nargs="+",
+        default=[],
+        help="with --fix: retry these uncertain effects (you checked they were not posted)",
+    )
     health = sub.add_parser("health", help="ask a running `jokebot serve` whether it is ready")
     health.add_argument("--url", help="readiness URL (default: from HEALTH_HOST / HEALTH_PORT)")
     backup = sub.add_parser("backup", help="copy the SQLite database (safe while the bot runs)")
@@ -101,6 +110,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await app.run_slack(settings, http=args.http, host=args.host, port=args.port)
     if args.command == "init-db":
         return await app.init_db(settings)
+    if args.command == "doctor":
+        if args.yes_not_posted and not args.fix:
+            raise ConfigError("--yes-not-posted needs --fix")
+        return await app.doctor(settings, fix=args.fix, not_posted=args.yes_not_posted)
     if args.command == "health":
         return await app.check_health(settings, args.url)
     if args.command == "backup":

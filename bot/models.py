@@ -189,6 +189,29 @@ class LinkCode:
     expires_at: float
 
 
+class Level(StrEnum):
+    """How bad a doctor finding is: ``error`` makes ``jokebot doctor`` exit 1."""
+
+    OK = "ok"
+    WARN = "warn"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of ``jokebot doctor``: what was checked, what is wrong, the exact fix."""
+
+    level: Level
+    area: str  # "config", "store", "llm", "discord", "slack"
+    message: str
+    fix: str = ""  # what to do (an invite URL, a scope to add); empty when nothing is needed
+
+    def line(self) -> str:
+        """The finding as one printed line: ``[error] slack: ... -> fix: ...``."""
+        fix = f" -> fix: {self.fix}" if self.fix else ""
+        return f"[{self.level}] {self.area}: {self.message}{fix}"
+
+
 @dataclass(frozen=True)
 class ScopeConfig:
     """Per guild / workspace settings (Discord: set with /jokeconfig)."""

@@ -11,6 +11,7 @@ from typing import Literal, Protocol
 from bot.models import (
     DecideResult,
     DecisionRequest,
+    Finding,
     JokeRequest,
     LinkCode,
     OutboxEffect,
@@ -122,4 +123,18 @@ class ChatSink(EventSink, Protocol):
 
     async def run_status(self, run_id: str) -> str | None:
         """``running``, ``waiting``, ``finished``, ``failed``..., or None for an unknown run."""
+        ...
+
+
+class Check(Protocol):
+    """A ``jokebot doctor`` check (a platform implements one); it never raises for a fault."""
+
+    area: str
+
+    async def check(self) -> list[Finding]:
+        """Look and report: one finding per problem, or one ``ok`` finding."""
+        ...
+
+    async def fix(self) -> list[Finding]:
+        """Do this area's safe repairs (``--fix``); one finding per repair done or refused."""
         ...

@@ -6,6 +6,7 @@ Entry points for the wiring (``bot/app/``):
   :class:`bot.ports.EffectSender` to register with ``core.register_sender("discord", sender)``.
 - ``run_discord(token, sink, client=...)``: log in and serve until cancelled.
 - ``sync_only(token, guild_id)``: ``jokebot discord --sync [--guild ID]``.
+- ``DiscordCheck(token, scopes)``: ``jokebot doctor``'s Discord check (and ``--fix``).
 - ``invite_url(application_id)``, ``sync_commands(client, guild_id)``, ``use_endpoints(...)``.
 
 The private modules have the same names and jobs as in ``adapters/slack_adapter/``:
@@ -25,10 +26,12 @@ from adapters.discord_adapter._client import (
 )
 from adapters.discord_adapter._commands import sync_commands
 from adapters.discord_adapter._config import invite_url, use_endpoints
+from adapters.discord_adapter._doctor import DiscordCheck
 from adapters.discord_adapter._moderators import is_moderator
 from adapters.discord_adapter._sender import DiscordSender
 
 __all__ = [
+    "DiscordCheck",
     "DiscordSender",
     "JokeClient",
     "SyncReport",

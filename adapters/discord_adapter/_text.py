@@ -3,36 +3,21 @@
 ``AllowedMentions.none()`` already stops pings; this also keeps what people typed from
 *rendering* as anything but text: Discord markdown is backslash-escaped, mention-like
 ``<@…>`` / ``<#…>`` / ``@everyone`` get a zero-width space so Discord never parses them, control
-characters and direction overrides are dropped, and every string is clipped to its limit.
-(Private to the Discord adapter for now; a neutral helper may later be shared with Slack.)
+characters and direction overrides are dropped (``adapters._text.clean``, shared with Slack),
+and every string is clipped to its limit.
 """
 
 import re
-import unicodedata
+
+from adapters._text import clean
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
-# Direction overrides, embeddings, isolates and marks: they can reorder what a reader sees.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _INLINE = re.compile(r"([\\*_~|`\[\]])")  # emphasis, spoilers, code, masked links
 # At a line start: headings and subtext (#, -#), quotes (>), bullets (-, +; * is inline).
 _LINE_START = re.compile(r"^(\s*)([#>+-])", re.MULTILINE)
 _NUMBERED = re.compile(r"^(\s*\d+)\.", re.MULTILINE)  # "1." lists: escape the dot
 _MENTIONISH = re.compile(f"<(?=[^\\s{ZWSP}])|@(?=everyone|here)")
-
-
-def clean(text: str, *, multiline: bool = True) -> str:
-    """Drop control characters and direction overrides; newlines stay only if ``multiline``."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = []
-    for ch in text:
-        if ch in "\n\u2028\u2029":
-            out.append("\n" if multiline else " ")
-        elif ch == "\t":
-            out.append(" ")
-        elif ch not in _BIDI and unicodedata.category(ch) != "Cc":
-            out.append(ch)
-    return "".join(out)
 
 
 def inert(text: str) -> str:
@@ -67,12 +52,12 @@ def clip(text: str, limit: int) -> str:
 
 def md(text: str, limit: int, *, multiline: bool = True) -> str:
     """Untrusted text for a place Discord renders markdown (content, descriptions, fields)."""
-    return clip(escape(clean(text, multiline=multiline).strip()), limit)
+    return clip(escape(clean(text, multiline=multiline)), limit)
 
 
 def plain(text: str, limit: int) -> str:
     """Untrusted text for a one-line place without markdown (footers, author names)."""
-    return clip(inert(clean(text, multiline=False).strip()), limit)
+    return clip(inert(clean(text, multiline=False)), limit)
 
 
 def form_value(text: str, limit: int) -> str:

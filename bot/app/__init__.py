@@ -2,10 +2,12 @@
 
 ``_core`` builds the platform-free core, ``_llm`` the configured model, ``_platforms`` the
 single-surface commands, ``_serve`` the every-surface ``jokebot serve`` and ``_ops`` its health
-server and the operations commands; the CLI calls what this package exports and nothing else.
+server and the operations commands, ``_doctor`` ``jokebot doctor``; the CLI calls what this
+package exports and nothing else.
 """
 
 from bot.app._core import Core, open_core, options_from
+from bot.app._doctor import diagnose, doctor
 from bot.app._llm import make_llm, serving_llm
 from bot.app._ops import (
     backup_db,
@@ -32,6 +34,8 @@ __all__ = [
     "backup_db",
     "check_health",
     "describe",
+    "diagnose",
+    "doctor",
     "init_db",
     "make_llm",
     "migrate_store",

@@ -55,7 +55,10 @@ async def pruning_duty(settings: Settings, core: Core) -> AsyncIterator[None]:
         yield
         return
     keep_s = settings.retention_days * 86400
-    task = asyncio.create_task(pruning(core.store, core.clock, keep_s), name="retention")
+    holder = core.runtime.runner_id
+    task = asyncio.create_task(
+        pruning(core.store, core.clock, keep_s, holder=holder), name="retention"
+    )
     try:
         yield
     finally:

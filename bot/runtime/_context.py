@@ -1,7 +1,7 @@
 """What every part of the runtime shares: store, flows, senders, clock, identity and wake-ups."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.ports import Clock, EffectSender
@@ -24,6 +24,12 @@ class Wakeups:
         self.runs.set()
         self.outbox.set()
         self.timers.set()
+
+    def hint(self, loops: Iterable[str]) -> None:
+        """Wake the loops named ``runs``, ``outbox`` or ``timers`` (other names are ignored)."""
+        for name in loops:
+            if name in ("runs", "outbox", "timers"):
+                getattr(self, name).set()
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 Each loop clears its event before looking for work, so work committed while it looks is not
 missed; when idle it sleeps on the clock until its next deadline or ``poll_s`` (which also
-picks up work committed by another process on the same database).
+picks up work committed by another process on the same database). A store that offers
+wake-up hints (``Wakeable``: PostgreSQL's LISTEN/NOTIFY) sets the events when another
+process commits work, so it is picked up at once; polling stays the backstop.
 """
 
 import asyncio
@@ -15,7 +17,9 @@ from bot.runtime._context import Context
 from bot.runtime._outbox import deliver_due, next_due
 from bot.runtime._repair import check_cards_if_due
 from bot.runtime._runner import execute
-from bot.runtime._timers import expire_due, next_expiry
+from bot.runtime._timers import TIMER_DUTY, sweep
+from bot.store import Wakeable
+from bot.store.duty import DutyLease
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +46,11 @@ def _until(ctx: Context, deadline: float | None, poll_s: float) -> float:
 
 
 async def timer_loop(ctx: Context, poll_s: float) -> None:
-    """Expire overdue waits; sleep until the earliest expiry."""
+    """While we hold the timers duty, expire overdue waits; sleep until the earliest expiry."""
+    duty = DutyLease(ctx.store, TIMER_DUTY, ctx.runner_id, ctx.clock, ctx.lease_s)
     while True:
         ctx.wake.timers.clear()
-        await expire_due(ctx)
-        await idle(ctx, ctx.wake.timers, _until(ctx, await next_expiry(ctx), poll_s))
+        await idle(ctx, ctx.wake.timers, _until(ctx, await sweep(ctx, duty), poll_s))
 
 
 async def outbox_loop(ctx: Context, poll_s: float) -> None:
@@ -97,11 +101,19 @@ def _finished(
         ctx.wake.runs.set()  # a slot is free for runs that did not fit
 
 
+async def hint_loop(ctx: Context, source: Wakeable) -> None:
+    """Wake the loops another process committed work for, until the store closes."""
+    async with contextlib.aclosing(source.wakeups()) as hints:
+        async for loops in hints:
+            ctx.wake.hint(loops)
+
+
 async def guarded(ctx: Context, name: str, loop: Callable[[], Awaitable[None]]) -> None:
-    """Run ``loop`` forever: an unexpected error is logged and the loop restarts a second later."""
+    """Run ``loop`` until it returns: an unexpected error is logged, a restart follows in 1 s."""
     while True:
         try:
             await loop()
+            return
         except Exception:
             log.exception("%s loop failed; restarting in 1 s", name)
             await ctx.clock.sleep(1.0)

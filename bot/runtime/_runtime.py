@@ -13,13 +13,13 @@ from bot.runtime._context import Context
 from bot.runtime._crash import CrashPoints
 from bot.runtime._decide import decide
 from bot.runtime._effects import audit
-from bot.runtime._loops import card_loop, guarded, outbox_loop, timer_loop, worker_loop
+from bot.runtime._loops import card_loop, guarded, hint_loop, outbox_loop, timer_loop, worker_loop
 from bot.runtime._outbox import deliver_due
 from bot.runtime._recovery import recover
 from bot.runtime._repair import check_cards_if_due
 from bot.runtime._runner import run_due
-from bot.runtime._timers import expire_due
-from bot.store import RunStatus, Store
+from bot.runtime._timers import TIMER_DUTY, expire_due
+from bot.store import RunStatus, Store, Wakeable
 from bot.telemetry import Telemetry
 from flows import AsyncFlow, start_checkpoint
 
@@ -62,6 +62,11 @@ class Runtime:
         self._poll_s, self._concurrency = poll_s, concurrency
         self._caught_up = self._recovered = False
         self._catch_up_lock = asyncio.Lock()
+
+    @property
+    def runner_id(self) -> str:
+        """This process's identity as a lease holder (runs, effects, duties)."""
+        return self._ctx.runner_id
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver effects of runs from ``platform`` through ``sender`` from now on.
@@ -134,17 +139,22 @@ class Runtime:
         raise RuntimeError(f"drain did not settle after {max_rounds} rounds (a flow loop?)")
 
     async def release(self) -> None:
-        """After serve() stopped: free this process's run leases so a restart resumes at once.
+        """After serve() stopped: free this process's run leases and its timers duty.
 
-        Without it, a run that was drafting at shutdown waits for its lease to expire.
+        Without it, a run that was drafting at shutdown waits for its lease to expire, and
+        another process takes the expiry sweep over only once the duty's lease ran out.
         """
         async with self._ctx.store.transaction() as tx:
             released = await tx.release_leases(self._ctx.runner_id)
+            await tx.release_duty(TIMER_DUTY, self._ctx.runner_id)
         if released:
             log.info("released %d run lease(s) on shutdown", released)
 
     async def serve(self) -> None:
-        """Recover (unless done already), then run the worker, outbox, timer and card loops."""
+        """Recover (unless done already), then run the worker, outbox, timer and card loops.
+
+        With a store that offers wake-up hints (``Wakeable``), also listen for them.
+        """
         ctx, poll = self._ctx, self._poll_s
         if not self._recovered:
             await self.recover()
@@ -154,6 +164,8 @@ class Runtime:
             "timers": functools.partial(timer_loop, ctx, poll),
             "cards": functools.partial(card_loop, ctx, poll),
         }
+        if isinstance(ctx.store, Wakeable):
+            loops["wakeups"] = functools.partial(hint_loop, ctx, ctx.store)
         async with asyncio.TaskGroup() as group:
             for name, loop in loops.items():
                 group.create_task(guarded(ctx, name, loop), name=f"runtime:{name}")

@@ -6,17 +6,19 @@ transaction that commits durably (SQLite: WAL with ``synchronous=FULL``; Postgre
 including a simulated crash.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.errors import ConfigError
 from bot.models import ScopeConfig, Surface
 from bot.store.records import (
+    EVERY_LOOP,
     OPEN_EFFECT,
     RUNNABLE,
     TERMINAL,
     AuditRow,
+    DutyRow,
     EffectStatus,
     InboxRow,
     OpsCounts,
@@ -28,10 +30,12 @@ from bot.store.records import (
 )
 
 __all__ = [
+    "EVERY_LOOP",
     "OPEN_EFFECT",
     "RUNNABLE",
     "TERMINAL",
     "AuditRow",
+    "DutyRow",
     "EffectStatus",
     "InboxRow",
     "OpsCounts",
@@ -42,6 +46,7 @@ __all__ = [
     "Tx",
     "WaitRow",
     "WaitStatus",
+    "Wakeable",
     "is_postgres",
     "open_store",
 ]
@@ -193,6 +198,32 @@ class Tx(Protocol):
         """
         ...
 
+    # Doctor (``jokebot doctor``: reads, and compare-and-set repairs)
+
+    async def stale_leases(self, now: float, limit: int) -> list[RunRow]:
+        """Runnable runs whose lease was taken and has expired (``lease_until < now``)."""
+        ...
+
+    async def stuck_runs(self, before: float, limit: int) -> list[RunRow]:
+        """Runnable runs not updated since ``before``, oldest first."""
+        ...
+
+    async def release_lease(self, run_id: str, runner_id: str, lease_until: float) -> bool:
+        """Free a run's lease if ``runner_id`` still holds it until exactly ``lease_until``."""
+        ...
+
+    async def effects_with_status(self, status: EffectStatus, limit: int) -> list[OutboxRow]:
+        """Outbox rows in ``status`` (e.g. uncertain, failed), oldest first."""
+        ...
+
+    async def retry_effect(self, effect_id: str, expect: EffectStatus, now: float) -> bool:
+        """Set an effect still in ``expect`` back to pending, due at ``now``, unclaimed."""
+        ...
+
+    async def scopes(self, platform: str) -> list[ScopeConfig]:
+        """Every configured scope of ``platform`` (e.g. each Discord guild), by scope id."""
+        ...
+
     # Retention
 
     async def prune_runs(self, before: float, limit: int) -> int:
@@ -202,6 +233,24 @@ class Tx(Protocol):
         waits, the inbox rows of those waits, its outbox rows and its audit rows (so the audit
         log still replays to the database). Oldest first; how many runs were deleted.
         """
+        ...
+
+    # Singleton duties (the expiry sweep, pruning): one holder at a time, by lease
+
+    async def claim_duty(self, name: str, holder: str, now: float, until: float) -> bool:
+        """Take or renew duty ``name`` until ``until`` if it is free, ours or expired at ``now``.
+
+        A compare-and-set: of two processes claiming at once, one wins; a holder whose lease
+        another process took over can no longer renew it (the fencing).
+        """
+        ...
+
+    async def release_duty(self, name: str, holder: str) -> bool:
+        """Give duty ``name`` up if ``holder`` holds it (a clean shutdown); False otherwise."""
+        ...
+
+    async def duty(self, name: str) -> DutyRow | None:
+        """Who holds duty ``name`` and until when (possibly expired), or None."""
         ...
 
 
@@ -225,6 +274,24 @@ class Store(Protocol):
     async def schema_version(self) -> int: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Wakeable(Protocol):
+    """An optional Store capability: hints that another process committed work.
+
+    PostgreSQL offers it (LISTEN/NOTIFY); SQLite does not, and its loops just poll. The
+    runtime's ``serve()`` consumes it when the store has it.
+    """
+
+    def wakeups(self) -> AsyncGenerator[frozenset[str], None]:
+        """An endless stream of loop names (``runs``, ``outbox``, ``timers``) with new work.
+
+        Hints only, never a promise: every loop after each (re)connect, since hints sent
+        meanwhile are lost; the loops keep polling. Commits through this store object itself
+        are left out (its one runtime woke its own loops). Ends when the store is closed.
+        """
+        ...
 
 
 async def open_store(url: str) -> Store:

@@ -1,10 +1,10 @@
-"""PostgreSQL statements for queues (routes, link codes) and operations (health, pruning)."""
+"""PostgreSQL statements beyond runs and outbox: queues, operations, doctor and duties."""
 
-from bot.models import Surface
+from bot.models import ScopeConfig, Surface
 from bot.store import _cards_sql as cards_sql
 from bot.store._pg_outbox import PgStatements
-from bot.store._rows import OUTBOX_COLS, effect_from, wait_from
-from bot.store.records import OpsCounts, OutboxRow, WaitRow
+from bot.store._rows import OUTBOX_COLS, RUN_COLS, effect_from, run_from, wait_from
+from bot.store.records import DutyRow, EffectStatus, OpsCounts, OutboxRow, RunRow, WaitRow
 
 
 class PgQueues(PgStatements):
@@ -117,3 +117,85 @@ class PgOps(PgStatements):
         ):
             await self._changed(sql, (ids,))
         return len(ids)
+
+
+class PgDoctor(PgStatements):
+    """Read queries and compare-and-set repairs for ``jokebot doctor``."""
+
+    async def stale_leases(self, now: float, limit: int) -> list[RunRow]:
+        rows = await self._all(
+            f"SELECT {RUN_COLS} FROM runs WHERE status IN ('running', 'resuming') "  # noqa: S608
+            "AND runner_id IS NOT NULL AND lease_until < %s ORDER BY lease_until LIMIT %s",
+            (now, limit),
+        )
+        return [run_from(r) for r in rows]
+
+    async def stuck_runs(self, before: float, limit: int) -> list[RunRow]:
+        rows = await self._all(
+            f"SELECT {RUN_COLS} FROM runs WHERE status IN ('running', 'resuming') "  # noqa: S608
+            "AND updated_at < %s ORDER BY updated_at LIMIT %s",
+            (before, limit),
+        )
+        return [run_from(r) for r in rows]
+
+    async def release_lease(self, run_id: str, runner_id: str, lease_until: float) -> bool:
+        changed = await self._changed(
+            "UPDATE runs SET runner_id=NULL, lease_until=NULL WHERE run_id=%s AND runner_id=%s "
+            "AND lease_until=%s AND status IN ('running', 'resuming')",
+            (run_id, runner_id, lease_until),
+        )
+        return changed == 1
+
+    async def effects_with_status(self, status: EffectStatus, limit: int) -> list[OutboxRow]:
+        rows = await self._all(
+            f"SELECT {OUTBOX_COLS} FROM outbox WHERE status = %s "  # noqa: S608
+            "ORDER BY created_at, effect_id LIMIT %s",
+            (str(status), limit),
+        )
+        return [effect_from(r) for r in rows]
+
+    async def retry_effect(self, effect_id: str, expect: EffectStatus, now: float) -> bool:
+        changed = await self._changed(
+            "UPDATE outbox SET status='pending', next_attempt_at=%s, claimed_by=NULL, "
+            "updated_at=%s WHERE effect_id=%s AND status=%s",
+            (now, now, effect_id, str(expect)),
+        )
+        return changed == 1
+
+    async def scopes(self, platform: str) -> list[ScopeConfig]:
+        rows = await self._all(
+            "SELECT platform, scope, mod_channel, public_channel, moderator_role FROM scopes "
+            "WHERE platform = %s ORDER BY scope",
+            (platform,),
+        )
+        return [ScopeConfig(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+class PgDuties(PgStatements):
+    """Singleton duty leases: an upsert whose update is the compare-and-set.
+
+    ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` locks the existing row and checks the WHERE
+    on its latest committed version, so of two racing claims exactly one changes the row.
+    """
+
+    async def claim_duty(self, name: str, holder: str, now: float, until: float) -> bool:
+        changed = await self._changed(
+            "INSERT INTO duties (name, holder, lease_until) VALUES (%s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, "
+            "lease_until = EXCLUDED.lease_until "
+            "WHERE duties.holder = EXCLUDED.holder OR duties.lease_until < %s",
+            (name, holder, until, now),
+        )
+        return changed == 1
+
+    async def release_duty(self, name: str, holder: str) -> bool:
+        changed = await self._changed(
+            "DELETE FROM duties WHERE name = %s AND holder = %s", (name, holder)
+        )
+        return changed == 1
+
+    async def duty(self, name: str) -> DutyRow | None:
+        row = await self._one(
+            "SELECT name, holder, lease_until FROM duties WHERE name = %s", (name,)
+        )
+        return None if row is None else DutyRow(str(row[0]), str(row[1]), float(row[2]))

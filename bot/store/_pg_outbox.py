@@ -16,7 +16,7 @@ from psycopg.rows import TupleRow
 
 from bot.models import ScopeConfig
 from bot.store._rows import HEAD, OUTBOX_COLS, dumps, effect_from, effect_params
-from bot.store.records import AuditRow, OutboxRow
+from bot.store.records import OUTBOX_LOOP, AuditRow, OutboxRow
 
 Conn = AsyncConnection[TupleRow]
 _O_COLS = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLS.split(","))
@@ -28,6 +28,17 @@ class PgStatements:
 
     def __init__(self, conn: Conn) -> None:
         self._conn = conn
+        self.wakes: set[str] = set()  # loops this transaction made work for (NOTIFY at commit)
+        self.leased = False  # a step commit under our run lease: we deliver its effects ourselves
+
+    def hints(self) -> set[str]:
+        """The loops to notify at COMMIT.
+
+        Effects written by a step commit under our lease are left out: the process that holds
+        the run delivers them itself, in order, and three processes racing for every effect
+        cost more than they help (measured by bench/scale.py).
+        """
+        return self.wakes - {OUTBOX_LOOP} if self.leased else set(self.wakes)
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> TupleRow | None:
         cursor = await self._conn.execute(sql, params)
@@ -53,6 +64,7 @@ class PgOutbox(PgStatements):
         if rows:
             sql = f"INSERT INTO outbox ({OUTBOX_COLS}) VALUES ({_OUTBOX_VALUES})"  # noqa: S608
             await self._many(sql, [effect_params(e) for e in rows])
+            self.wakes.add(OUTBOX_LOOP)
 
     async def get_effect(self, effect_id: str) -> OutboxRow | None:
         sql = f"SELECT {OUTBOX_COLS} FROM outbox WHERE effect_id = %s"  # noqa: S608

@@ -112,6 +112,13 @@ V4 = (
         expires_at DOUBLE PRECISION NOT NULL)""",
 )
 
+V5 = (
+    """CREATE TABLE duties (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        lease_until DOUBLE PRECISION NOT NULL)""",
+)
+
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,

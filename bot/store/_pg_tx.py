@@ -2,15 +2,21 @@
 
 Inserts that may repeat (a run id, an interaction) are ``ON CONFLICT DO NOTHING``: a second
 transaction inserting the same key waits for the first to commit and then inserts nothing.
+Statements that make work another process could pick up add its loop to ``wakes`` (a new run,
+a resumed run, freed leases, a wait with a timer, outbox rows); the store notifies at COMMIT.
+A step commit of a run we hold the lease of wakes nobody: no one else may take it.
+A timer more than ``TIMER_HINT_S`` away is not announced either: the sweeping process reads
+the earliest expiry again at every poll and lease renewal (5 s and 10 s by default) anyway.
 """
 
 from typing import Any
 
-from bot.store._pg_extra import PgOps, PgQueues
+from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import PgOutbox
 from bot.store._rows import RUN_COLS, WAIT_COLS, dumps, run_from, run_params, wait_from, wait_params
-from bot.store.records import InboxRow, RunRow, WaitRow
+from bot.store.records import RUNS_LOOP, TIMERS_LOOP, InboxRow, RunRow, RunStatus, WaitRow
 
+TIMER_HINT_S = 60.0
 _RUN_VALUES = ", ".join(["%s"] * len(RUN_COLS.split(",")))
 _WAIT_VALUES = ", ".join(["%s"] * len(WAIT_COLS.split(",")))
 _W_COLS = ", ".join(f"w.{c.strip()}" for c in WAIT_COLS.split(","))
@@ -21,12 +27,15 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps):
+class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties):
     """Statements of one PostgreSQL transaction."""
 
     async def insert_run(self, run: RunRow) -> bool:
         sql = f"INSERT INTO runs ({RUN_COLS}) VALUES ({_RUN_VALUES}) ON CONFLICT DO NOTHING"  # noqa: S608
-        return await self._changed(sql, run_params(run)) == 1
+        inserted = await self._changed(sql, run_params(run)) == 1
+        if inserted:
+            self.wakes.add(RUNS_LOOP)
+        return inserted
 
     async def get_run(self, run_id: str) -> RunRow | None:
         row = await self._one(f"SELECT {RUN_COLS} FROM runs WHERE run_id = %s", (run_id,))  # noqa: S608
@@ -55,7 +64,11 @@ class PgTx(PgOutbox, PgQueues, PgOps):
         if expect_runner is not None:
             sql += " AND runner_id=%s"
             params.append(expect_runner)
-        return await self._changed(sql, params) == 1
+        saved = await self._changed(sql, params) == 1
+        if saved and run.status == RunStatus.RESUMING:  # decided: any process may resume it
+            self.wakes.add(RUNS_LOOP)
+        self.leased = self.leased or (saved and expect_runner is not None)
+        return saved
 
     async def claim_run(
         self, run_id: str, runner_id: str, now: float, until: float
@@ -69,11 +82,14 @@ class PgTx(PgOutbox, PgQueues, PgOps):
         return None if row is None else run_from(row)
 
     async def release_leases(self, runner_id: str) -> int:
-        return await self._changed(
+        released = await self._changed(
             "UPDATE runs SET runner_id=NULL, lease_until=NULL WHERE runner_id=%s "
             "AND status IN ('running', 'resuming')",
             (runner_id,),
         )
+        if released:
+            self.wakes.add(RUNS_LOOP)
+        return released
 
     async def renew_lease(self, run_id: str, runner_id: str, until: float) -> bool:
         changed = await self._changed(
@@ -93,6 +109,8 @@ class PgTx(PgOutbox, PgQueues, PgOps):
     async def insert_wait(self, wait: WaitRow) -> None:
         sql = f"INSERT INTO waits ({WAIT_COLS}) VALUES ({_WAIT_VALUES})"  # noqa: S608
         await self._conn.execute(sql, wait_params(wait))
+        if wait.expires_at is not None and wait.expires_at - wait.created_at < TIMER_HINT_S:
+            self.wakes.add(TIMERS_LOOP)  # the sweeping process may have to fire it sooner
 
     async def get_wait(self, token: str) -> WaitRow | None:
         row = await self._one(f"SELECT {WAIT_COLS} FROM waits WHERE token = %s", (token,))  # noqa: S608

@@ -1,4 +1,4 @@
-"""SQLite side of the operations queries on ``Tx``: boot card checks, health, metrics, pruning."""
+"""SQLite side of the ops queries on ``Tx``: card checks, health, metrics, pruning, duties."""
 
 import json
 
@@ -6,11 +6,11 @@ import aiosqlite
 
 from bot.store import _cards_sql as cards_sql
 from bot.store._rows import OUTBOX_COLS, effect_from, wait_from
-from bot.store.records import OpsCounts, OutboxRow, WaitRow
+from bot.store.records import DutyRow, OpsCounts, OutboxRow, WaitRow
 
 
 class SqliteOpsQueries:
-    """Queries for ``/health/ready``, ``/metrics`` and pruning; mixed into ``SqliteTx``."""
+    """Queries for ``/health/ready``, ``/metrics``, pruning and duties; mixed into ``SqliteTx``."""
 
     _db: aiosqlite.Connection
 
@@ -84,3 +84,31 @@ class SqliteOpsQueries:
             "DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each(?))", batch
         )
         return len(ids)
+
+    async def claim_duty(self, name: str, holder: str, now: float, until: float) -> bool:
+        cursor = await self._db.execute(
+            "INSERT INTO duties (name, holder, lease_until) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+            "lease_until = excluded.lease_until "
+            "WHERE duties.holder = excluded.holder OR duties.lease_until < ?",
+            (name, holder, until, now),
+        )
+        changed = cursor.rowcount
+        await cursor.close()
+        return changed == 1
+
+    async def release_duty(self, name: str, holder: str) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM duties WHERE name = ? AND holder = ?", (name, holder)
+        )
+        changed = cursor.rowcount
+        await cursor.close()
+        return changed == 1
+
+    async def duty(self, name: str) -> DutyRow | None:
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT name, holder, lease_until FROM duties WHERE name = ?", (name,)
+            )
+        )
+        return DutyRow(str(rows[0][0]), str(rows[0][1]), float(rows[0][2])) if rows else None

@@ -20,11 +20,12 @@ from bot.store._rows import (
     wait_from,
     wait_params,
 )
+from bot.store._sqlite_doctor import SqliteDoctorQueries
 from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx(SqliteOpsQueries):
+class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

@@ -25,7 +25,7 @@ TABLES = (
     "scopes",
     "routes",
     "link_codes",
-)  # waits refer to runs
+)  # waits refer to runs; duties are not copied: leases of the source's processes, not data
 
 
 class StoreNotEmpty(UserFacingError):

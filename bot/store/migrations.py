@@ -154,7 +154,19 @@ _V4 = Migration(
     pg.V4,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+_V5 = Migration(
+    5,
+    "duties: singleton duties (expiry sweep, pruning) behind a lease row",
+    (
+        """CREATE TABLE duties (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            lease_until REAL NOT NULL) WITHOUT ROWID""",
+    ),
+    pg.V5,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -7,9 +7,12 @@ on the committed row after waiting for a concurrent writer, and claims lock thei
 snapshot for several reads. A commit is durable when the server's ``synchronous_commit`` is
 on (its default). A deadlock or serialization failure rolls the transaction back and raises
 ``StoreConflict``; the store cannot replay the caller's block, the runtime retries the work.
+A transaction that created work notifies the other processes at COMMIT, and ``wakeups()``
+listens for theirs (``_pg_listen.py``).
 """
 
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Self
 
@@ -21,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from bot.errors import ConfigError, StoreConflict
 from bot.models import ScopeConfig
+from bot.store._pg_listen import Listener, channel_for, notify_then_commit
 from bot.store._pg_outbox import Conn
 from bot.store._pg_schema import SCHEMA_VERSION_TABLE
 from bot.store._pg_tx import PgTx
@@ -43,9 +47,12 @@ def where(url: str) -> str:
 class PostgresStore:
     """The ``Store`` over one PostgreSQL schema (the URL's ``search_path``, else ``public``)."""
 
-    def __init__(self, pool: AsyncConnectionPool[Conn], url: str) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Conn], url: str, schema: str) -> None:
         self._pool = pool
-        self.url = url
+        self.url, self.schema = url, schema
+        self.channel = channel_for(schema)  # NOTIFY/LISTEN channel of this schema
+        self._origin = secrets.token_hex(6)  # tags our notifications: ours are not hints to us
+        self._listeners: list[Listener] = []
 
     @classmethod
     async def open(
@@ -65,7 +72,7 @@ class PostgresStore:
             msg = f"DATABASE_URL: cannot connect to PostgreSQL at {where(url)}: {exc}"
             raise ConfigError(msg) from exc
         try:
-            await _migrate(conn, target_version)
+            schema = await _migrate(conn, target_version)
         finally:
             await conn.close()
         pool: AsyncConnectionPool[Conn] = AsyncConnectionPool(
@@ -82,12 +89,12 @@ class PostgresStore:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, url)
+        return cls(pool, url, schema)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgTx]:
         """BEGIN READ COMMITTED ... COMMIT; any exception (a simulated crash too) rolls back."""
-        async with self._within("BEGIN ISOLATION LEVEL READ COMMITTED") as tx:
+        async with self._within("BEGIN ISOLATION LEVEL READ COMMITTED", notify=True) as tx:
             yield tx
 
     @asynccontextmanager
@@ -97,12 +104,16 @@ class PostgresStore:
             yield tx
 
     @asynccontextmanager
-    async def _within(self, begin: str) -> AsyncIterator[PgTx]:
+    async def _within(self, begin: str, *, notify: bool = False) -> AsyncIterator[PgTx]:
         async with self._pool.connection() as conn:
             try:
                 await conn.execute(begin)
-                yield PgTx(conn)
-                await conn.execute("COMMIT")
+                tx = PgTx(conn)
+                yield tx
+                if notify and (hints := tx.hints()):
+                    await conn.execute(notify_then_commit(self.channel, hints, self._origin))
+                else:
+                    await conn.execute("COMMIT")
             except BaseException as exc:
                 await _rollback(conn)
                 if isinstance(exc, _CONFLICTS):
@@ -121,7 +132,15 @@ class PostgresStore:
         async with self._pool.connection() as conn:
             return await _version(conn)
 
+    def wakeups(self) -> AsyncGenerator[frozenset[str], None]:
+        """Hints that another process committed work (``Wakeable``), on a connection of its own."""
+        listener = Listener(self.url, self.channel, self._origin)
+        self._listeners.append(listener)
+        return listener.wakeups()
+
     async def close(self) -> None:
+        for listener in self._listeners:
+            listener.closed = True
         await self._pool.close()
 
 
@@ -138,12 +157,13 @@ async def _version(conn: Conn) -> int:
     return int(row[0]) if row is not None and row[0] is not None else 0
 
 
-async def _migrate(conn: Conn, target: int) -> None:
-    """Apply the pending steps in one transaction; concurrent openers of one schema queue."""
+async def _migrate(conn: Conn, target: int) -> str:
+    """Apply the pending steps in one transaction (concurrent openers queue); the schema."""
     cursor = await conn.execute("SELECT current_schema()")
     row = await cursor.fetchone()
     if row is None or row[0] is None:
         raise ConfigError("DATABASE_URL: its search_path names no existing schema")
+    schema = str(row[0])
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
         await conn.execute(SCHEMA_VERSION_TABLE)
@@ -155,3 +175,4 @@ async def _migrate(conn: Conn, target: int) -> None:
                 "VALUES (%s, %s, extract(epoch from now()))",
                 (step.version, step.description),
             )
+    return schema

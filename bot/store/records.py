@@ -1,4 +1,4 @@
-"""Rows of the durable store as typed records: runs, waits, inbox, outbox and audit."""
+"""Rows of the durable store as typed records: runs, waits, inbox, outbox, audit, duties."""
 
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,6 +16,10 @@ class RunStatus(StrEnum):
 
 
 RUNNABLE = (RunStatus.RUNNING, RunStatus.RESUMING)
+
+# The runtime's background loops, as named by wake-up hints (``Wakeable.wakeups``)
+RUNS_LOOP, OUTBOX_LOOP, TIMERS_LOOP = "runs", "outbox", "timers"
+EVERY_LOOP = frozenset({RUNS_LOOP, OUTBOX_LOOP, TIMERS_LOOP})
 TERMINAL = (RunStatus.FINISHED, RunStatus.FAILED)
 
 
@@ -136,3 +140,12 @@ class OpsCounts:
     effects: dict[str, int]  # outbox rows by status, every status but done
     pending_waits: dict[str, int]  # pending waits by kind
     leases: int  # runnable runs whose lease is live (held by any process)
+
+
+@dataclass
+class DutyRow:
+    """A singleton duty's lease: ``holder`` does it until ``lease_until`` (see Tx.claim_duty)."""
+
+    name: str
+    holder: str
+    lease_until: float

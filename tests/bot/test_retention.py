@@ -6,9 +6,10 @@ from pathlib import Path
 from bot.app import pruning_duty
 from bot.config import load_settings
 from bot.models import Actor, DecideStatus, DecisionRequest, JokeRequest, Origin, ScopeConfig
-from bot.ops.retention import prune, pruning
+from bot.ops.retention import PRUNE_DUTY, prune, pruning
 from tests.support.llm import FakeLLM
 from tests.support.platform import FakePlatform
+from tests.support.serving import until
 from tests.support.stack import Stack, joke_stack
 
 DAY = 86400.0
@@ -56,9 +57,13 @@ async def test_retention_duty_prunes_at_start_and_then_periodically(tmp_path: Pa
         token = await review(stack, platform, "fake:1")
         await stack.service.decide(DecisionRequest(token, "approve", MOD, "i1"))
         await stack.drain()
-        duty = asyncio.create_task(pruning(stack.store, stack.clock, DAY, every_s=3600))
-        for _ in range(20):
-            await asyncio.sleep(0)
+        duty = asyncio.create_task(
+            pruning(stack.store, stack.clock, DAY, holder="bot-1", every_s=3600)
+        )
+        for _ in range(500):  # until the first pass (claim the duty, prune) sleeps
+            if stack.clock.sleepers:
+                break
+            await asyncio.sleep(0.001)
         kept = await stack.service.run_status("fake:1")
         stack.clock.advance(DAY + 3600)
         for _ in range(50):
@@ -75,3 +80,39 @@ async def test_retention_duty_prunes_at_start_and_then_periodically(tmp_path: Pa
     assert kept == "finished"
     assert gone is None
     assert "retention" not in tasks
+
+
+async def test_retention_prunes_only_in_the_process_holding_the_prune_duty(tmp_path: Path) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM("Why? Because."), serve=False) as stack:
+        platform = FakePlatform(stack.clock)
+        stack.register("fake", platform)
+        await stack.service.save_scope(ScopeConfig("fake", "g1", "mods", "fun"))
+        token = await review(stack, platform, "fake:1")
+        await stack.service.decide(DecisionRequest(token, "approve", MOD, "i1"))
+        await stack.drain()
+        stack.clock.advance(2 * DAY)
+        now = stack.clock.now()
+        async with stack.store.transaction() as tx:  # another process prunes (lease: 2 h)
+            await tx.claim_duty(PRUNE_DUTY, "bot-2", now, now + 7200)
+        duty = asyncio.create_task(
+            pruning(stack.store, stack.clock, DAY, holder="bot-1", every_s=3600)
+        )
+        await until(lambda: stack.clock.sleepers == 1)  # its first pass: not the holder
+        kept = await stack.service.run_status("fake:1")
+        stack.clock.advance(3600)
+        await until(lambda: stack.clock.sleepers == 1)  # still bot-2's lease
+        still = await stack.service.run_status("fake:1")
+        stack.clock.advance(3601)  # bot-2's lease ran out: bot-1 takes the duty over
+        await until(lambda: stack.clock.sleepers == 1)
+        gone = await stack.service.run_status("fake:1")
+        async with stack.store.read() as tx:
+            holder = await tx.duty(PRUNE_DUTY)
+        duty.cancel()
+        await asyncio.gather(duty, return_exceptions=True)
+        async with stack.store.read() as tx:
+            after = await tx.duty(PRUNE_DUTY)
+
+    assert (kept, still, gone) == ("finished", "finished", None)
+    assert holder is not None
+    assert holder.holder == "bot-1"
+    assert after is None  # given up when the duty stopped

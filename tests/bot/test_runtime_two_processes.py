@@ -141,6 +141,9 @@ async def deadlock_the_card_step(h: Harness, url: str) -> None:
     """Hold the card's outbox id, let the step commit wait on it, then wait on its run row."""
     async with await psycopg.AsyncConnection.connect(url) as conn:
         pid = (await (await conn.execute("SELECT pg_backend_pid()")).fetchone() or [0])[0]
+        # the step's side (1 s default) must be the one that checks for the deadlock and is
+        # aborted; a busy machine could otherwise let our side's check run first
+        await conn.execute("SET deadlock_timeout = '30s'")
         await conn.execute(
             "INSERT INTO outbox (effect_id, run_id, seq, n, kind, payload_json, dedupe_key, "
             "status, next_attempt_at, created_at, updated_at) "

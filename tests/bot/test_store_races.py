@@ -120,3 +120,15 @@ async def test_racing_takeover_of_an_expired_lease_has_one_winner(
         got = await race(stores, lambda tx, i: tx.claim_run(f"r{n}", f"bot-{i}", 31.0, 61.0))  # noqa: B023
 
         assert winners(list(got)) == 1, got
+
+
+async def test_racing_claims_of_a_duty_have_one_winner(stores: tuple[Store, Store]) -> None:
+    for n in range(ROUNDS):
+        name = f"duty-{n}"
+        if n % 2:  # half the rounds race for an expired lease, half for a new row
+            async with stores[0].transaction() as tx:
+                await tx.claim_duty(name, "crashed", 0.0, 30.0)
+
+        got = await race(stores, lambda tx, i: tx.claim_duty(name, f"bot-{i}", 31.0, 61.0))  # noqa: B023
+
+        assert winners(list(got)) == 1, got

@@ -18,6 +18,7 @@ class FakeClock:
         self._now = start
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self.sleeps = 0  # sleep() calls so far that really slept (seconds > 0)
 
     def now(self) -> float:
         return self._now
@@ -36,6 +37,7 @@ class FakeClock:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
+        self.sleeps += 1
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
         await future  # a cancelled sleeper's future is simply skipped when its time comes

@@ -113,6 +113,8 @@ class FakeSlack(SlackApi):
         plan: str = "pro",
         short_pages: bool = True,
         seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         super().__init__(
             dict(channels) if channels is not None else None,
@@ -137,6 +139,7 @@ class FakeSlack(SlackApi):
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._bind = (host, port)  # tests/container/fake_slack.py serves it to containers
         self.port = 0
 
     async def __aenter__(self) -> "FakeSlack":
@@ -146,7 +149,7 @@ class FakeSlack(SlackApi):
         app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, *self._bind).start()
         self.port = self._runner.addresses[0][1]
         return self
 
@@ -248,7 +251,13 @@ class FakeSlack(SlackApi):
         if loss is not None and result.get("ok") and self._lost(loss, params):
             loss.count += 1
             return web.json_response({"ok": False, "error": loss.error})  # applied, answer lost
-        return web.json_response(result)
+        return web.json_response(result, headers=self._scope_headers(auth))
+
+    def _scope_headers(self, auth: str) -> dict[str, str]:
+        # Slack answers every bot-token call with the token's granted scopes in this header.
+        if auth.removeprefix("Bearer ") != BOT_TOKEN:
+            return {}
+        return {"x-oauth-scopes": ",".join(sorted(self.scopes))}
 
     def _lost(self, loss: Loss, params: dict[str, Any]) -> bool:
         if loss.channel is not None and params.get("channel") != loss.channel:
@@ -260,6 +269,8 @@ class FakeSlack(SlackApi):
             # Socket Mode URLs need an app-level token (xapp-) with connections:write.
             if not token.startswith("xapp-"):
                 return error("not_allowed_token_type")
+            if token != APP_TOKEN:
+                return error("invalid_auth")
             self.connections_opened += 1
             return {
                 "ok": True,
