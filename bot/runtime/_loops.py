@@ -1,4 +1,4 @@
-"""Background loops for ``serve()``: worker, outbox, timers (each woken by an event), cards.
+"""Background loops for ``serve()``: worker, outbox (with card checks), timers; each woken.
 
 Each loop clears its event before looking for work, so work committed while it looks is not
 missed; when idle it sleeps on the clock until its next deadline or ``poll_s`` (which also
@@ -54,19 +54,18 @@ async def timer_loop(ctx: Context, poll_s: float) -> None:
 
 
 async def outbox_loop(ctx: Context, poll_s: float) -> None:
-    """Deliver due effects; sleep until the next one is due."""
+    """Deliver due effects, check the cards when due; sleep until the next one is due.
+
+    The card check (``bot.runtime._repair``) runs here every ``CARD_CHECK_S`` after boot: it
+    catches a client that could not answer at boot and cards deleted while the bot runs.
+    """
     while True:
         ctx.wake.outbox.clear()
-        if await deliver_due(ctx):
+        if await deliver_due(ctx) or await check_cards_if_due(ctx):
             continue
-        await idle(ctx, ctx.wake.outbox, _until(ctx, await next_due(ctx), poll_s))
-
-
-async def card_loop(ctx: Context, poll_s: float) -> None:
-    """Check the review cards again whenever a check is due (boot checked them first)."""
-    while True:
-        await check_cards_if_due(ctx)
-        await ctx.clock.sleep(_until(ctx, ctx.cards_due, poll_s))
+        due = await next_due(ctx)
+        due = ctx.cards_due if due is None else min(due, ctx.cards_due)
+        await idle(ctx, ctx.wake.outbox, _until(ctx, due, poll_s))
 
 
 async def worker_loop(ctx: Context, poll_s: float, concurrency: int) -> None:

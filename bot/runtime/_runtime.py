@@ -13,7 +13,7 @@ from bot.runtime._context import Context
 from bot.runtime._crash import CrashPoints
 from bot.runtime._decide import decide
 from bot.runtime._effects import audit
-from bot.runtime._loops import card_loop, guarded, hint_loop, outbox_loop, timer_loop, worker_loop
+from bot.runtime._loops import guarded, hint_loop, outbox_loop, timer_loop, worker_loop
 from bot.runtime._outbox import deliver_due
 from bot.runtime._recovery import recover
 from bot.runtime._repair import check_cards_if_due
@@ -151,7 +151,7 @@ class Runtime:
             log.info("released %d run lease(s) on shutdown", released)
 
     async def serve(self) -> None:
-        """Recover (unless done already), then run the worker, outbox, timer and card loops.
+        """Recover (unless done already), then run the worker, outbox and timer loops.
 
         With a store that offers wake-up hints (``Wakeable``), also listen for them.
         """
@@ -162,7 +162,6 @@ class Runtime:
             "worker": functools.partial(worker_loop, ctx, poll, self._concurrency),
             "outbox": functools.partial(outbox_loop, ctx, poll),
             "timers": functools.partial(timer_loop, ctx, poll),
-            "cards": functools.partial(card_loop, ctx, poll),
         }
         if isinstance(ctx.store, Wakeable):
             loops["wakeups"] = functools.partial(hint_loop, ctx, ctx.store)
