@@ -182,8 +182,8 @@ class DiscordSender:
         outage, no answer) is "cannot tell".
         """
         ref = effect.card_ref
-        if not ref or not ref.isdigit():
-            return None
+        if not ref or not ref.isdigit() or getattr(self._client.http, "token", None) is None:
+            return None  # no ref, or not logged in yet (boot): the next card check asks again
         try:
             channel = self._channel(effect.surface.channel)
             await asyncio.wait_for(channel.fetch_message(int(ref)), self.timeout_s)
