@@ -13,13 +13,11 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
-from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecideStatus,
     DecisionRequest,
     JokeRequest,
-    LinkCode,
     RequestResult,
     RequestStatus,
     ScopeConfig,
@@ -27,8 +25,8 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
-from bot.queues import normalise
 from tests.support.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, Message, signed_headers
+from tests.support.links import ScriptedLinks
 from tests.support.slack_payloads import click_payload, command_body, form, new_trigger
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  # slack.md test vector
@@ -51,7 +49,7 @@ def slack_config(fake: FakeSlack, **overrides: Any) -> SlackConfig:
 
 
 @dataclass
-class StubSink:
+class StubSink(ScriptedLinks):
     """A small EventSink: records requests, answers from a script, never touches a runtime."""
 
     requests: list[JokeRequest] = field(default_factory=list)
@@ -95,16 +93,6 @@ class StubSink:
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return None
-
-    async def link_code(self, platform: str, scope: str) -> LinkCode:
-        self.codes.append((platform, scope))
-        return LinkCode("ABCD-EFGH", 600.0)
-
-    async def link(self, code: str, surface: Surface) -> str:
-        if normalise(code) != "ABCD-EFGH":
-            raise BadRequest("That link code is unknown, already used or expired.")
-        self.links.append((normalise(code), surface))
-        return "Linked: jokes requested on Discord (1) are now reviewed in this channel too."
 
 
 @dataclass

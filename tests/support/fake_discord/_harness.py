@@ -10,13 +10,11 @@ import discord
 import pytest
 
 from adapters.discord_adapter import DiscordSender, JokeClient, build_discord
-from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecideStatus,
     DecisionRequest,
     JokeRequest,
-    LinkCode,
     RequestResult,
     RequestStatus,
     ScopeConfig,
@@ -24,7 +22,6 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import EventSink
-from bot.queues import normalise
 from tests.support.fake_discord._server import FakeDiscord, serve_fake
 from tests.support.fake_discord._world import (
     GUILD_ID,
@@ -33,6 +30,7 @@ from tests.support.fake_discord._world import (
     PUBLIC_CHANNEL,
     TOKEN,
 )
+from tests.support.links import ScriptedLinks
 
 CONFIGURED = ScopeConfig(
     "discord", str(GUILD_ID), str(MOD_CHANNEL), str(PUBLIC_CHANNEL), str(MOD_ROLE)
@@ -74,7 +72,7 @@ async def cache_has(
             await asyncio.sleep(0.005)
 
 
-class StubSink:
+class StubSink(ScriptedLinks):
     """A scripted EventSink that records what the adapter asked.
 
     ``gate``, when set, makes ``request_joke`` and ``decide`` wait for it (slow back ends).
@@ -113,16 +111,6 @@ class StubSink:
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return self.scopes.get((platform, scope))
-
-    async def link_code(self, platform: str, scope: str) -> LinkCode:
-        self.codes.append((platform, scope))
-        return LinkCode("ABCD-EFGH", 600.0)
-
-    async def link(self, code: str, surface: Surface) -> str:
-        if normalise(code) != "ABCD-EFGH":
-            raise BadRequest("That link code is unknown, already used or expired.")
-        self.links.append((normalise(code), surface))
-        return "Linked: jokes requested on Slack (T1) are now reviewed in this channel too."
 
 
 @dataclass
