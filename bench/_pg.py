@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
+
+from tests.support.postgres import in_schema
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -26,12 +27,6 @@ def reachable(url: str) -> str | None:
     except psycopg.Error as exc:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return None
-
-
-def in_schema(url: str, schema: str) -> str:
-    """``url`` with its ``search_path`` set to ``schema``."""
-    options = quote(f"-csearch_path={schema}", safe="")
-    return f"{url}{'&' if '?' in url else '?'}options={options}"
 
 
 @contextmanager
