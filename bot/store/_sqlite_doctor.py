@@ -2,17 +2,16 @@
 
 from typing import Any
 
-import aiosqlite
-
 from bot.models import ScopeConfig
 from bot.store._rows import OUTBOX_COLS, RUN_COLS, effect_from, run_from
+from bot.store._sqlite_conn import LoopConnection
 from bot.store.records import EffectStatus, OutboxRow, RunRow
 
 
 class SqliteDoctorQueries:
     """Read queries and compare-and-set repairs for the doctor; mixed into ``SqliteTx``."""
 
-    _db: aiosqlite.Connection
+    _db: LoopConnection
 
     async def _count(self, sql: str, params: tuple[Any, ...]) -> int:
         cursor = await self._db.execute(sql, params)

@@ -4,8 +4,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.models import ScopeConfig, Surface
 from bot.store._rows import (
     HEAD,
@@ -20,6 +18,7 @@ from bot.store._rows import (
     wait_from,
     wait_params,
 )
+from bot.store._sqlite_conn import LoopConnection
 from bot.store._sqlite_doctor import SqliteDoctorQueries
 from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
@@ -28,7 +27,7 @@ from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: LoopConnection) -> None:
         self._db = db
 
     async def _one(self, sql: str, params: Sequence[Any]) -> Any:
