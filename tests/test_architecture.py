@@ -10,7 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 WIRING = ("bot.app", "bot.cli", "bot.__main__")  # may import anything
 CONTRACTS = ("bot.models", "bot.ports", "bot.errors", "bot.review")  # what adapters may see
 FLOW_AGNOSTIC = ("bot.runtime", "bot.store", "bot.service")  # get specific flows via the wiring
-SHARED = ("adapters._review", "adapters._text")  # what every platform package may import
+SHARED = (
+    "adapters._review",
+    "adapters._screen",
+    "adapters._text",
+)  # what every platform package may import
 IO = ("socket", "ssl", "sqlite3", "subprocess", "http.client", "http.server", "urllib.request")
 SDK_OWNERS = {
     "discord": "adapters.discord_adapter",
@@ -25,6 +29,8 @@ SDK_OWNERS = {
     "sqlite3": "bot.store",
     "pydantic_settings": "bot.config",
     "prometheus_client": "bot.ops",
+    "profanity_check": "bot.classifier",
+    "sklearn": "bot.classifier",
 }
 
 

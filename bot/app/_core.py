@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
+from bot.classifier import ProfanityCheck
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.joke import JokeOptions, build_joke_flow, request_state
 from bot.llm.probe import ObservedLLM
 from bot.ops.metrics import PrometheusTelemetry
-from bot.ports import LLM, Clock, EffectSender
+from bot.ports import LLM, Classifier, Clock, EffectSender
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
 from bot.store import Store, open_store
@@ -30,6 +31,7 @@ def options_from(settings: Settings) -> JokeOptions:
         topic_max_len=settings.topic_max_len,
         joke_max_len=settings.joke_max_len,
         cooldown_s=settings.cooldown_s,
+        screen_threshold=settings.screen_threshold,
     )
 
 
@@ -72,6 +74,7 @@ async def open_core(
     *,
     database_url: str,
     llm: LLM,
+    classifier: Classifier | None = None,
     clock: Clock | None = None,
     options: JokeOptions | None = None,
     runner_id: str | None = None,
@@ -80,9 +83,12 @@ async def open_core(
 ) -> AsyncIterator[Core]:
     """Open the store and build flow, runtime and service; close the store on exit.
 
+    ``classifier`` screens every draft; by default alt-profanity-check (``ProfanityCheck``),
+    whose model loads in a worker thread on the first draft.
     Nothing runs yet: register the senders, then ``async with core.serving():``.
     """
     options = options or JokeOptions()
+    classifier = classifier or ProfanityCheck()
     clock = clock or SystemClock()
     store = await open_store(database_url)
     telemetry = PrometheusTelemetry()
@@ -90,7 +96,7 @@ async def open_core(
     try:
         runtime = Runtime(
             store,
-            {"joke": build_joke_flow(observed, options)},
+            {"joke": build_joke_flow(observed, options, classifier=classifier)},
             None,
             clock,
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
