@@ -31,11 +31,14 @@ def remove_words(config: ScopeConfig | None, words: Iterable[str]) -> tuple[str,
     return tuple(w for w in (config.blocked_words if config else ()) if w not in gone)
 
 
-def describe(config: ScopeConfig | None, *, code: str = "`") -> str:
-    """One line on the scope's screen: its blocked words and its classifier threshold."""
+def describe(config: ScopeConfig | None) -> str:
+    """One line on the scope's screen: its blocked words and its classifier threshold.
+
+    Plain text with the moderators' own words in it: each platform escapes it as an answer.
+    """
     words = config.blocked_words if config else ()
     threshold = config.screen_threshold if config else None
-    listed = ", ".join(f"{code}{w}{code}" for w in words) if words else "none"
+    listed = ", ".join(f"“{w}”" for w in words) if words else "none"
     level = f"{threshold:g}" if threshold is not None else "the bot's default"
     return (
         f"Screen: your blocked words (on top of the bot's list): {listed}; "

@@ -137,7 +137,7 @@ def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
             return
         await interaction.followup.send(
             f"Done. Drafts go to {mod_channel.mention} for {moderator_role.mention} to review; "
-            f"approved jokes go to {public_channel.mention}.\n{describe(config)}",
+            f"approved jokes go to {public_channel.mention}.\n{ephemeral(describe(config))}",
             ephemeral=True,
         )
 
