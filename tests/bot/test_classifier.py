@@ -61,7 +61,7 @@ async def test_profanity_check_scores_many_like_one_at_a_time() -> None:
 
 
 def test_profanity_check_first_score_loads_the_model_off_the_event_loop() -> None:
-    out = subprocess.run(  # noqa: S603  # our own interpreter, our own script
+    out = subprocess.run(  # our own interpreter, our own script
         [sys.executable, "-c", _FIRST_SCORE],
         capture_output=True,
         text=True,
