@@ -1,6 +1,6 @@
 """Benchmark the draft screen: precision, recall and F1 on the labelled one-liners.
 
-Usage: ``python bench/screen.py [--threshold 0.5] [--moderation]``. Scores every line of
+Usage: ``python -m bench.screen [--threshold 0.5] [--moderation]``. Scores every line of
 ``tests/data/one_liners.tsv`` (clean and offensive one-liners, see the README there) with the
 screen the joke flow runs (:class:`bot.joke.screen.Screen` with the real classifier,
 alt-profanity-check): each part alone (the bot's blocklist, the classifier at the threshold,
