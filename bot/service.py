@@ -66,6 +66,8 @@ def check_scope(config: ScopeConfig) -> ScopeConfig:
     words = tuple(dict.fromkeys(" ".join(w.lower().split()) for w in config.blocked_words))
     if any(not w.rstrip("*") or len(w) > MAX_WORD_LEN for w in words):
         raise BadRequest(f"Each blocked word must have 1 to {MAX_WORD_LEN} characters.")
+    if any("#" in w for w in words):  # the blocklist format reads "#" as a comment
+        raise BadRequest("Blocked words cannot contain #.")
     if len(words) > MAX_BLOCKED_WORDS:
         raise BadRequest(f"At most {MAX_BLOCKED_WORDS} blocked words, please.")
     threshold = config.screen_threshold

@@ -132,6 +132,9 @@ def test_architecture_import_directions_hold() -> None:
         ),
         ("bot/app/_serve.py", "import discord\nfrom adapters.terminal import run", False),
         ("bot/supervisor.py", "from adapters.discord_adapter import run_discord", True),
+        ("bot/joke/screen.py", "from profanity_check import predict_prob", True),
+        ("bot/classifier/_profanity.py", "from profanity_check import predict_prob", False),
+        ("adapters/slack_adapter/_screen.py", "from adapters._screen import describe", False),
     ],
 )
 def test_architecture_checker_reports_planted_imports(

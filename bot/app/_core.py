@@ -46,6 +46,7 @@ class Core:
     observed: ObservedLLM  # the llm as the flow calls it: timed, its last outcome kept
     clock: Clock
     telemetry: PrometheusTelemetry  # this core's own metrics registry
+    classifier: Classifier  # the screen's; warmed up in the background by serving()
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver the effects of ``platform``'s runs through ``sender``."""
@@ -56,17 +57,26 @@ class Core:
         """Recover, then run the runtime's loops in the background until the block exits.
 
         Register the senders first: recovery delivers the effects left in flight, and an
-        effect whose platform has no sender yet waits a retry interval.
+        effect whose platform has no sender yet waits a retry interval. The classifier scores
+        one text in the background meanwhile, so its model is loaded before the first draft.
         """
         await self.runtime.recover()
         task = asyncio.create_task(self.runtime.serve(), name="runtime")
+        warm = asyncio.create_task(self._warm_classifier(), name="classifier-warm-up")
         try:
             yield self
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for background in (warm, task):
+                background.cancel()
+                with suppress(asyncio.CancelledError):
+                    await background
             await self.runtime.release()
+
+    async def _warm_classifier(self) -> None:
+        try:
+            await self.classifier.score("warm-up")
+        except Exception:  # the first draft tries again and fails its run visibly
+            log.exception("the screen's classifier (%s) failed to load", self.classifier.name)
 
 
 @asynccontextmanager
@@ -113,6 +123,6 @@ async def open_core(
             cooldown_s=options.cooldown_s,
             telemetry=telemetry,
         )
-        yield Core(store, runtime, service, llm, observed, clock, telemetry)
+        yield Core(store, runtime, service, llm, observed, clock, telemetry, classifier)
     finally:
         await store.close()

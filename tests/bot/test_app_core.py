@@ -17,6 +17,7 @@ from bot.models import (
     ScopeConfig,
 )
 from bot.runtime import CrashPoints, SimulatedCrash
+from tests.support.classifier import FakeClassifier
 from tests.support.clock import FakeClock
 from tests.support.llm import FakeLLM, GatedLLM
 from tests.support.platform import FakePlatform
@@ -226,6 +227,7 @@ async def test_core_scope_words_and_threshold_screen_that_scopes_drafts(
     [
         (("x" * 51,), None, "1 to 50 characters"),
         (("*",), None, "1 to 50 characters"),
+        (("#hashtag",), None, "cannot contain #"),
         (tuple(f"w{i}" for i in range(101)), None, "At most 100"),
         ((), 0.0, "above 0 and at most 1"),
         ((), 1.5, "above 0 and at most 1"),
@@ -251,3 +253,29 @@ async def test_core_tidies_screen_words_before_saving(tmp_path: Path) -> None:
 
     assert saved is not None
     assert saved.blocked_words == ("heck", "two words")
+
+
+async def test_core_serving_warms_the_classifier_before_any_draft(tmp_path: Path) -> None:
+    classifier = FakeClassifier()
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), classifier=classifier):
+        async with asyncio.timeout(5):
+            while not classifier.scored:
+                await asyncio.sleep(0.01)
+
+    assert classifier.scored == ["warm-up"]  # nothing was requested: only the warm-up scored
+
+
+async def test_core_a_classifier_that_fails_to_load_is_logged_and_serving_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(FakeClassifier):
+        async def score(self, text: str) -> float:
+            raise ImportError("no model")
+
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), classifier=Broken()) as stack:
+        async with asyncio.timeout(5):
+            while "failed to load" not in caplog.text:
+                await asyncio.sleep(0.01)
+        status = await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
+
+    assert status.status == RequestStatus.ACCEPTED

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bot.models import ScopeConfig
+from tests.support.hostile import HOSTILE
 from tests.support.slack_harness import MOD, StubSink, slack_http
 
 pytestmark = pytest.mark.usefixtures("no_slack_env")
@@ -85,3 +86,18 @@ async def test_joke_about_screens_is_still_a_joke() -> None:
         await slack.joke("screen doors on a submarine", user="UREQ")
 
     assert [r.topic for r in sink.requests] == ["screen doors on a submarine"]
+
+
+@pytest.mark.parametrize(("name", "text"), [h for h in HOSTILE if h[0] != "long"])
+async def test_joke_screen_answers_keep_hostile_words_inert(name: str, text: str) -> None:
+    sink = StubSink()
+
+    [answer] = await _say(sink, f"screen block {text.replace(',', ' ')}")
+
+    saved = sink.scopes.get(SCOPE)
+    if saved is None:  # nothing left after cleanup: the usage was shown
+        assert "/joke screen block" in answer
+        return
+    assert saved.blocked_words  # stored as typed (tidied), shown escaped
+    for live in ("<!", "<@", "<http", "\x1b", "\u202e"):  # no mention, link or trick survives
+        assert live not in answer
