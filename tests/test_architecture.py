@@ -10,7 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 WIRING = ("bot.app", "bot.cli", "bot.__main__")  # may import anything
 CONTRACTS = ("bot.models", "bot.ports", "bot.errors", "bot.review")  # what adapters may see
 FLOW_AGNOSTIC = ("bot.runtime", "bot.store", "bot.service")  # get specific flows via the wiring
-SHARED = ("adapters._review", "adapters._text")  # what every platform package may import
+SHARED = (
+    "adapters._review",
+    "adapters._screen",
+    "adapters._text",
+)  # what every platform package may import
 IO = ("socket", "ssl", "sqlite3", "subprocess", "http.client", "http.server", "urllib.request")
 SDK_OWNERS = {
     "discord": "adapters.discord_adapter",
@@ -25,6 +29,8 @@ SDK_OWNERS = {
     "sqlite3": "bot.store",
     "pydantic_settings": "bot.config",
     "prometheus_client": "bot.ops",
+    "profanity_check": "bot.classifier",
+    "sklearn": "bot.classifier",
 }
 
 
@@ -126,6 +132,9 @@ def test_architecture_import_directions_hold() -> None:
         ),
         ("bot/app/_serve.py", "import discord\nfrom adapters.terminal import run", False),
         ("bot/supervisor.py", "from adapters.discord_adapter import run_discord", True),
+        ("bot/joke/screen.py", "from profanity_check import predict_prob", True),
+        ("bot/classifier/_profanity.py", "from profanity_check import predict_prob", False),
+        ("adapters/slack_adapter/_screen.py", "from adapters._screen import describe", False),
     ],
 )
 def test_architecture_checker_reports_planted_imports(
