@@ -112,13 +112,13 @@ def oauth_routes(
         if client is None:
             return refuse(request, f"sign-in with {platform!r} is not configured", 404)
         try:
-            token = await client.authorize_access_token(request)
+            token = await client.authorize_access_token(request, **_checks(config, platform))
             identity = await _identity(config, rights, platform, token)
         except SignInRefused as exc:
             log.info("console: %s sign-in refused: %s", platform, exc)
             return refuse(request, str(exc), 403)
         except (OAuthError, JoseError) as exc:  # bad state, code, signature or claims
-            log.info("console: %s sign-in failed: %s", platform, type(exc).__name__)
+            log.info("console: %s sign-in failed: %s: %s", platform, type(exc).__name__, exc)
             return refuse(request, f"{platform} sign-in did not complete; please try again", 400)
         except (PlatformUnavailable, httpx2.HTTPError) as exc:
             log.warning("console: %s sign-in: %s", platform, exc)
@@ -129,6 +129,19 @@ def oauth_routes(
         return await sign_in(request, identity)
 
     return router
+
+
+def _checks(config: SignInConfig, platform: str) -> dict[str, object]:
+    """Slack: the ID token must name our issuer and our client as its audience."""
+    if platform != SLACK or not config.slack:
+        return {}
+    essential = {"essential": True}
+    options = {
+        "iss": {**essential, "value": config.slack.issuer},
+        "aud": {**essential, "value": config.slack.client_id},
+        "nonce": essential,
+    }
+    return {"claims_options": options}
 
 
 async def _identity(
