@@ -37,8 +37,7 @@ async def slack_identity(
     """The Slack user named by the verified ID token's claims, if from the served workspace.
 
     Raises:
-        SignInRefused: no verified ID token, another workspace, or an account Slack no
-            longer knows.
+        SignInRefused: no verified ID token, or one from another workspace.
         PlatformUnavailable: Slack did not answer.
     """
     claims = token.get("userinfo")
@@ -51,8 +50,5 @@ async def slack_identity(
         )
     if not user_id or user_id != claims.get("sub"):
         raise SignInRefused("Slack's ID token names no user.")
-    identity = Identity(SLACK, user_id, str(claims.get("name") or user_id), team_id)
-    role = await rights.role_now(identity)
-    if role is None:
-        raise SignInRefused("Slack does not know this account in the workspace.")
-    return identity.with_role(role)
+    role = await rights.role_of(user_id)
+    return Identity(SLACK, user_id, str(claims.get("name") or user_id), team_id, role)

@@ -88,18 +88,22 @@ class SlackRights:
     def __init__(self, api: SlackApi, config: SlackSignIn, allow: AllowLists) -> None:
         self._api, self._config, self._allow = api, config, allow
 
-    async def role_now(self, identity: Identity) -> Role | None:
+    async def role_of(self, user_id: str) -> Role:
+        """The role of a user known to be in the workspace (at sign-in: the ID token says so)."""
         members: frozenset[str] = frozenset()
+        if self._config.bot_token and self._config.moderator_group:
+            try:
+                members = await self._api.group_members(self._config.moderator_group)
+            except PlatformUnavailable as exc:  # the listed moderators still count
+                log.warning("console: cannot list the moderator group: %s", exc)
+        return slack_role(user_id, self._config.moderators, members, self._allow)
+
+    async def role_now(self, identity: Identity) -> Role | None:
         if self._config.bot_token:
-            user = await self._api.user(identity.user_id)
+            user = await self._api.user(identity.user_id)  # needs the users:read scope
             if user is None or user.deleted or user.team_id != self._config.team_id:
                 return None
-            if self._config.moderator_group:
-                try:
-                    members = await self._api.group_members(self._config.moderator_group)
-                except PlatformUnavailable as exc:  # the listed moderators still count
-                    log.warning("console: cannot list the moderator group: %s", exc)
-        return slack_role(identity.user_id, self._config.moderators, members, self._allow)
+        return await self.role_of(identity.user_id)
 
 
 class ConsoleRights:

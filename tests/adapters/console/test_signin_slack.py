@@ -74,15 +74,6 @@ async def test_signin_slack_refuses_another_workspace(world: SignInWorld) -> Non
     assert world.signed_in == []
 
 
-async def test_signin_slack_refuses_a_deactivated_account(world: SignInWorld) -> None:
-    sign_in_as(world, "UGONE").deleted = True
-
-    final = await world.browser.login("slack")
-
-    assert final.status_code == 403
-    assert world.signed_in == []
-
-
 @pytest.mark.parametrize(
     ("patch", "reason"),
     [
