@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.models import DecideResult, DecideStatus
+from adapters._text import one_line
+from bot.models import DecideResult, DecideStatus, platform_name
 from bot.ports import EventSink
 from bot.review import REVIEW, Card, CardUpdate, ReviewAction, outcome_line
 
@@ -159,6 +160,22 @@ def decided_card(update: CardUpdate) -> Card:
     text = shown_draft(update["outcome"], card.get("draft", ""), update.get("text", ""))
     shown: Card = {**card, "draft": text}
     return shown
+
+
+def requester_elsewhere(card: Card, here: str) -> tuple[str, str] | None:
+    """``(name, platform)`` of a requester who asked on another platform than ``here``.
+
+    A card shows them as "Ana (Discord)": the name is plain text for the renderer to escape
+    and clip (the other platform's mention syntax would mean nothing here, or ping someone
+    else), the platform's name is always shown in full. None when the request came from
+    ``here`` or the card does not say where it came from: the renderer then shows
+    ``card["requester"]`` as its platform shows people (a Slack mention, a Discord name).
+    """
+    origin = card.get("requester_platform") or ""
+    if not origin or origin == here:
+        return None
+    name = one_line(card.get("requester_name") or card.get("requester") or "") or "someone"
+    return name, platform_name(origin)
 
 
 def status_line(update: CardUpdate) -> str:

@@ -34,7 +34,12 @@ NEEDS: dict[str, tuple[str, ...]] = {ReviewAction.EDIT: ("text",)}
 
 
 class Card(TypedDict):
-    """What a review card shows: the draft and where it stands."""
+    """What a review card shows: the draft and where it stands.
+
+    ``requester`` is how the request's own platform shows them (a Slack mention); a card on
+    another platform shows ``requester_name`` and ``requester_platform`` instead
+    (``adapters._review.requester_elsewhere``). Both are absent on cards made before them.
+    """
 
     topic: str
     draft: str
@@ -42,6 +47,8 @@ class Card(TypedDict):
     max_attempts: int
     model_label: str
     requester: str
+    requester_name: NotRequired[str]  # a plain display name, no markup
+    requester_platform: NotRequired[str]  # the platform the request came from
 
 
 class CardPost(TypedDict):

@@ -24,6 +24,7 @@ class Command:
     trigger_id: str
     topic: str
     response_url: str | None
+    user_name: str = ""  # the invoker's name as the command carries it (plain text)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def to_command(body: Mapping[str, Any]) -> Command:
         trigger_id=_text(body, "trigger_id"),
         topic=unescape(str(body.get("text") or "")).strip(),
         response_url=_optional(body.get("response_url")),
+        user_name=str(body.get("user_name") or ""),
     )
 
 
@@ -143,9 +145,9 @@ def _submission_id(body: Mapping[str, Any], view: Mapping[str, Any], values: Any
     return f"view:{view_id}:{view.get('hash', '')}:{hashlib.sha256(state).hexdigest()[:16]}"
 
 
-def actor(user_id: str, is_moderator: bool = False) -> Actor:
-    """A Slack user as a neutral Actor, shown as their mention."""
-    return Actor(PLATFORM, user_id, f"<@{user_id}>", is_moderator=is_moderator)
+def actor(user_id: str, is_moderator: bool = False, *, name: str = "") -> Actor:
+    """A Slack user as a neutral Actor, shown as their mention on Slack, ``name`` elsewhere."""
+    return Actor(PLATFORM, user_id, f"<@{user_id}>", is_moderator=is_moderator, name=name)
 
 
 def to_joke_request(command: Command, config: SlackConfig) -> JokeRequest:
@@ -153,7 +155,7 @@ def to_joke_request(command: Command, config: SlackConfig) -> JokeRequest:
     origin = Origin(
         platform=PLATFORM,
         scope=command.team_id,
-        requester=actor(command.user_id),
+        requester=actor(command.user_id, name=command.user_name),
         mod_channel=config.mod_channel,
         public_channel=config.public_channel,
         reply_channel=command.channel_id,

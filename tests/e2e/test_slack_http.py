@@ -36,6 +36,7 @@ async def test_joke_is_saved_then_answered_in_the_ack() -> None:
     assert (origin.platform, origin.scope, origin.reply_channel) == ("slack", "T0TEAM", "CGEN")
     assert (origin.mod_channel, origin.public_channel) == ("CMOD", "CPUB")
     assert (origin.requester.user_id, origin.requester.display) == ("UREQ", "<@UREQ>")
+    assert origin.requester.name == "ureq"  # the command's user_name, for other platforms
 
 
 @dataclass
