@@ -178,9 +178,26 @@ def requester_elsewhere(card: Card, here: str) -> tuple[str, str] | None:
     return name, platform_name(origin)
 
 
-def status_line(update: CardUpdate) -> str:
-    """The status line of a ``review.update``, e.g. ``✅ Approved by alice via Slack``."""
-    actor = update.get("actor") or "a moderator"
+def decider_elsewhere(actor: str, name: str, via: str, here: str) -> str | None:
+    """The plain name of a decider on another platform than ``here`` (``via`` names it).
+
+    ``name`` is a ``review.update``'s ``actor_name`` (``actor`` when it has none). None when
+    the decision came from ``here`` (or nobody said where): the renderer shows ``actor`` as
+    its platform shows people.
+    """
+    if not via or via == platform_name(here):
+        return None
+    return one_line(name or actor) or "a moderator"
+
+
+def status_line(update: CardUpdate, here: str = "") -> str:
+    """The status line of a ``review.update``, e.g. ``✅ Approved by alice via Slack``.
+
+    On platform ``here``, a decider from another platform is named by their plain name.
+    """
+    actor = update.get("actor") or ""
+    via, name = update.get("via") or "", update.get("actor_name") or ""
+    actor = decider_elsewhere(actor, name, via, here) or actor or "a moderator"
     return outcome_line(update["outcome"], actor, update.get("reason") or "", update.get("via", ""))
 
 

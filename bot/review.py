@@ -67,7 +67,8 @@ class CardUpdate(TypedDict):
     token: str
     card: Card
     outcome: str  # a ReviewAction, or "cancel"
-    actor: str  # display name of who decided
+    actor: str  # display name of who decided (as their own platform shows them)
+    actor_name: NotRequired[str]  # their plain name, for the other platforms' cards
     reason: str  # a rejection's reason, or ""
     text: str  # an edit's new text, or ""
     via: NotRequired[str]  # the platform the decision came from ("" for the timer)
@@ -84,6 +85,7 @@ def card_update(
     *,
     via: str = "",
     surface: Mapping[str, str] | None = None,
+    actor_name: str = "",
 ) -> CardUpdate:
     """The update payload for a decided card (``data`` is the decision's data mapping)."""
     update = CardUpdate(
@@ -97,6 +99,8 @@ def card_update(
     )
     if surface is not None:
         update["surface"] = dict(surface)
+    if actor_name:
+        update["actor_name"] = actor_name
     return update
 
 

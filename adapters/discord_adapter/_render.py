@@ -95,7 +95,7 @@ def decided_line(outcome: str, actor: str, reason: str = "") -> str:
 
 def decided_embed(update: CardUpdate) -> tuple[str, discord.Embed]:
     """Content (the status line) and embed of a decided card, from a ``review.update``."""
-    line = md(status_line(update), CONTENT_MAX, multiline=False)
+    line = md(status_line(update, PLATFORM), CONTENT_MAX, multiline=False)
     return line, card_embed(decided_card(update), key=None, status=update["outcome"])
 
 

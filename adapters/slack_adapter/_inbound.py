@@ -41,6 +41,7 @@ class Click:
     message_ts: str
     response_url: str | None
     blocks: tuple[Mapping[str, Any], ...] = field(default=())
+    user_name: str = ""  # the clicker's name in the payload (plain text)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Submission:
     interaction_id: str
     text: str
     team_id: str = ""
+    user_name: str = ""
 
 
 def to_command(body: Mapping[str, Any]) -> Command:
@@ -104,6 +106,7 @@ def to_click(body: Mapping[str, Any]) -> Click:
         blocks=tuple(b for b in blocks if isinstance(b, Mapping))
         if isinstance(blocks, list)
         else (),
+        user_name=user_name(body),
     )
 
 
@@ -125,7 +128,14 @@ def to_submission(body: Mapping[str, Any]) -> Submission:
         interaction_id=_submission_id(body, view, values),
         text=text,
         team_id=str(_mapping(body, "team", False).get("id") or ""),
+        user_name=user_name(body),
     )
+
+
+def user_name(body: Mapping[str, Any]) -> str:
+    """The acting user's name in an interaction payload (``user.name``, else ``username``)."""
+    who = _mapping(body, "user", False)
+    return str(who.get("name") or who.get("username") or "")
 
 
 def _submission_id(body: Mapping[str, Any], view: Mapping[str, Any], values: Any) -> str:

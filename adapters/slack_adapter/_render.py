@@ -8,7 +8,7 @@ live markup in a card is the requester's or decider's mention, built from a vali
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters._review import Form, decided_card, requester_elsewhere
+from adapters._review import Form, decided_card, decider_elsewhere, requester_elsewhere
 from adapters._text import clean, clip
 from adapters.slack_adapter._buttons import (
     ACTIONS_BLOCK,
@@ -26,7 +26,6 @@ from adapters.slack_adapter._markup import (
     plain,
     user,
 )
-from bot.models import platform_name
 from bot.review import Card, CardUpdate, outcome_line
 
 HEAD_BLOCK = "jokebot_head"
@@ -75,17 +74,19 @@ def _requester(card: Card) -> str:
     return f"{escaped(name, NAME_MAX, multiline=False) or 'someone'} ({platform})"
 
 
-def status(outcome: str, actor: str, reason: str = "", via: str = "") -> str:
+def status(outcome: str, actor: str, reason: str = "", via: str = "", name: str = "") -> str:
     """The escaped status line of a decided card, e.g. ``✅ Approved by Mo via Discord``.
 
-    A decider from another platform (``via`` names it) is shown as plain text: a Discord
-    name that looks like ``<@U…>`` must not ping anyone here.
+    A decider from another platform (``via`` names it) is shown by ``name`` (else ``actor``)
+    as plain text: a Discord name that looks like ``<@U…>`` must not ping anyone here.
     """
     shown_reason = escaped(reason, REASON_MAX, multiline=False)
     shown_via = escaped(via, NAME_MAX, multiline=False)
-    name = actor or "a moderator"
-    elsewhere = via not in ("", platform_name(PLATFORM))
-    shown = escaped(name, NAME_MAX, multiline=False) if elsewhere else user(name)
+    elsewhere = decider_elsewhere(actor, name, via, PLATFORM)
+    if elsewhere is not None:
+        shown = escaped(elsewhere, NAME_MAX, multiline=False) or "a moderator"
+    else:
+        shown = user(actor or "a moderator")
     return outcome_line(outcome, shown, shown_reason, shown_via)
 
 
@@ -97,6 +98,7 @@ def decided(update: CardUpdate) -> tuple[str, list[Block]]:
         update.get("actor") or "",
         update.get("reason") or "",
         update.get("via") or "",
+        update.get("actor_name") or "",
     )
     topic = escaped(str(card.get("topic", "")), TOPIC_MAX, multiline=False)
     return f"{line}: {topic}", card_blocks(card, token=None, status=line)

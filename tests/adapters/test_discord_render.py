@@ -216,3 +216,29 @@ def test_requester_from_another_platform_is_inert(text: str) -> None:
     check_embed(embed)
     check_embed(decided, line)
     assert requested_by(embed).endswith("(Slack)")
+
+
+@pytest.mark.parametrize(
+    ("via", "shown"),
+    [
+        ("Slack", "✅ Approved by mo via Slack"),  # the Slack moderator's name, not <@U2>
+        ("Discord", "✅ Approved by Mo via Discord"),  # decided here: the display name
+        ("", "✅ Approved by Mo"),
+    ],
+)
+def test_decider_from_another_platform_is_named(via: str, shown: str) -> None:
+    actor = "<@U2>" if via == "Slack" else "Mo"
+    update: CardUpdate = {
+        "token": "Tok1",
+        "card": card("x"),
+        "outcome": "approve",
+        "actor": actor,
+        "actor_name": "mo" if via == "Slack" else "Mo",
+        "reason": "",
+        "text": "",
+        "via": via,
+    }
+
+    line, _ = decided_embed(update)
+
+    assert line == shown

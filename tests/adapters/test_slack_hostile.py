@@ -166,7 +166,7 @@ async def test_names_from_another_platform_are_text_on_every_card(
     }
     ref = await sender.send(effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": card}, 1))
     decided = {"token": "tok1", "card": card, "outcome": "approve", "actor": text}
-    decided |= {"reason": "", "text": "", "via": "Discord"}  # decided on Discord, by that name
+    decided |= {"reason": "", "text": "", "via": "Discord", "actor_name": text}  # on Discord
     await sender.send(effect(EffectKind.REVIEW_UPDATE, decided, 2, card_ref=ref))
 
     stored = [(m.text, m.blocks) for m in fake.messages("CMOD")]
