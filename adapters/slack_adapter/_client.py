@@ -232,8 +232,11 @@ class SocketPresence:
         self._up = False  # run_socket_mode reported "connecting"
 
     async def on_message(self, message: WSMessage) -> None:
+        data = message.data
+        if not isinstance(data, str) or '"hello"' not in data:
+            return  # an envelope: Bolt parses it; no second parse on the hot path
         try:
-            kind = json.loads(message.data).get("type") if isinstance(message.data, str) else None
+            kind = json.loads(data).get("type")
         except (ValueError, AttributeError):
             return
         if kind == "hello":
