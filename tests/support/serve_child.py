@@ -62,6 +62,7 @@ class ServeChild:
             "COOLDOWN_S": "0",
             **env,
         }
+        self.argv: tuple[str, ...] = ("-m", "bot", "serve")  # what the child runs
         self.connected: Callable[[], bool] = lambda: True  # e.g. the fake Discord's clients
         self._process: asyncio.subprocess.Process | None = None
         self.stderr: list[bytes] = []  # of every process that ran, in order
@@ -77,7 +78,7 @@ class ServeChild:
         assert self._process is None, "already running"
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "bot", "serve"),
+            *self.argv,
             cwd=REPO,
             env=self.env,
             stdout=asyncio.subprocess.DEVNULL,
@@ -95,6 +96,12 @@ class ServeChild:
                         if reply.status == 200 and self.connected() and self._slack_listens():
                             return
                 await asyncio.sleep(0.05)
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the running process has used so far (Linux /proc)."""
+        assert self._process is not None, "not running"
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _slack_listens(self) -> bool:
         with socket.socket() as s:
