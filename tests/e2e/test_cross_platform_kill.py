@@ -7,6 +7,11 @@ a second Discord channel; Alice asks in Discord; a Slack moderator approves. The
 SIGKILLed and booted again after each of those steps. In the end: one public post in the
 Discord channel, every card edited (approved via Slack), Alice told on Discord, nothing posted
 on Slack's public channel, no traceback in any process.
+
+Two things a kill shows here, both by design today: ``serve``'s runner id is
+``host:pid``, so a draft cut short by the kill resumes only once its lease (30 s) has expired;
+and Slack's click is acknowledged before the decision commits, so a kill in between loses the
+click (the card keeps its buttons) and the moderator clicks again (counted in the log line).
 """
 
 import asyncio
@@ -52,7 +57,7 @@ SLACK_MOD = "UMOD"
 CHANNELS = {"CMOD": "mods", "CPUB": "jokes", "CGEN": "general"}
 
 
-async def until(condition: Callable[[], object], what: str, seconds: float = 60.0) -> None:
+async def until(condition: Callable[[], object], what: str, seconds: float = 120.0) -> None:
     """Poll ``condition`` (real time: the bot is another process) until it holds."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + seconds
