@@ -61,7 +61,11 @@ def describe(plans: list[SurfacePlan]) -> list[str]:
 
 
 class DiscordSurface:
-    """The Discord client of ``serve``: a fresh client (and sender) for every attempt."""
+    """The Discord client of ``serve``: a fresh client (and sender) for every attempt.
+
+    With ``DISCORD_SHARD_COUNT`` > 1, each attempt serves the shards this process leases
+    (``bot.app._shards``); their clients and senders come and go with the leases.
+    """
 
     name = "discord"
 
@@ -69,9 +73,11 @@ class DiscordSurface:
         from adapters.discord_adapter import use_endpoints
 
         use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-        self._token, self._core = secret(settings.discord_token), core
+        self._token, self._core, self._settings = secret(settings.discord_token), core, settings
+        self._sharded = settings.discord_shard_count > 1
         self._client: Any = None
-        self.prepare()
+        if not self._sharded:
+            self.prepare()
 
     def prepare(self) -> None:
         """Build a client and register its sender (replacing the previous one)."""
@@ -85,6 +91,15 @@ class DiscordSurface:
 
         from adapters.discord_adapter import run_discord
 
+        if self._sharded:
+            from bot.app._shards import serve_shards, shard_leases
+
+            try:
+                leases = shard_leases(self._settings, self._core)
+                await serve_shards(self._token, self._core, leases)
+            except discord.LoginFailure as exc:
+                raise ConfigError(f"Discord refused DISCORD_TOKEN: {exc}") from None
+            return
         if self._client is None or self._client.is_closed():
             self.prepare()
         try:
