@@ -80,8 +80,10 @@ class ShardedJokeClient(JokeClient, discord.AutoShardedClient):
 
     ``fence`` is asked before every gateway connection, IDENTIFY or RESUME alike: once it
     says no (the shard leases ran out) the client connects nothing more and stops with
-    :class:`bot.errors.LeaseLost`. ``identify_spacing_s`` is the pause before each IDENTIFY
-    after the first (discord.py's default 5 s: one IDENTIFY per 5 s at max_concurrency 1).
+    :class:`bot.errors.LeaseLost`. It is also asked before every gateway event is handled,
+    so a process back from a pause drops what was queued for shards it no longer holds.
+    ``identify_spacing_s`` is the pause before each IDENTIFY after the first (discord.py's
+    default 5 s: one IDENTIFY per 5 s at max_concurrency 1).
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class ShardedJokeClient(JokeClient, discord.AutoShardedClient):
         super().__init__(sink, shard_ids=sorted(shard_ids), shard_count=shard_count, **options)
         self._fence, self._spacing_s = fence, identify_spacing_s
         self._fence_gateway()
+        self._fence_events()
 
     def _fence_gateway(self) -> None:
         # Every gateway connection (launch, reconnect, resume) goes through ws_connect.
@@ -110,6 +113,20 @@ class ShardedJokeClient(JokeClient, discord.AutoShardedClient):
             return await connect(url, compress=compress)
 
         self.http.ws_connect = fenced  # type: ignore[method-assign]  # one instance's hook
+
+    def _fence_events(self) -> None:
+        parsers: dict[str, Callable[[Any], None]] = self._connection.parsers
+        for name, parse in list(parsers.items()):
+            parsers[name] = self._fenced(name, parse)
+
+    def _fenced(self, name: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        def fenced(data: Any) -> None:
+            if self._fence():
+                parse(data)
+            else:
+                log.warning("%s shards %s: lease gone, %s dropped", PLATFORM, self.shard_ids, name)
+
+        return fenced
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         if not initial:

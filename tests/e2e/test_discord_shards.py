@@ -53,16 +53,23 @@ async def fake_with_guilds(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Fak
         yield fake
 
 
-async def ask_everywhere(fake: FakeDiscord) -> dict[int, list[int]]:
-    """``/joke`` in every guild; the callback types each interaction got, by guild."""
-    ids = {}
+async def ask_everywhere(fake: FakeDiscord, *, timeout: float = 5.0) -> dict[int, str]:
+    """``/joke`` in every guild; the followup each interaction was answered with, by guild.
+
+    Each is deferred first (callback type 5) by the client holding the guild's shard.
+    """
+    tokens = {}
     for guild in GUILDS:
         payload = slash("joke", {"topic": "cats"})
-        ids[guild] = await fake.interact(payload if guild == GUILD_ID else in_guild(payload, guild))
-    async with asyncio.timeout(5):
-        while not all(fake.interaction(i).responses for i in ids.values()):
-            await asyncio.sleep(0.005)
-    return {guild: fake.interaction(i).responses for guild, i in ids.items()}
+        payload = payload if guild == GUILD_ID else in_guild(payload, guild)
+        iid = await fake.interact(payload)
+        tokens[guild] = (iid, payload["token"])
+    answers = {}
+    for guild, (iid, token) in tokens.items():
+        call = await fake.wait_for_path("POST", rf"/webhooks/\d+/{token}", timeout=timeout)
+        assert (call.status, fake.interaction(iid).responses) == (200, [5]), guild
+        answers[guild] = str(call.body["content"])
+    return answers
 
 
 async def test_shards_each_client_gets_only_its_shards_guilds(
@@ -79,7 +86,7 @@ async def test_shards_each_client_gets_only_its_shards_guilds(
         connected = fake.shards_connected()
 
     assert connected == {0, 1, 2, 3}
-    assert answers == {guild: [5] for guild in GUILDS}  # deferred, then followed up
+    assert answers == {guild: "Sent to the moderators." for guild in GUILDS}
     assert {g.id for g in first.guilds} == {g for g in GUILDS if shard_of(g, COUNT) < 2}
     assert {g.id for g in second.guilds} == {g for g in GUILDS if shard_of(g, COUNT) >= 2}
     assert {shard_of(int(r.origin.scope), COUNT) for r in low.requests} == {0, 1}
@@ -153,3 +160,25 @@ async def test_shards_a_client_past_its_lease_does_not_reconnect(
 
     assert (before, after) == (2, 2)  # no new connection was opened
     assert fake.shards_connected() == set()
+
+
+async def test_shards_events_past_the_lease_are_dropped_unanswered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    leased = True
+    sink = StubSink()
+    async with fake_with_guilds(monkeypatch) as fake:
+        client = sharded(sink, list(range(COUNT)), lambda: leased)
+        async with running(client):
+            leased = False  # back from a pause: the lease ran out meanwhile
+            iid = await fake.interact(slash("joke", {"topic": "cats"}))
+            await fake.dispatch("GUILD_DELETE", {"id": str(GUILD_ID), "unavailable": True})
+            await asyncio.sleep(0.2)  # real time: the client would have answered by now
+
+            responses = fake.interaction(iid).responses
+            guild = client.get_guild(GUILD_ID)
+
+    assert responses == []
+    assert sink.requests == []
+    assert guild is not None
+    assert not guild.unavailable  # GUILD_DELETE was not applied either
