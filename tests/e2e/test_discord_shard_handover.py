@@ -6,13 +6,16 @@ schema, at most 2 each: two hold them, one stands by. The parent serves the fake
 a guild on every shard, checks that ``/joke`` is answered in each, SIGKILLs the holder of
 shard 0, waits for the standby to take its shards once their leases ran out, and checks every
 guild again; then starts a new standby and kills the holder of shard 3 the same way. The
-fake's connection log must never show two connections open at once for one shard.
+fake's connection log must never show two connections open at once for one shard. A second
+test freezes a holder (SIGSTOP) instead: Discord drops its silent connections, another process
+takes its shards, and once thawed it takes nothing back.
 """
 
 import asyncio
 import functools
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,7 +28,7 @@ from bot.store.shards import shard_duty
 from tests.e2e.test_discord_shards import OTHERS, ask_everywhere
 from tests.support.db import rows
 from tests.support.discord_shard_child import COUNT, LEASE_S
-from tests.support.fake_discord import GUILD_ID, FakeDiscord, serve_fake
+from tests.support.fake_discord import GUILD_ID, SESSION_TIMED_OUT, FakeDiscord, serve_fake
 from tests.support.postgres import scratch_schema
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,11 @@ def all_served(fake: FakeDiscord, db_url: str, alive: set[str]) -> bool:
     )
 
 
+def no_tracebacks(bots: Bots) -> None:
+    for name, err in bots.errors.items():
+        assert b"Traceback" not in err, f"{name}: {err.decode(errors='replace')}"
+
+
 async def answered_everywhere(fake: FakeDiscord) -> None:
     answers = await ask_everywhere(fake, timeout=10.0)
     assert answers[GUILD_ID].startswith("Got it! Drafting a joke")
@@ -147,6 +155,44 @@ async def test_killed_shard_holder_hands_its_shards_over_and_never_two(db_url: s
     assert overlaps == []
     assert sum(per_shard.values()) >= COUNT + 4  # two handovers of two shards each at least
     assert all(took < LEASE_S * 4 / 3 + 10 for took in handovers), handovers
-    for name, err in bots.errors.items():
-        assert b"Traceback" not in err, f"{name}: {err.decode(errors='replace')}"
+    no_tracebacks(bots)
     log.info("shard handovers took %s s; connections per shard %s", handovers, per_shard)
+
+
+@pytest.mark.slow
+async def test_frozen_shard_holder_wakes_up_without_its_shards(db_url: str) -> None:
+    # Heartbeats every 250 ms, a silent connection dropped after 1 s: Discord's behaviour with
+    # a frozen client, faster than a lease (3 s) can run out.
+    options = {"shard_count": COUNT, "guilds": OTHERS, "heartbeat_ms": 250, "zombie_after_s": 1.0}
+    async with serve_fake(**options) as fake:
+        bots = Bots(db_url, fake)
+        try:
+            for name in ("bot-1", "bot-2", "bot-3"):
+                await bots.start(name)
+            await until("4 shards served", lambda: all_served(fake, db_url, set(bots.procs)))
+            victim = holders(db_url)[0]
+            others = set(bots.procs) - {victim}
+
+            bots.procs[victim].send_signal(signal.SIGSTOP)
+            took = await until(
+                "the frozen holder's shards taken over",
+                functools.partial(all_served, fake, db_url, others),
+            )
+            await answered_everywhere(fake)
+            owners = holders(db_url)
+            bots.procs[victim].send_signal(signal.SIGCONT)
+            await asyncio.sleep(LEASE_S)  # real time: it wakes, finds its leases gone, settles
+            await answered_everywhere(fake)
+            after = holders(db_url)
+            connected = fake.shards_connected()
+        finally:
+            await bots.kill_all()
+        overlaps = fake.gateway.overlaps()
+        dropped = [c for c in fake.gateway.connections if c.close_code == SESSION_TIMED_OUT]
+
+    assert overlaps == []
+    assert len(dropped) == 2  # the frozen holder's two connections, dropped by "Discord"
+    assert after == owners  # it took nothing back
+    assert connected == SHARDS
+    no_tracebacks(bots)
+    log.info("frozen holder's shards moved after %.1f s", took)

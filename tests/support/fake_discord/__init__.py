@@ -17,7 +17,7 @@
 
 from tests.support.fake_discord._calls import Call
 from tests.support.fake_discord._faults import Fault
-from tests.support.fake_discord._gateway import INVALID_SHARD, Connection
+from tests.support.fake_discord._gateway import INVALID_SHARD, SESSION_TIMED_OUT, Connection
 from tests.support.fake_discord._harness import (
     CONFIGURED,
     Session,
@@ -98,6 +98,7 @@ __all__ = [
     "REQUIRED_OVERLAY_KEYS",
     "SEND",
     "SEND_IN_THREADS",
+    "SESSION_TIMED_OUT",
     "TOKEN",
     "VIEW",
     "Call",

@@ -6,6 +6,10 @@ closes with 4010 (Invalid shard). READY carries the shard and lists only that sh
 and every guild event goes only to the connection of shard ``(guild_id >> 22) % num_shards``;
 events without a guild (DMs) go to shard 0. Every connection is logged with its shard and its
 open and close times (:class:`Connection`), so a test can prove no shard ever had two.
+
+With ``zombie_after_s``, a connection that sent no heartbeat for that long is closed (4009,
+Session timed out), as Discord drops a client that stopped heartbeating (a frozen process);
+``heartbeat_ms`` is the interval HELLO asks for (41250 as Discord's).
 """
 
 import asyncio
@@ -26,6 +30,7 @@ from tests.support.fake_discord._world import GUILD_ID, guild_create, ready, sha
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 DISALLOWED_INTENTS = 4014
 INVALID_SHARD = 4010
+SESSION_TIMED_OUT = 4009
 GUILD_EVENTS = ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")  # the guild is ``d.id``
 Shard = tuple[int, int]  # (shard_id, num_shards)
 
@@ -38,6 +43,8 @@ class Connection:
     opened_at: float  # time.monotonic() when the websocket was accepted
     shard: Shard | None = None
     closed_at: float | None = None  # None while open
+    beat_at: float = 0.0  # the last heartbeat (time.monotonic()), or when it opened
+    close_code: int | None = None  # when the fake closed it
 
     def overlaps(self, other: "Connection") -> bool:
         """Whether the two were open at the same moment."""
@@ -61,8 +68,11 @@ class Gateway:
         guild_available: bool = True,
         shard_count: int = 1,
         guilds: tuple[int, ...] = (),
+        heartbeat_ms: int = 41250,
+        zombie_after_s: float | None = None,
     ) -> None:
         self._port = port
+        self.heartbeat_ms, self.zombie_after_s = heartbeat_ms, zombie_after_s
         self._perms = perms
         self.enabled_intents = enabled_intents  # privileged intents switched on in the portal
         self.guild_available = guild_available  # False: never send GUILD_CREATE (uncached guild)
@@ -81,8 +91,10 @@ class Gateway:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         conn = Connection(next(self._numbers), time.monotonic())
+        conn.beat_at = conn.opened_at
         self.connections.append(conn)
-        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms}})
+        watchdog = asyncio.create_task(self._watch(ws, conn)) if self.zombie_after_s else None
         try:
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
@@ -90,14 +102,29 @@ class Gateway:
                 await self._on_op(ws, conn, json.loads(msg.data))
         finally:
             self.sockets.pop(ws, None)
-            conn.closed_at = time.monotonic()
+            conn.closed_at = conn.closed_at or time.monotonic()
+            if watchdog is not None:
+                watchdog.cancel()
         return ws
+
+    async def _watch(self, ws: web.WebSocketResponse, conn: Connection) -> None:
+        """Close the connection once its client stopped heartbeating (``zombie_after_s``)."""
+        assert self.zombie_after_s is not None
+        while not ws.closed:
+            await asyncio.sleep(self.zombie_after_s / 5)
+            if time.monotonic() - conn.beat_at > self.zombie_after_s:
+                # Closed for Discord from here on (no more events), even while the frozen
+                # client cannot answer the close handshake.
+                conn.close_code, conn.closed_at = SESSION_TIMED_OUT, time.monotonic()
+                self.sockets.pop(ws, None)
+                await ws.close(code=SESSION_TIMED_OUT, message=b"Session timed out.")
 
     async def _on_op(
         self, ws: web.WebSocketResponse, conn: Connection, msg: Mapping[str, Any]
     ) -> None:
         op = msg.get("op")
         if op == 1:
+            conn.beat_at = time.monotonic()
             await ws.send_json({"op": 11})
         elif op == 2:
             await self._identify(ws, conn, msg.get("d") or {})

@@ -47,7 +47,8 @@ class FakeDiscord(CallLog, FaultInjection):
     ``bot_permissions`` (what the bot's role grants), ``enabled_intents`` (privileged intents
     switched on), ``guild_available`` (False: the guild never arrives in GUILD_CREATE),
     ``shard_count`` (what ``GET /gateway/bot`` recommends), ``guilds`` (the ids of the bot's
-    other, empty guilds: see ``guild_on_shard``).
+    other, empty guilds: see ``guild_on_shard``), ``heartbeat_ms`` and ``zombie_after_s``
+    (close a connection that stopped heartbeating).
     """
 
     def __init__(
@@ -60,6 +61,8 @@ class FakeDiscord(CallLog, FaultInjection):
         guild_available: bool = True,
         shard_count: int = 1,
         guilds: tuple[int, ...] = (),
+        heartbeat_ms: int = 41250,
+        zombie_after_s: float | None = None,
     ) -> None:
         self.state = DiscordState(nonce_window_s=nonce_window_s, bot_permissions=bot_permissions)
         self.interactions = Interactions(self.state, deadline_s=deadline_s)
@@ -70,6 +73,8 @@ class FakeDiscord(CallLog, FaultInjection):
             guild_available=guild_available,
             shard_count=shard_count,
             guilds=guilds,
+            heartbeat_ms=heartbeat_ms,
+            zombie_after_s=zombie_after_s,
         )
         CallLog.__init__(self)
         FaultInjection.__init__(self)
