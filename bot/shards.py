@@ -55,7 +55,8 @@ async def _stop(task: asyncio.Task[None]) -> None:
     try:
         await task
     except asyncio.CancelledError:
-        if not task.cancelled():
+        current = asyncio.current_task()
+        if not task.cancelled() or (current is not None and current.cancelling()):
             raise  # we were cancelled ourselves while waiting
     except LeaseLost as exc:
         log.warning("discord shards: %s", exc)

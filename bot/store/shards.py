@@ -15,13 +15,17 @@ restarted process also waits for its old leases to run out: nothing depends on h
 process died.
 """
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from bot.ports import Clock
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def shard_duty(shard_id: int, count: int) -> str:
@@ -88,7 +92,7 @@ class ShardLeases:
         """
         now = self._clock.now()
         try:
-            held = await self._claim(now)
+            held = await self._claim_in_time(now)
         except Exception:
             log.exception("discord shards: lease renewal failed (holder %s)", self.holder)
             self._next = now + self.lease_s / 6
@@ -104,6 +108,26 @@ class ShardLeases:
         self.held, self.until = held, now + self.lease_s if held else 0.0
         self._next = now + self.lease_s / 3
         return held
+
+    async def _claim_in_time(self, now: float) -> frozenset[int]:
+        """:meth:`_claim`, given up at our deadline: a hung database must not keep us connected."""
+        # While connected, no later than the deadline; otherwise nothing is at stake but time.
+        wait_s = self.stop_by() - now if self.live() else self.lease_s / 3
+        return await self._within(self._claim(now), wait_s)
+
+    async def _within(self, work: Coroutine[Any, Any, T], wait_s: float) -> T:
+        """``work``'s result, or TimeoutError once ``wait_s`` passed on our clock."""
+        task = asyncio.ensure_future(work)
+        deadline = asyncio.ensure_future(self._clock.sleep(wait_s))
+        try:
+            await asyncio.wait({task, deadline}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            deadline.cancel()
+            if not task.done():
+                task.cancel()  # rolled back whenever the database answers; not awaited
+        if not task.done():
+            raise TimeoutError(f"no answer from the database within {wait_s:.1f} s")
+        return task.result()
 
     async def _claim(self, now: float) -> frozenset[int]:
         until = now + self.lease_s
@@ -126,6 +150,12 @@ class ShardLeases:
         held, self.held, self.until = self.held, frozenset(), 0.0
         if not held:
             return
+        try:  # bounded: a shutdown must not hang on the database; the leases run out anyway
+            await self._within(self._release(held), self.lease_s / 3)
+        except Exception:
+            log.exception("discord shards %s: not released, they free up in time", sorted(held))
+
+    async def _release(self, held: frozenset[int]) -> None:
         async with self._store.transaction() as tx:
             for shard in sorted(held):
                 await tx.release_duty(shard_duty(shard, self.count), self.holder)

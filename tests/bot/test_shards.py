@@ -47,6 +47,14 @@ def break_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "transaction", broken)
 
 
+@asynccontextmanager
+async def hanging() -> AsyncIterator[Tx]:
+    """A transaction on a partitioned database: no answer, no error."""
+    await asyncio.Event().wait()
+    raise AssertionError("never answers")
+    yield
+
+
 def test_shards_the_holder_name_is_unique_per_process_start() -> None:
     first, second = shard_holder("host:12"), shard_holder("host:12")
 
@@ -138,6 +146,24 @@ async def test_shards_release_frees_them_for_others_at_once(store: Store) -> Non
 
     assert got == frozenset(range(4))
     assert not a.live()
+
+
+async def test_shards_release_gives_up_on_a_hung_database(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    a = leases(store, clock, "a")
+    await a.refresh()
+    monkeypatch.setattr(store, "transaction", hanging)
+
+    releasing = asyncio.create_task(a.release())
+    await settle(lambda: clock.sleepers > 0)
+    clock.advance(LEASE / 3)
+    await asyncio.wait_for(releasing, 5)
+    monkeypatch.undo()
+
+    assert not a.held
+    assert set(await holders(store)) == {0, 1, 2, 3}  # still leased: they run out in time
 
 
 def test_shards_leases_refuse_a_margin_that_leaves_no_time_to_renew() -> None:
@@ -235,13 +261,29 @@ async def test_hold_closes_the_connection_at_the_deadline_when_renewals_fail(
 
 
 async def test_hold_restarts_a_client_whose_fence_refused_at_the_next_check(
-    store: Store,
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock()
+    start = clock.now()
     rec = Recorder(clock, store, fail_with=LeaseLost("lease gone, not connecting"))
+    mine = leases(store, clock, "a")
+    refresh, refreshes = mine.refresh, [0]
 
-    async with holding(leases(store, clock, "a"), rec) as task:
-        await settle(lambda: clock.sleeps == 2 and clock.sleepers == 1)  # slept again
+    async def counted() -> frozenset[int]:
+        refreshes[0] += 1
+        return await refresh()
+
+    monkeypatch.setattr(mine, "refresh", counted)
+
+    async with holding(mine, rec) as task:
+        # after the failure: refreshed once more, then asleep until the next check
+        await settle(
+            lambda: (
+                refreshes[0] == 2
+                and clock.sleepers == 1
+                and clock.next_deadline() == start + LEASE / 3
+            )
+        )
         assert len(rec.events) == 2  # not restarted at once
         clock.advance(LEASE / 3)
         await settle(lambda: len(rec.events) == 3)
@@ -261,3 +303,25 @@ async def test_hold_ends_with_the_error_of_a_client_that_failed(store: Store) ->
             await asyncio.wait_for(asyncio.shield(task), 5)
 
     assert await holders(store) == {}  # given up for the others
+
+
+async def test_hold_closes_the_connection_at_the_deadline_when_the_database_hangs(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    rec = Recorder(clock, store)
+    mine = leases(store, clock, "a")
+
+    async with holding(mine, rec):
+        await settle(lambda: len(rec.events) == 1)
+        until = mine.until
+        monkeypatch.setattr(store, "transaction", hanging)
+        for _ in range(10):
+            await settle(lambda: clock.sleepers > 0)
+            clock.advance(LEASE / 6)
+            await asyncio.sleep(0.01)
+        await settle(lambda: len(rec.events) == 2)
+        monkeypatch.undo()  # the recorder's own check reads through the real store
+
+    assert rec.events[1][:2] == ("close", frozenset(range(4)))
+    assert rec.events[1][2] <= until - LEASE / 3
