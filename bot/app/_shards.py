@@ -5,10 +5,12 @@
 for the shards held, with a fresh client (and sender) whenever that set changes.
 """
 
+import asyncio
 from typing import Any
 
 from bot.app._core import Core
 from bot.config import Settings
+from bot.ports import ConnectionHook
 from bot.shards import hold_shards
 from bot.store.shards import ShardLeases, shard_holder
 
@@ -41,6 +43,16 @@ async def serve_shards(token: str, core: Core, leases: ShardLeases, **client_opt
             **client_options,
         )
         core.register_sender("discord", sender)
-        await run_discord(token, core.service, client=client)
+        try:
+            await run_discord(token, core.service, client=client)
+        except asyncio.CancelledError:
+            standing_by()  # until a client for the next set reports
+            raise
 
+    def standing_by() -> None:
+        if report is not None:
+            report(True, "no Discord shard held: standing by for a free one")
+
+    report: ConnectionHook | None = client_options.get("on_connection")
+    standing_by()
     await hold_shards(leases, serve, core.clock)

@@ -1,4 +1,5 @@
-"""The fake gateway: HELLO, IDENTIFY (intents and shard checked), READY, GUILD_CREATE, RESUME.
+"""The fake gateway: HELLO, IDENTIFY (intents and shard checked), READY, GUILD_CREATE, RESUME,
+outages.
 
 Sharding as Discord documents it (developers/events/gateway#sharding): IDENTIFY carries
 ``shard: [shard_id, num_shards]`` (absent means ``[0, 1]``); an id outside ``0..num_shards-1``
@@ -23,7 +24,14 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.support.fake_discord._perms import GuildPermissions
-from tests.support.fake_discord._world import GUILD_ID, guild_create, ready, shard_of, small_guild
+from tests.support.fake_discord._world import (
+    GUILD_ID,
+    SESSION_ID,
+    guild_create,
+    ready,
+    shard_of,
+    small_guild,
+)
 
 # Privileged intents (developers/events/gateway#privileged-intents): GUILD_MEMBERS,
 # GUILD_PRESENCES, MESSAGE_CONTENT. Asking for one the app has not enabled closes with 4014.
@@ -31,6 +39,9 @@ PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 DISALLOWED_INTENTS = 4014
 INVALID_SHARD = 4010
 SESSION_TIMED_OUT = 4009
+# Close code 4000, "Unknown error: we're not sure what went wrong; try reconnecting"
+# (developers/topics/opcodes-and-status-codes#gateway-close-event-codes): clients may resume.
+UNKNOWN_ERROR = 4000
 GUILD_EVENTS = ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")  # the guild is ``d.id``
 Shard = tuple[int, int]  # (shard_id, num_shards)
 
@@ -83,11 +94,18 @@ class Gateway:
         self.intents: list[int] = []  # the intents of every IDENTIFY, in order
         self.connections: list[Connection] = []  # every connection ever opened, in order
         self.identifies = 0
+        self.resumes = 0  # RESUMEs answered with RESUMED
+        self.refused = 0  # connection attempts refused while down
+        self.down = False
         self._sessions: dict[str, Shard] = {}
         self._numbers = itertools.count(1)
         self._seq = 0
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.down:
+            # An outage at Discord's edge: the upgrade is refused before any websocket exists.
+            self.refused += 1
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         conn = Connection(next(self._numbers), time.monotonic())
@@ -145,7 +163,7 @@ class Gateway:
             await ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
             return
         conn.shard = shard
-        session = f"fake-session-{conn.number}"
+        session = f"{SESSION_ID}-{conn.number}"
         self._sessions[session] = shard
         mine = [g for g in self.guilds if shard_of(g, shard[1]) == shard[0]]
         await self.send(
@@ -166,6 +184,7 @@ class Gateway:
             await ws.send_json({"op": 9, "d": False})  # Invalid Session: identify anew
             return
         conn.shard = shard
+        self.resumes += 1
         await self.send(ws, "RESUMED", {})
         self.sockets[ws] = shard
 
@@ -198,10 +217,19 @@ class Gateway:
             "session_start_limit": {**limit, "max_concurrency": 1},
         }
 
-    async def close(self) -> None:
+    async def close(self, code: int = 1000, message: bytes = b"") -> None:
         """Close every gateway connection."""
         for ws in list(self.sockets):
-            await ws.close()
+            await ws.close(code=code, message=message)
+
+    async def go_down(self, code: int = UNKNOWN_ERROR) -> None:
+        """An outage: every session closes with ``code`` and new connections are refused."""
+        self.down = True
+        await self.close(code, b"Unknown error.")
+
+    def come_back(self) -> None:
+        """The outage is over: connections (and RESUMEs of the old sessions) succeed again."""
+        self.down = False
 
 
 def _shard(value: Any) -> Shard | None:

@@ -114,6 +114,9 @@ def roles(perms: GuildPermissions | None = None) -> list[dict[str, Any]]:
     ]
 
 
+SESSION_ID = "fake-session"  # a READY's session id starts with it; a RESUME must name one
+
+
 def shard_of(guild_id: int, count: int) -> int:
     """The shard a guild's events go to: ``(guild_id >> 22) % num_shards`` (Discord's docs)."""
     return (guild_id >> 22) % count
@@ -130,7 +133,7 @@ def ready(
     *,
     shard: tuple[int, int] = (0, 1),
     guilds: list[int] | None = None,
-    session_id: str = "fake-session",
+    session_id: str = SESSION_ID,
 ) -> dict[str, Any]:
     """READY for the bot user, with its guilds still unavailable (GUILD_CREATE follows)."""
     return {
