@@ -25,6 +25,9 @@ _NUMBER_RULES = {
     "health_port": "a port number from 0 (off) to 65535",
     "health_stuck_s": "a number of seconds > 0",
     "retention_days": "a number of days >= 0 (0 keeps everything)",
+    "discord_shard_count": "a whole number >= 1",
+    "discord_shards_per_process": "a whole number >= 0 (0: as many as are free)",
+    "discord_shard_lease_s": "a number of seconds >= 3",
     "console_login_limit": "a whole number >= 1",
     "console_login_window_s": "a number of seconds > 0",
     "console_rights_ttl_s": "a number of seconds >= 0",
@@ -42,6 +45,10 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = None
     discord_guild_id: str | None = None  # only for `--sync` of slash commands to one guild
+    # Several processes: shards 0..N-1 leased through the database (1: one plain client)
+    discord_shard_count: int = Field(default=1, ge=1)
+    discord_shards_per_process: int = Field(default=0, ge=0)  # 0: as many as are free
+    discord_shard_lease_s: float = Field(default=30.0, ge=3)
     # Slack
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None  # Socket Mode

@@ -65,6 +65,8 @@ class DiscordSurface:
     """The Discord client of ``serve``: a fresh client (and sender) for every attempt.
 
     ``report`` hears the gateway session's state (READY / RESUMED / disconnected).
+    With ``DISCORD_SHARD_COUNT`` > 1, each attempt serves the shards this process leases
+    (``bot.app._shards``); their clients and senders come and go with the leases.
     """
 
     name = "discord"
@@ -74,8 +76,10 @@ class DiscordSurface:
 
         use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
         self._token, self._core, self._report = secret(settings.discord_token), core, report
+        self._settings, self._sharded = settings, settings.discord_shard_count > 1
         self._client: Any = None
-        self.prepare()
+        if not self._sharded:
+            self.prepare()
 
     def prepare(self) -> None:
         """Build a client and register its sender (replacing the previous one)."""
@@ -89,6 +93,15 @@ class DiscordSurface:
 
         from adapters.discord_adapter import run_discord
 
+        if self._sharded:
+            from bot.app._shards import serve_shards, shard_leases
+
+            try:
+                leases = shard_leases(self._settings, self._core)
+                await serve_shards(self._token, self._core, leases, on_connection=self._report)
+            except discord.LoginFailure as exc:
+                raise ConfigError(f"Discord refused DISCORD_TOKEN: {exc}") from None
+            return
         if self._client is None or self._client.is_closed():
             self.prepare()
         try:
