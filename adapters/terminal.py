@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import TextIO, cast
 
 from adapters._review import status_line
+from adapters._text import printable
 from bot.models import (
     Actor,
     DecideStatus,
@@ -71,7 +72,7 @@ class TerminalSender:
         return True
 
     def _say(self, text: str) -> None:
-        self._out.write(text + "\n")
+        self._out.write(printable(text) + "\n")  # user text never reaches the TTY as control
         self._out.flush()
 
 
@@ -219,7 +220,7 @@ class ChatApp:
             self._out.write("\n")
             raise _Quit
         if not self._tty:
-            self._out.write(line + "\n")  # echo piped input so transcripts read naturally
+            self._out.write(printable(line) + "\n")  # echo piped input: transcripts read well
         return line
 
     async def _goodbye(self) -> None:
@@ -235,5 +236,5 @@ class ChatApp:
             self._out.flush()
 
     def _say(self, text: str) -> None:
-        self._out.write(text + "\n")
+        self._out.write(printable(text) + "\n")  # user text never reaches the TTY as control
         self._out.flush()
