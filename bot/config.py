@@ -24,6 +24,7 @@ _NUMBER_RULES = {
     "health_port": "a port number from 0 (off) to 65535",
     "health_stuck_s": "a number of seconds > 0",
     "retention_days": "a number of days >= 0 (0 keeps everything)",
+    "console_port": "a port number from 0 (off under serve) to 65535",
 }
 
 
@@ -67,6 +68,14 @@ class Settings(BaseSettings):
     health_port: int = Field(default=8081, ge=0, le=65535)  # 0: no server
     health_stuck_s: float = Field(default=600.0, gt=0)  # an effect open this long is stuck
     retention_days: float = Field(default=90.0, ge=0)  # 0: keep every finished run forever
+    # The web console (`jokebot console`, and `jokebot serve` when CONSOLE_PORT is set)
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=0, ge=0, le=65535)  # 0: not under serve; console: 8080
+    console_secret: SecretStr | None = None  # signs sessions; else generated once into the file
+    console_secret_file: str = "jokebot-console.secret"  # noqa: S105  # a path, not a secret
+    console_url: str | None = None  # how people reach it (https:// makes cookies Secure)
+    console_read_only: bool = False
+    console_proxy: str = ""  # address of a reverse proxy whose X-Forwarded-* headers count
     # Test-only: point the SDKs at local fake servers.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
@@ -78,13 +87,14 @@ class Settings(BaseSettings):
         "discord_api_base",
         "discord_gateway_url",
         "slack_api_base",
+        "console_url",
         mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("openai_base_url", "discord_api_base", "slack_api_base")
+    @field_validator("openai_base_url", "discord_api_base", "slack_api_base", "console_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
