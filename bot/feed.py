@@ -63,6 +63,7 @@ class AuditFeed:
         self._gap_since: float | None = None
         self.frontier = 0
         self.closed = False
+        self.overflows = 0  # followers that fell behind and replayed from the store
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator["AuditFeed"]:
@@ -130,6 +131,7 @@ class AuditFeed:
             if len(follower.events) + len(events) > self._buffer:
                 follower.events.clear()
                 follower.behind = True
+                self.overflows += 1
             else:
                 follower.events.extend(events)
             follower.wake.set()
