@@ -9,7 +9,8 @@ class ConsoleConfig:
 
     Attributes:
         secret: signs the session cookies; keep it across restarts or everyone is signed out.
-        base_url: how people reach the console (the login link is printed with it).
+        base_url: how people reach the console (the login link is printed with it); empty:
+            the address it listens on.
         secure_cookies: send cookies only over HTTPS (on behind TLS).
         read_only: show everything, decide nothing.
         keepalive_s: seconds between the event stream's keep-alive comments.
@@ -19,7 +20,7 @@ class ConsoleConfig:
     """
 
     secret: str
-    base_url: str = "http://127.0.0.1:8080"
+    base_url: str = ""
     secure_cookies: bool = False
     read_only: bool = False
     keepalive_s: float = 20.0

@@ -11,7 +11,7 @@ from adapters.console._identity import Identity
 from adapters.console._templates import page, state
 from bot.models import AuditEvent, RunDetail
 
-SCREEN_EVENTS = ("screened_out", "llm_error")
+SCREEN_EVENTS = ("screened_out", "llm_error")  # the joke flow's own audit events ("flow")
 
 
 def where_from(actor: str) -> str:
@@ -21,7 +21,7 @@ def where_from(actor: str) -> str:
 
 def screen_results(run: RunDetail) -> list[AuditEvent]:
     """The drafts the screen refused and the model's failures, in order."""
-    return [e for e in run.audit if e.event in SCREEN_EVENTS]
+    return [e for e in run.audit if e.event == "flow" and e.data.get("event") in SCREEN_EVENTS]
 
 
 def run_router() -> APIRouter:

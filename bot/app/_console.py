@@ -88,9 +88,9 @@ def check_binding(settings: Settings, host: str) -> None:
         )
 
 
-def console_config(settings: Settings, port: int) -> ConsoleConfig:
+def console_config(settings: Settings) -> ConsoleConfig:
     """The console's plain values from ``settings``."""
-    base = settings.console_url or f"http://{settings.console_host}:{port}"
+    base = settings.console_url or ""
     return ConsoleConfig(
         secret=console_secret(settings),
         base_url=base,
@@ -107,10 +107,11 @@ class Console:
     links: LoginLinks
     feed: AuditFeed
     config: ConsoleConfig
+    listening: str = ""  # http://host:port once served
 
     def login_url(self) -> str:
         """A fresh one-time login link for the local admin."""
-        return f"{self.config.base_url}/login/{self.links.issue()}"
+        return f"{self.config.base_url or self.listening}/login/{self.links.issue()}"
 
 
 @asynccontextmanager
@@ -166,6 +167,7 @@ async def serving_console(
             raise ConfigError(f"cannot serve the console on {host}:{port}; set CONSOLE_PORT")
         await asyncio.sleep(0.01)
     bound = int(server.servers[0].sockets[0].getsockname()[1])
+    console.listening = f"http://{f'[{host}]' if ':' in host else host}:{bound}"
     try:
         yield bound
     finally:
@@ -207,21 +209,11 @@ async def run_console(
         open_core(
             database_url=settings.database_url, llm=llm, clock=clock, options=options_from(settings)
         ) as core,
-        open_console(core, console_config(settings, port)) as console,
+        open_console(core, console_config(settings)) as console,
         core.serving(),
         serving_console(console, host, port, proxy=settings.console_proxy) as bound,
     ):
-        if bound != port:
-            console = Console(
-                console.app, console.links, console.feed, _rebased(console.config, host, bound)
-            )
-        say(f"jokebot console on http://{host}:{bound}")
+        say(f"jokebot console on {console.listening} (port {bound})")
         say(f"Sign in as the local admin (once, within 10 minutes): {console.login_url()}")
         await asyncio.Event().wait()
     return 0
-
-
-def _rebased(config: ConsoleConfig, host: str, port: int) -> ConsoleConfig:
-    from dataclasses import replace
-
-    return replace(config, base_url=f"http://{host}:{port}")

@@ -153,7 +153,7 @@ async def console_surface(
         yield []
         return
     host, port = settings.console_host, settings.console_port
-    async with open_console(core, console_config(settings, port)) as console:
+    async with open_console(core, console_config(settings)) as console:
         yield [ConsoleSurface(console, host, port, settings.console_proxy, say)]
 
 

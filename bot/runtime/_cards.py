@@ -93,7 +93,9 @@ def update_row(
     # a card names where its decision came from when the run has several platforms, or when
     # it came from none of them (the web console reviews every queue)
     elsewhere = decider not in platforms and decider not in ("", "system")
-    via = platform_name(decider) if (len(platforms) > 1 and decider in platforms) or elsewhere else ""
+    via = (
+        platform_name(decider) if (len(platforms) > 1 and decider in platforms) or elsewhere else ""
+    )
     payload = card_update(
         wait.token,
         cast(Card, wait.payload),

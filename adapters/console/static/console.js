@@ -99,7 +99,8 @@ function connect() {
 async function decide(form, action) {
   const body = new URLSearchParams(new FormData(form));
   body.set("action", action);
-  const response = await fetch(form.action, {
+  // form.action would be the buttons named "action": read the attribute
+  const response = await fetch(form.getAttribute("action"), {
     method: "POST", body, credentials: "same-origin",
     headers: { Accept: "application/json", "X-CSRF-Token": csrf },
   });

@@ -74,7 +74,7 @@ async def test_console_viewer_may_look_but_not_decide(web: ConsoleHarness) -> No
     await web.stack.drain()
 
     assert web.discord.cards(run_id)[0].payload["card"]["draft"] in queue
-    assert "✅ Approve" not in queue  # no buttons for a viewer
+    assert "✓ Approve" not in queue  # no buttons for a viewer
     assert (status, answer["status"]) == (403, "forbidden")
     assert web.discord.cards(run_id)[0].edits == []
 
@@ -134,6 +134,6 @@ async def test_console_read_only_refuses_decisions(tmp_path: Path) -> None:
         await web.stack.drain()
         edits = web.discord.cards(run_id)[0].edits
 
-    assert "read-only" in queue and "✅ Approve" not in queue
+    assert "read-only" in queue and "✓ Approve" not in queue
     assert status == 403
     assert edits == []

@@ -1,10 +1,12 @@
 """The queue, run and queues pages as a signed-in person sees them (server-rendered HTML)."""
 
 import re
+from pathlib import Path
 
 from adapters.console import Identity, Role
 from bot.models import Surface
-from tests.support.console import MOD, ConsoleHarness
+from tests.support.console import MOD, ConsoleHarness, console_harness
+from tests.support.llm import FakeLLM
 
 
 def tokens_in(html: str) -> list[str]:
@@ -98,6 +100,21 @@ async def test_run_page_shows_drafts_decisions_where_and_the_audit_trail(
     assert "approve</strong> by dana" in html and "via Discord" in html
     assert html.count("<tr><td>") >= len(audit)  # one audit row per line (and the cards)
     assert all(f"<td>{a.id}</td>" in html for a in audit)
+
+
+async def test_run_page_shows_what_the_screen_refused(tmp_path: Path) -> None:
+    llm = FakeLLM("Cats nap. A lot.", "Cats nap. A lot.", "Dogs dig holes for fun.")
+    async with console_harness(tmp_path, llm=llm) as web:
+        browser = await web.signed_in()
+        run_id = await web.ask("discord:1")
+        await browser.decide(web.token(run_id), "reject", "click-0001")
+        await web.stack.drain()
+
+        _, html = await browser.page(f"/runs/{run_id}")
+
+    assert "screened_out</span> duplicate" in html
+    assert html.count("“Cats nap. A lot.”") == 1  # the refused repeat
+    assert "Dogs dig holes for fun." in html
 
 
 async def test_run_page_of_an_unknown_run_is_404(web: ConsoleHarness) -> None:
