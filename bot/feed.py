@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -142,7 +142,7 @@ class AuditFeed:
             rows = await tx.audit_since(seq, limit)
         return [event_of(r) for r in rows if (r.id or 0) <= self.frontier]
 
-    async def follow(self, after: int) -> AsyncIterator[AuditEvent]:
+    async def follow(self, after: int) -> AsyncGenerator[AuditEvent, None]:
         """Every event after ``after``: the replay from the store, then live, in seq order."""
         follower = _Follower()
         self._followers.add(follower)

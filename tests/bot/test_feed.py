@@ -1,4 +1,4 @@
-"""AuditFeed: replay then live tail with no gap and no double, out-of-order commits, slow followers."""
+"""AuditFeed: replay then live tail (no gap, no double), out-of-order commits, slow followers."""
 
 import asyncio
 import json

@@ -167,6 +167,12 @@ async def test_store_all_routes_lists_every_scope(store: Store) -> None:
     ]
 
 
+async def audit_then_crash(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.add_audit([AuditRow("r1", 1.0, "x", "rolled back")])
+        raise RuntimeError("crash")
+
+
 async def test_store_bell_rings_after_a_committed_audit_write_only(store: Store) -> None:
     assert isinstance(store, Ringing)
     woken = asyncio.create_task(store.bell.wait())
@@ -175,10 +181,8 @@ async def test_store_bell_rings_after_a_committed_audit_write_only(store: Store)
     async with store.transaction() as tx:
         await tx.insert_run(a_run("r1"))  # no audit row: no ring
     silent = store.bell.rings
-    with pytest.raises(RuntimeError):
-        async with store.transaction() as tx:
-            await tx.add_audit([AuditRow("r1", 1.0, "x", "rolled back")])
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError, match="crash"):
+        await audit_then_crash(store)
     after_rollback = store.bell.rings
     async with store.transaction() as tx:
         await tx.add_audit([AuditRow("r1", 1.0, "x", "kept")])

@@ -23,7 +23,7 @@ from tests.support.llm import FakeLLM
 from tests.support.platform import FakePlatform
 from tests.support.stack import Stack, joke_stack
 
-SECRET = "test-console-secret-" + "x" * 32  # noqa: S105  # a fake secret for a test server
+SECRET = "test-console-secret-" + "x" * 32  # a fake secret for a test server
 REQUESTER = Actor("discord", "u1", "ann")
 MOD = Actor("discord", "m1", "dana", is_moderator=True)
 ORIGIN = Origin("discord", "guild1", REQUESTER, "mods", "jokes", "general")

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.support.console import SECRET, ConsoleHarness, console_harness
 COOKIE = "jokebot_console"
 
 
-def forged_cookie(secret: str, session: dict[str, object]) -> str:
+def forged_cookie(secret: str, session: Mapping[str, object]) -> str:
     """A session cookie as Starlette's SessionMiddleware writes it, signed with ``secret``."""
     data = base64.b64encode(json.dumps(session).encode())
     return TimestampSigner(secret).sign(data).decode()
@@ -102,7 +103,8 @@ async def test_console_ignores_a_session_cookie_signed_with_another_secret(
     status, html = await browser.page("/")
 
     assert status == 200
-    assert "Sign in" in html and "admin · admin" not in html
+    assert "Sign in" in html
+    assert "admin · admin" not in html
 
 
 async def test_console_session_signed_with_its_secret_is_accepted(web: ConsoleHarness) -> None:
@@ -176,9 +178,9 @@ async def test_console_rights_by_role_and_platform(who: Identity, expected: bool
         ("127.0.0.1", True),
         ("::1", True),
         ("localhost", True),
-        ("0.0.0.0", False),
+        ("0.0.0.0", False),  # noqa: S104
         ("10.0.0.2", False),
-    ],  # noqa: S104
+    ],
 )
 def test_console_knows_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
@@ -201,8 +203,9 @@ def test_console_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     first = console_secret(settings)
     again = console_secret(settings)
     mode = (tmp_path / "s").stat().st_mode & 0o777
-    given = console_secret(load_settings(_env_file=None, console_secret="from-env"))
+    given = console_secret(load_settings(_env_file=None, console_secret="from-env"))  # noqa: S106
 
-    assert first == again and len(first) >= 40
+    assert first == again
+    assert len(first) >= 40
     assert mode == 0o600
     assert given == "from-env"

@@ -43,7 +43,8 @@ async def test_console_loses_to_an_earlier_discord_click_and_says_who_and_where(
     status, answer = await browser.decide(token, "reject", reason="meh")
     await web.stack.drain()
 
-    assert first is not None and first.status == DecideStatus.APPLIED
+    assert first is not None
+    assert first.status == DecideStatus.APPLIED
     assert (status, answer["status"]) == (409, "already_decided")
     assert answer["decided_by"] == "dana via Discord"
     assert len(web.discord.public_posts(run_id)) == 1
@@ -61,7 +62,8 @@ async def test_console_wins_and_a_later_discord_click_is_told_via_the_web_consol
     await web.stack.drain()
 
     assert status == 200
-    assert late is not None and late.status == DecideStatus.ALREADY_DECIDED
+    assert late is not None
+    assert late.status == DecideStatus.ALREADY_DECIDED
     assert late.decided_by == "local admin via the web console"
 
 
@@ -134,6 +136,7 @@ async def test_console_read_only_refuses_decisions(tmp_path: Path) -> None:
         await web.stack.drain()
         edits = web.discord.cards(run_id)[0].edits
 
-    assert "read-only" in queue and "✓ Approve" not in queue
+    assert "read-only" in queue
+    assert "✓ Approve" not in queue
     assert status == 403
     assert edits == []
