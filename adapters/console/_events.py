@@ -13,6 +13,7 @@ bytes are ours to control and test.
 import asyncio
 import contextlib
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -28,6 +29,22 @@ from bot.ports import Clock, ReviewBoard
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RETRY_MS = 2000
+
+
+class Frames:
+    """The wire text of recent events, made once for every stream of one app (by seq)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._texts: OrderedDict[int, str] = OrderedDict()
+        self._size = size
+
+    def __call__(self, event: AuditEvent) -> str:
+        text = self._texts.get(event.seq)
+        if text is None:
+            text = self._texts[event.seq] = frame(event)
+            while len(self._texts) > self._size:
+                self._texts.popitem(last=False)
+        return text
 
 
 def frame(event: AuditEvent) -> str:
@@ -52,9 +69,10 @@ def start_seq(last_event_id: str | None, after: str | None) -> int:
 
 
 async def stream(
-    board: ReviewBoard, clock: Clock, after: int, keepalive_s: float
+    board: ReviewBoard, clock: Clock, after: int, keepalive_s: float, frames: Frames | None = None
 ) -> AsyncIterator[str]:
     """The event stream's text: a retry hint, then events and keep-alive comments."""
+    render = frames or frame
     yield f"retry: {RETRY_MS}\n\n"
     events = board.follow(after if after >= 0 else board.last_seq())
     upcoming: asyncio.Future[AuditEvent] | None = None
@@ -74,7 +92,7 @@ async def stream(
             except StopAsyncIteration:
                 return
             upcoming = None
-            yield frame(event)
+            yield render(event)
     finally:
         if upcoming is not None:
             upcoming.cancel()
@@ -92,6 +110,7 @@ async def _close(events: Any) -> None:
 def events_router() -> APIRouter:
     """``/events``."""
     router = APIRouter()
+    frames = Frames()  # this app's: seqs are numbers of one database
 
     @router.get("/events")
     async def events(
@@ -99,7 +118,7 @@ def events_router() -> APIRouter:
     ) -> StreamingResponse:
         console = state(request)
         start = start_seq(request.headers.get("last-event-id"), after)
-        body = stream(console.board, console.clock, start, console.config.keepalive_s)
+        body = stream(console.board, console.clock, start, console.config.keepalive_s, frames)
         return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
 
     return router
