@@ -6,15 +6,17 @@ uvicorn) serves them. ``--subscribers`` signed-in event streams follow ``/events
 decisions are made at ``--rate`` per second through the runtime's ``decide``. For every
 decision and every stream: the time from ``decide`` returning (committed) to the stream
 reading its ``wait.decided`` event; events lost (expected minus received, 0 is the goal).
-Then the queue page (200 newest of the 10,000) is fetched 50 times. The streams run in this
-process too (aiohttp): their parsing shares the CPU with the server, so the latencies are an
-upper bound for one machine. The last line is one JSON object.
+Then the queue page (200 newest of the 10,000) is fetched 50 times. The streams run in a child
+process (aiohttp), as browsers would be elsewhere; on one machine it still shares the CPU with
+the server. Times are wall-clock (``time.time``), comparable across the two processes. The
+last line is one JSON object.
 """
 
 import argparse
 import asyncio
 import json
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -44,7 +46,27 @@ async def follow(http: aiohttp.ClientSession, url: str, seen: dict[str, float]) 
             line = raw.decode()
             if line.startswith("data: ") and '"wait.decided"' in line:
                 event = json.loads(line[6:])
-                seen.setdefault(event["data"]["token"], time.perf_counter())
+                seen.setdefault(event["data"]["token"], time.time())
+
+
+async def streams(url: str, cookie: str, count: int, out: Path) -> None:
+    """The child: ``count`` streams until ``out.stop`` exists, then the arrivals into ``out``."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    jar.update_cookies({"jokebot_console": cookie})
+    async with aiohttp.ClientSession(
+        cookie_jar=jar, connector=aiohttp.TCPConnector(limit=0)
+    ) as http:
+        seen: list[dict[str, float]] = [{} for _ in range(count)]
+        tasks = [asyncio.create_task(follow(http, url, s)) for s in seen]
+        await asyncio.sleep(1.0)
+        print("ready", flush=True)
+        stop = out.with_suffix(".stop")  # the parent process says when: a file, polled
+        while not await asyncio.to_thread(stop.exists):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.to_thread(out.write_text, json.dumps(seen))
 
 
 async def sign_in(http: aiohttp.ClientSession, base: str, links: LoginLinks) -> None:
@@ -61,7 +83,14 @@ async def main() -> None:
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--child", nargs=3, metavar=("URL", "COOKIE", "OUT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.child:
+        url, cookie, out = args.child
+        await streams(url, cookie, args.subscribers, Path(out))
+        return
     checkpoint = await waiting_checkpoint()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "console.db"
@@ -107,18 +136,29 @@ async def measure(
     args: argparse.Namespace,
 ) -> dict[str, float]:
     jar = aiohttp.CookieJar(unsafe=True)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as http:
+    async with aiohttp.ClientSession(cookie_jar=jar) as http:
         await sign_in(http, base, links)
-        seen: list[dict[str, float]] = [{} for _ in range(args.subscribers)]
-        url = f"{base}/events?after={feed.frontier}"
-        streams = [asyncio.create_task(follow(http, url, s)) for s in seen]
-        await asyncio.sleep(1.0)  # every stream connected
+        cookie = next(c.value for c in jar if c.key == "jokebot_console")
+        out = Path(tempfile.mkdtemp()) / "seen.json"
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.console_load",
+            "--subscribers",
+            str(args.subscribers),
+            "--child",
+            f"{base}/events?after={feed.frontier}",
+            cookie,
+            str(out),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert child.stdout is not None
+        assert (await child.stdout.readline()).strip() == b"ready"
         committed = await decide_at_rate(runtime, tokens, args.rate, args.seconds)
-        await asyncio.sleep(2.0)  # stragglers
-        for task in streams:
-            task.cancel()
-        await asyncio.gather(*streams, return_exceptions=True)
+        await asyncio.sleep(3.0)  # stragglers
+        await asyncio.to_thread(out.with_suffix(".stop").touch)
+        await child.wait()
+        seen: list[dict[str, float]] = json.loads(await asyncio.to_thread(out.read_text))
         page = await page_times(http, base, 50)
     latencies = [s[token] - at for s in seen for token, at in committed.items() if token in s]
     lost = len(committed) * len(seen) - len(latencies)
@@ -146,7 +186,7 @@ async def decide_at_rate(
         request = DecisionRequest(token, "approve", MOD, f"bench-{n}")
         result = await runtime.decide(request)  # type: ignore[attr-defined]
         assert result.status == "applied", result
-        committed[token] = time.perf_counter()
+        committed[token] = time.time()
     return committed
 
 
