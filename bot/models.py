@@ -45,7 +45,12 @@ class Surface:
         return cls(str(data["platform"]), str(data["channel"]))
 
 
-PLATFORM_NAMES = {"discord": "Discord", "slack": "Slack", "terminal": "the terminal"}
+PLATFORM_NAMES = {
+    "discord": "Discord",
+    "slack": "Slack",
+    "terminal": "the terminal",
+    "console": "the web console",
+}
 
 
 def platform_name(platform: str) -> str:
@@ -193,6 +198,105 @@ class LinkCode:
 
     code: str
     expires_at: float
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the console's queue shows: a wait status, and narrowing by origin, age and text.
+
+    ``queue`` is a scope id (a Discord guild, a Slack workspace); ``search`` matches the
+    topic, the draft and the requester's name, case-insensitively.
+    """
+
+    status: str = "pending"
+    platform: str = ""
+    queue: str = ""
+    max_age_s: float | None = None
+    search: str = ""
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One review in the console's queue."""
+
+    token: str
+    run_id: str
+    status: str  # the wait's: pending / decided / expired / cancelled
+    topic: str
+    draft: str
+    attempt: int
+    max_attempts: int
+    requester: str
+    platform: str
+    scope: str
+    opened_at: float
+    activity_at: float  # decided_at, else opened_at
+    decided_by: str = ""
+    decision: str = ""
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit row as the console streams it; ``seq`` is the audit log's sequence number."""
+
+    seq: int
+    run_id: str
+    at: float
+    actor: str
+    event: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CardCopy:
+    """Where one card of a review was posted, and how its delivery stands."""
+
+    surface: Surface
+    kind: str  # review.post / review.update
+    status: str  # the outbox status: pending / in_flight / done / uncertain / failed
+    ref: str
+    at: float
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One review of a run: the draft shown, and who decided what, when and from where."""
+
+    token: str
+    status: str
+    card: Mapping[str, Any]
+    opened_at: float
+    decided_at: float | None
+    decided_by: str  # display name, "" while pending
+    actor: str  # platform:user_id, or system:timeout
+    decision: str  # the action, "" while pending
+    data: Mapping[str, Any]  # {"reason": ...} / {"text": ...}
+    cards: tuple[CardCopy, ...]
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything about one run the console's run page shows."""
+
+    run_id: str
+    status: str
+    origin: Origin
+    created_at: float
+    updated_at: float
+    error: str
+    reviews: tuple[ReviewRecord, ...]
+    audit: tuple[AuditEvent, ...]
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """A route: ``platform``/``scope``'s reviews also appear on ``surface``."""
+
+    platform: str
+    scope: str
+    surface: Surface
 
 
 class Level(StrEnum):
