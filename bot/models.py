@@ -7,7 +7,7 @@ Adapters translate platform payloads into these types on their first line and tr
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 @dataclass(frozen=True)
@@ -269,9 +269,16 @@ class PublishPayload(TypedDict):
 
 
 class TextPayload(TypedDict):
-    """``notify`` and ``alert``: one message."""
+    """``notify`` and ``alert``: one message.
+
+    A flow's alert may add ``elsewhere``: the same message for the moderators of review
+    surfaces on other platforms than the request's, naming people by plain name and platform
+    ("Ana (Slack)") where ``text`` names them as their own platform shows them (a Slack
+    ``<@U…>``). The runtime puts the right one in each surface's ``text``.
+    """
 
     text: str
+    elsewhere: NotRequired[str]
 
 
 @dataclass(frozen=True)
