@@ -53,6 +53,19 @@ def platform_name(platform: str) -> str:
     return PLATFORM_NAMES.get(platform, platform)
 
 
+NAME_MAX = 80  # a person's plain name in a sentence (Discord's are <= 32, Slack's <= 80)
+
+
+def plain_name(name: str) -> str:
+    """``name`` on one line (runs of whitespace become one space), cut to :data:`NAME_MAX`.
+
+    For a sentence naming someone on another platform ("approved by ana via Slack"): the
+    platform's renderer still escapes it; this only keeps the words after it on show.
+    """
+    one = " ".join(name.split())
+    return one if len(one) <= NAME_MAX else one[: NAME_MAX - 1].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where a run came from; its effects go back there.

@@ -8,7 +8,14 @@ from bot.joke import prompts
 from bot.joke._options import JokeOptions
 from bot.joke.hygiene import blocked_term, clean_topic
 from bot.joke.screen import ScreenPolicy, scope_word
-from bot.models import EffectKind, JokeRequest, ScopeConfig, TextPayload, platform_name
+from bot.models import (
+    EffectKind,
+    JokeRequest,
+    ScopeConfig,
+    TextPayload,
+    plain_name,
+    platform_name,
+)
 from bot.review import REVIEW, ReviewAction
 from flows import Effect, emit
 
@@ -174,7 +181,7 @@ def emit_alert(template: str, shared: JokeState, **extra: Any) -> None:
     payload = TextPayload(text=template.format(**fields))
     origin = shared.get("requester_platform", "")
     if origin:
-        name = " ".join((shared.get("requester_name") or shared["requester"]).split())
+        name = plain_name(shared.get("requester_name") or shared["requester"])
         named = f"{name or 'someone'} ({platform_name(origin)})"
         payload["elsewhere"] = template.format(**(fields | {"requester": named}))
     emit(Effect(EffectKind.ALERT.value, payload))

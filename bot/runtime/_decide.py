@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.models import DecideResult, DecideStatus, DecisionRequest, platform_name
+from bot.models import DecideResult, DecideStatus, DecisionRequest, plain_name, platform_name
 from bot.review import MODERATOR_ACTIONS, REVIEW
 from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._cards import review_updates
@@ -27,7 +27,7 @@ ACTOR_NAME = "actor_name"  # in a closed wait's decision JSON: the decider's pla
 
 def decider_name(wait: WaitRow) -> str:
     """The plain name of whoever closed ``wait`` ("" when unknown: a timer, an older row)."""
-    return " ".join(str((wait.decision or {}).get(ACTOR_NAME) or "").split())
+    return plain_name(str((wait.decision or {}).get(ACTOR_NAME) or ""))
 
 
 async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
@@ -190,8 +190,8 @@ async def _closed_answer(tx: Tx, wait: WaitRow | None, clicker_platform: str) ->
     by, ts = wait.actor_display or "someone", wait.decided_at
     winner_platform = (wait.actor or "").split(":", 1)[0]
     if winner_platform not in ("", clicker_platform, TIMER_PLATFORM):
-        # their own platform's display (a Slack <@U…>) means nothing here: the plain name
-        by = f"{decider_name(wait) or by} via {platform_name(winner_platform)}"
+        # their own platform's display (a Slack <@U…>) means nothing here: their plain name
+        by = f"{decider_name(wait) or 'a moderator'} via {platform_name(winner_platform)}"
 
     def answer(status: DecideStatus, text: str) -> DecideResult:
         return DecideResult(status, text, decided_by=by, decided_at=ts, decision=action or None)

@@ -12,7 +12,7 @@ from tests.support.platform import FakePlatform
 from tests.support.stack import Stack, joke_stack
 
 ANN = Actor("discord", "u1", "@ann")
-ANA_ON_SLACK = Actor("slack", "U2", "Ana", is_moderator=True)
+ANA_ON_SLACK = Actor("slack", "U2", "<@U2>", is_moderator=True, name="Ana")
 BEN_ON_DISCORD = Actor("discord", "u3", "@ben", is_moderator=True)
 QUEUE = (Surface("discord", "mods"), Surface("slack", "CMOD"))
 
