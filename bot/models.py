@@ -183,7 +183,9 @@ class DecideResult:
 
     status: DecideStatus
     message: str
-    decided_by: str | None = None  # display name of whoever decided first
+    # whoever decided first, as the clicker's platform shows them: their display on the same
+    # platform, else "<plain name> via <Platform>"
+    decided_by: str | None = None
     decided_at: float | None = None
     decision: str | None = None  # the action that was decided
 
