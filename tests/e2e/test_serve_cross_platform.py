@@ -90,6 +90,6 @@ async def test_serve_discord_request_is_reviewed_on_slack_by_name_and_platform(
     assert not button_ids(discord_card)
     assert discord_card["content"] == "✅ Approved by umod via Slack"  # her name, not <@UMOD>
     # the Discord moderator who clicked too late is told who won and where, by name
-    told = str(too_late.body["data"]["content"])
-    assert re.search(r"\b[Aa]pproved by umod via Slack at \d\d:\d\d UTC", told), told
+    late_answer = str(too_late.body["data"]["content"])
+    assert re.search(r"\b[Aa]pproved by umod via Slack at \d\d:\d\d UTC", late_answer), late_answer
     assert too_late.body["data"]["flags"] == 64
