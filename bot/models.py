@@ -7,7 +7,7 @@ Adapters translate platform payloads into these types on their first line and tr
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,19 @@ PLATFORM_NAMES = {
 def platform_name(platform: str) -> str:
     """How a platform is named to people: ``Slack``, ``Discord``, ``the terminal``."""
     return PLATFORM_NAMES.get(platform, platform)
+
+
+NAME_MAX = 80  # a person's plain name in a sentence (Discord's are <= 32, Slack's <= 80)
+
+
+def plain_name(name: str) -> str:
+    """``name`` on one line (runs of whitespace become one space), cut to :data:`NAME_MAX`.
+
+    For a sentence naming someone on another platform ("approved by ana via Slack"): the
+    platform's renderer still escapes it; this only keeps the words after it on show.
+    """
+    one = " ".join(name.split())
+    return one if len(one) <= NAME_MAX else one[: NAME_MAX - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -175,7 +188,9 @@ class DecideResult:
 
     status: DecideStatus
     message: str
-    decided_by: str | None = None  # display name of whoever decided first
+    # whoever decided first, as the clicker's platform shows them: their display on the same
+    # platform, else "<plain name> via <Platform>"
+    decided_by: str | None = None
     decided_at: float | None = None
     decision: str | None = None  # the action that was decided
 
@@ -373,9 +388,16 @@ class PublishPayload(TypedDict):
 
 
 class TextPayload(TypedDict):
-    """``notify`` and ``alert``: one message."""
+    """``notify`` and ``alert``: one message.
+
+    A flow's alert may add ``elsewhere``: the same message for the moderators of review
+    surfaces on other platforms than the request's, naming people by plain name and platform
+    ("Ana (Slack)") where ``text`` names them as their own platform shows them (a Slack
+    ``<@U…>``). The runtime puts the right one in each surface's ``text``.
+    """
 
     text: str
+    elsewhere: NotRequired[str]
 
 
 @dataclass(frozen=True)

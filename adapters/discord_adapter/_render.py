@@ -11,8 +11,9 @@ clipped) on its way in; each embed is then held to Discord's 6,000-character tot
 import discord
 
 from adapters._review import Form, decided_card, requester_elsewhere, shown_draft, status_line
+from adapters._text import clean
 from adapters.discord_adapter._config import PLATFORM
-from adapters.discord_adapter._text import clip, form_value, md, plain, unescape
+from adapters.discord_adapter._text import clip, form_value, inert, md, plain, unescape
 from bot.review import Card, CardUpdate, ReviewAction, outcome_line
 
 KEY_MARK = " · ref "
@@ -128,8 +129,14 @@ def notice_embed(text: str, *, key: str | None, title: str | None = None) -> dis
     return fit(embed)
 
 
-def ephemeral(text: str) -> str:
-    """An answer only the clicker or requester sees (it may quote a name or a topic)."""
+def ephemeral(text: str, *, markdown: bool = False) -> str:
+    """An answer only the clicker or requester sees (it may quote a name or a topic).
+
+    With ``markdown``, ``text`` is ours (no user's text in it) and its Discord markdown is
+    meant: it is shown as written, only cleaned, kept from mentioning anyone and clipped.
+    """
+    if markdown:
+        return clip(inert(clean(text)), CONTENT_MAX) or "…"
     return md(text, CONTENT_MAX) or "…"
 
 

@@ -242,3 +242,11 @@ def test_decider_from_another_platform_is_named(via: str, shown: str) -> None:
     line, _ = decided_embed(update)
 
     assert line == shown
+
+
+def test_our_own_markdown_answer_keeps_its_markdown_but_never_mentions() -> None:
+    shown = ephemeral("Code **AB12** for `/joke link AB12` @everyone <@123>\x1b", markdown=True)
+
+    assert shown == "Code **AB12** for `/joke link AB12` @\u200beveryone <\u200b@123>"
+    assert _MENTION.findall(shown) == []
+    assert ephemeral("x" * 3000, markdown=True) == "x" * 1999 + "…"
