@@ -73,6 +73,8 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         return DecideResult(DecideStatus.INVALID, msg.missing(request.action, missing))
     decision = Decision(request.action, dict(request.data), request.actor.ref)
     display, name = request.actor.display, request.actor.name
+    if not name and not display.startswith("<"):  # a plain display (not a platform mention)
+        name = display
     if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, display, now, name=name):
         return await _closed_answer(tx, await tx.get_wait(request.token), request.actor.platform)
     return DecideResult(

@@ -175,7 +175,7 @@ async def audit_then_crash(store: Store) -> None:
 
 async def test_store_bell_rings_after_a_committed_audit_write_only(store: Store) -> None:
     assert isinstance(store, Ringing)
-    woken = asyncio.create_task(store.bell.wait())
+    woken = asyncio.create_task(store.bell.wait(store.bell.rings))
     await asyncio.sleep(0)
 
     async with store.transaction() as tx:
