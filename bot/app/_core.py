@@ -15,6 +15,7 @@ from bot.joke import JokeOptions, build_joke_flow, request_state
 from bot.llm.probe import ObservedLLM
 from bot.ops.metrics import PrometheusTelemetry
 from bot.ports import LLM, Clock, EffectSender
+from bot.progress import ProgressHub
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
 from bot.store import Store, open_store
@@ -44,6 +45,7 @@ class Core:
     observed: ObservedLLM  # the llm as the flow calls it: timed, its last outcome kept
     clock: Clock
     telemetry: PrometheusTelemetry  # this core's own metrics registry
+    progress: ProgressHub  # drafting progress, for pages that watch a draft being written
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver the effects of ``platform``'s runs through ``sender``."""
@@ -87,10 +89,11 @@ async def open_core(
     store = await open_store(database_url)
     telemetry = PrometheusTelemetry()
     observed = ObservedLLM(llm, clock, telemetry.llm_call)
+    progress = ProgressHub()
     try:
         runtime = Runtime(
             store,
-            {"joke": build_joke_flow(observed, options)},
+            {"joke": build_joke_flow(observed, options, progress=progress)},
             None,
             clock,
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
@@ -106,7 +109,8 @@ async def open_core(
             functools.partial(request_state, options=options),
             cooldown_s=options.cooldown_s,
             telemetry=telemetry,
+            progress=progress,
         )
-        yield Core(store, runtime, service, llm, observed, clock, telemetry)
+        yield Core(store, runtime, service, llm, observed, clock, telemetry, progress)
     finally:
         await store.close()

@@ -28,7 +28,7 @@ from bot.joke._state import (
     TIMEOUT,
     UNAVAILABLE,
 )
-from bot.ports import LLM
+from bot.ports import LLM, DraftProgress
 from flows import AsyncFlow
 
 
@@ -39,10 +39,17 @@ class JokeFlow(AsyncFlow):
     flow_version = 1
 
 
-def build_joke_flow(llm: LLM, options: JokeOptions | None = None, **changes: Any) -> AsyncFlow:
+def build_joke_flow(
+    llm: LLM,
+    options: JokeOptions | None = None,
+    *,
+    progress: DraftProgress | None = None,
+    **changes: Any,
+) -> AsyncFlow:
     """The joke flow wired to ``llm``, with ``options`` (defaults) and any ``changes`` to them.
 
     ``max_attempts`` applies to states that do not carry their own (see new_joke_state).
+    With ``progress`` the model streams and the drafting is published there as it happens.
     """
     opts = replace(options or JokeOptions(), **changes)
     draft = DraftJoke(
@@ -51,11 +58,13 @@ def build_joke_flow(llm: LLM, options: JokeOptions | None = None, **changes: Any
         max_screen_retries=opts.max_screen_retries,
         max_llm_failures=opts.max_llm_failures,
         retry_s=opts.retry_s,
+        progress=progress,
     )
     review = AwaitReview(
         max_attempts=opts.max_attempts,
         review_timeout_s=opts.review_timeout_s,
         joke_max_len=opts.joke_max_len,
+        progress=progress,
     )
     wait = WaitForModel(retry_s=opts.retry_s)
     publish = PublishJoke()
