@@ -11,7 +11,7 @@ the text kept per run is capped, and at most ``max_runs`` unwatched runs are rem
 
 import asyncio
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -40,13 +40,20 @@ class _Run:
         self.subscriptions: set[Subscription] = set()
         self._max_text = max_text
 
-    def apply(self, event: DraftEvent) -> None:
+    def apply(self, event: DraftEvent) -> DraftEvent | None:
+        """Take ``event`` into the state; what to pass on (a delta is cut at ``max_text``)."""
         if event.stage == DraftStage.STARTED:
             self.started, self.text, self.outcome = event, "", None
         elif event.stage == DraftStage.DELTA:
-            self.text = (self.text + event.text)[: self._max_text]
+            room = self._max_text - len(self.text)
+            if room <= 0:
+                return None  # watchers see exactly the text a late watcher would
+            if len(event.text) > room:
+                event = DraftEvent(DraftStage.DELTA, event.attempt, event.text[:room])
+            self.text += event.text
         else:
             self.outcome = event
+        return event
 
     def replay(self) -> list[DraftEvent]:
         events = [] if self.started is None else [self.started]
@@ -62,6 +69,7 @@ class Subscription:
         self._run, self._buffer = run, buffer
         self._queue: deque[DraftEvent] = deque(run.replay())
         self._ready = asyncio.Event()
+        self._replayed = len(self._queue)  # events at the front that are the replay
         self.resyncs = 0  # times this watcher fell behind and was given the state instead
         if self._queue:
             self._ready.set()
@@ -69,10 +77,24 @@ class Subscription:
     def push(self, event: DraftEvent) -> None:
         if len(self._queue) >= self._buffer:
             self._queue = deque(self._run.replay())  # already includes ``event``
+            self._replayed = 0
             self.resyncs += 1
         else:
             self._queue.append(event)
         self._ready.set()
+
+    @property
+    def replay_closed(self) -> bool:
+        """True when the replay it started with ends with a closing event."""
+        return self._replayed > 0 and self._queue[self._replayed - 1].closes
+
+    def forget_replay(self) -> None:
+        """Drop the replay it started with (the run moved on since: it drafts again)."""
+        for _ in range(self._replayed):
+            self._queue.popleft()
+        self._replayed = 0
+        if not self._queue:
+            self._ready.clear()
 
     async def ready(self) -> None:
         """Return once an event is waiting."""
@@ -84,6 +106,7 @@ class Subscription:
             self._ready.clear()
             await self._ready.wait()
         event = self._queue.popleft()
+        self._replayed = max(0, self._replayed - 1)
         if not self._queue:
             self._ready.clear()
         return event
@@ -112,9 +135,10 @@ class ProgressHub:
         if run_id is None:
             return  # not executed by the runtime (a test, a tool): nobody can watch it
         run = self._run(run_id)
-        run.apply(event)
-        for subscription in list(run.subscriptions):
-            subscription.push(event)
+        passed = run.apply(event)
+        if passed is not None:
+            for subscription in list(run.subscriptions):
+                subscription.push(passed)
 
     def knows(self, run_id: str) -> bool:
         """True when this process has seen the run draft (its events can be replayed)."""
@@ -133,7 +157,7 @@ class ProgressHub:
             run.subscriptions.discard(subscription)
             self._evict()
 
-    async def watch(self, run_id: str) -> AsyncIterator[DraftEvent]:
+    async def watch(self, run_id: str) -> AsyncGenerator[DraftEvent, None]:
         """The run's events so far, then live ones, until one that ``closes``."""
         with self.subscribe(run_id) as subscription:
             while True:
@@ -151,12 +175,13 @@ class ProgressHub:
         run = self._runs.get(run_id)
         if run is None:
             run = self._runs[run_id] = _Run(self._max_text)
-            self._evict()
         self._runs.move_to_end(run_id)
+        self._evict(keep=run_id)
         return run
 
-    def _evict(self) -> None:
+    def _evict(self, keep: str = "") -> None:
         """Forget the least recently active unwatched runs beyond ``max_runs``."""
         excess = len(self._runs) - self._max_runs
-        for run_id in [r for r, run in self._runs.items() if not run.subscriptions][:excess]:
+        idle = [r for r, run in self._runs.items() if not run.subscriptions and r != keep]
+        for run_id in idle[: max(0, excess)]:
             del self._runs[run_id]

@@ -194,8 +194,12 @@ class JokeService:
 
     async def watch(self, run_id: str) -> AsyncIterator[DraftEvent]:
         with self._progress.subscribe(run_id) as subscription:  # first: nothing is missed
-            if await self._settled(run_id) is None and not self._progress.knows(run_id):
+            settled = await self._settled(run_id)
+            if settled is None and not self._progress.knows(run_id):
                 raise BadRequest(NO_SUCH_RUN)
+            drafting = settled is not None and settled.stage == DraftStage.STARTED
+            if drafting and subscription.replay_closed:  # an earlier draft's end: it drafts again
+                subscription.forget_replay()
             while True:
                 event = await self._next(run_id, subscription)
                 yield event
