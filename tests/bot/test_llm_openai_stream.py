@@ -9,7 +9,9 @@ import pytest
 
 from bot.errors import LLMError
 from bot.llm.openai_chat import OpenAIChat
+from bot.llm.probe import ObservedLLM
 from bot.ports import ChatMessage
+from tests.support.clock import FakeClock
 from tests.support.llm_server import FakeOpenAIServer, completion, error, streamed
 
 MESSAGES = [ChatMessage("system", "You write one short joke."), ChatMessage("user", "cats")]
@@ -197,3 +199,21 @@ async def test_include_usage_ends_with_a_chunk_without_choices(
     assert chunks[-1].choices == []
     assert chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens == 2
+
+
+async def test_the_observed_llm_streams_through_and_records_a_broken_stream(
+    server: FakeOpenAIServer, chat: OpenAIChat
+) -> None:
+    calls: list[str | None] = []
+    observed = ObservedLLM(chat, FakeClock(), lambda seconds, kind: calls.append(kind))
+    server.script(streamed("Fine", " joke."), streamed("Broken", " jo", fail_after=1))
+    deltas: list[str] = []
+
+    text = await observed.complete(MESSAGES, on_delta=deltas.append)
+    with pytest.raises(LLMError):
+        await observed.complete(MESSAGES, on_delta=deltas.append)
+
+    assert text == "Fine joke."
+    assert deltas == ["Fine", " joke.", "Broken"]
+    assert calls == [None, "unavailable"]
+    assert observed.health()[0] is False  # the last completion failed midway
