@@ -217,3 +217,16 @@ async def test_the_observed_llm_streams_through_and_records_a_broken_stream(
     assert deltas == ["Fine", " joke.", "Broken"]
     assert calls == [None, "unavailable"]
     assert observed.health()[0] is False  # the last completion failed midway
+
+
+async def test_an_empty_streamed_reply_is_empty_text_as_without_streaming(
+    server: FakeOpenAIServer, chat: OpenAIChat
+) -> None:
+    server.script(streamed(), streamed())
+    deltas: list[str] = []
+
+    streamed_text = await chat.complete(MESSAGES, on_delta=deltas.append)
+    plain_text = await chat.complete(MESSAGES)
+
+    assert streamed_text == plain_text == ""  # the flow's screen calls it "empty"
+    assert deltas == []
