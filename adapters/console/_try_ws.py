@@ -7,7 +7,8 @@ committed, ``queued`` with the run id; then it closes the connection (1000). The
 through the :class:`EventSink` exactly as any console request would, so cooldowns, topic
 checks and the queue's routing apply. A message that is not that JSON object gets an
 ``error`` and close code 1003; a refused request (a bad topic, the cooldown) an ``error``
-with the service's message and 1000; nobody signed in, 1008.
+with the service's message and 1000; nobody signed in, or a page of another site (its
+``Origin`` header names another host: cross-site WebSocket hijacking), 1008.
 """
 
 import asyncio
@@ -17,13 +18,14 @@ import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from adapters._text import clean
 from bot.errors import BadRequest
-from bot.models import DraftEvent, JokeRequest, Origin, RequestStatus
+from bot.models import DraftEvent, DraftStage, JokeRequest, Origin, RequestStatus
 from bot.ports import DraftWatch, EventSink
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ MAX_MESSAGE = 2000  # characters: a topic is at most a few hundred
 QUEUED = "In the queue: a moderator reviews it before it is posted."
 MALFORMED = 'Send one JSON object with a topic, e.g. {"topic": "cats"}.'
 NOT_SIGNED_IN = "Sign in first."
+CROSS_SITE = "Connections from other sites are refused."
 FAILED = "Something went wrong on our side; the error was logged. Please try again."
 
 OriginFor = Callable[[WebSocket], Origin | None]  # who asks, from the connection's session
@@ -66,6 +69,9 @@ def try_router(sink: EventSink, watch: DraftWatch, origin_for: OriginFor) -> API
 async def _converse(
     websocket: WebSocket, sink: EventSink, watch: DraftWatch, origin_for: OriginFor
 ) -> None:
+    if not _same_site(websocket):
+        await _close(websocket, CROSS_SITE, 1008)
+        return
     origin = origin_for(websocket)
     if origin is None:
         await _close(websocket, NOT_SIGNED_IN, 1008)
@@ -76,16 +82,25 @@ async def _converse(
         return
     result = await sink.request_joke(JokeRequest(f"console:try:{uuid.uuid4().hex}", origin, topic))
     if result.status != RequestStatus.ACCEPTED or result.run_id is None:
-        await _close(websocket, result.message, 1000 if result.status == "refused" else 1011)
+        code = 1000 if result.status == RequestStatus.REFUSED else 1011
+        await _close(websocket, result.message, code)
         return
     run_id = result.run_id
     await websocket.send_json({"type": "accepted", "run_id": run_id, "message": result.message})
     last = await _follow(websocket, watch, run_id)
     if last is None:
         return  # the page went away while the draft was being written
-    if last.stage == "finished":
+    if last.stage == DraftStage.FINISHED:
         await websocket.send_json({"type": "queued", "run_id": run_id, "message": QUEUED})
     await websocket.close(1000)
+
+
+def _same_site(websocket: WebSocket) -> bool:
+    """False when a browser opened this from a page of another host (its ``Origin``)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: nothing rides on its cookies
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
 
 
 def _topic(message: str) -> str | None:
@@ -134,7 +149,7 @@ async def _forward(websocket: WebSocket, watch: DraftWatch, run_id: str) -> Draf
 
 def _to_message(event: DraftEvent) -> dict[str, Any]:
     message = event.to_json()
-    if event.stage != "delta":  # a delta's spaces matter; the page cleans what it shows
+    if event.stage != DraftStage.DELTA:  # a delta's spaces matter; the page cleans what it shows
         message["text"], message["detail"] = clean(event.text), clean(event.detail)
     return message
 

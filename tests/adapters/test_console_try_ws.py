@@ -17,7 +17,14 @@ from fastapi import FastAPI, WebSocket
 from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from adapters.console._try_ws import MALFORMED, NOT_SIGNED_IN, PATH, QUEUED, try_router
+from adapters.console._try_ws import (
+    CROSS_SITE,
+    MALFORMED,
+    NOT_SIGNED_IN,
+    PATH,
+    QUEUED,
+    try_router,
+)
 from bot.joke import JokeOptions, prompts
 from bot.llm import OpenAIChat
 from bot.models import Actor, DraftStage, Origin, Surface
@@ -42,8 +49,8 @@ class Try:
     stack: Stack | None = None
     signed_in: bool = True
 
-    def connect(self) -> WebSocketTestSession:
-        return self.client.websocket_connect(PATH)
+    def connect(self, **headers: str) -> WebSocketTestSession:
+        return self.client.websocket_connect(PATH, headers=headers)
 
     def call(self, fn: Callable[[str], Awaitable[T]], run_id: str) -> T:
         """Run ``fn(run_id)`` in the app's event loop, where the core lives."""
@@ -232,3 +239,22 @@ def test_disconnect_is_raised_on_a_closed_socket(try_it: Try) -> None:
             ws.receive_json()
 
     assert info.value.code == 1003
+
+
+def test_try_refuses_a_page_of_another_site(try_it: Try) -> None:
+    with try_it.connect(origin="https://evil.example") as ws:
+        received, code = messages_until_close(ws)
+
+    assert received == [{"type": "error", "message": CROSS_SITE}]
+    assert code == 1008
+
+
+def test_try_accepts_a_page_of_its_own_site(try_it: Try) -> None:
+    try_it.server.script(streamed(*PIECES))
+
+    with try_it.connect(origin="http://testserver") as ws:
+        ws.send_json({"topic": "cats"})
+        received, code = messages_until_close(ws)
+
+    assert received[-1]["type"] == "queued"
+    assert code == 1000
