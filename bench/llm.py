@@ -10,8 +10,10 @@ the embedded provider (llama.cpp in a worker thread, pieces handed to the loop) 
 OpenAI-compatible provider (the real openai client with ``stream=True``) against
 ``--base-url`` (key from ``OPENAI_API_KEY``) or, by default, a loopback server streaming the
 same embedded model (``bench/_openai_local.py``), which shows what the HTTP/SSE path adds.
-Tokens per second count the deltas after the first over the time since it (the decode rate;
-llama.cpp streams one token per delta). The last line printed is one JSON object.
+Tokens per second are the deltas over the time from the request to the last one (llama.cpp
+streams one token per delta); measured from the request rather than between the first and last
+delta, because HTTP may hand several deltas over at once, which would inflate a rate taken
+between arrivals. The last line printed is one JSON object.
 """
 
 import argparse
@@ -74,7 +76,7 @@ async def warm(jokes: int, threads: int | None) -> tuple[list[float], list[float
 
 
 async def streaming(llm: LLM, jokes: int) -> dict[str, float]:
-    """Median time to the first delta and decode tokens per second over ``jokes`` drafts."""
+    """Median time to the first delta and tokens per second over ``jokes`` drafts."""
     firsts, rates = [], []
     for i in range(jokes):
         stamps: list[float] = []
@@ -91,8 +93,7 @@ async def streaming(llm: LLM, jokes: int) -> dict[str, float]:
             on_delta=stamp,
         )
         firsts.append(stamps[0] - start)
-        if len(stamps) > 1:
-            rates.append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
+        rates.append(len(stamps) / (stamps[-1] - start))
     return {
         "first_delta_p50_s": round(statistics.median(firsts), 3),
         "first_delta_max_s": round(max(firsts), 3),
