@@ -12,12 +12,17 @@ from typing import Any, TypedDict
 
 @dataclass(frozen=True)
 class Actor:
-    """Someone who asks or decides: a platform user id plus how to show them."""
+    """Someone who asks or decides: a platform user id plus how to show them.
+
+    ``display`` is how their own platform shows them (a Slack ``<@U…>`` mention, a Discord
+    display name); ``name`` is a plain display name for everywhere else ("" when unknown).
+    """
 
     platform: str
     user_id: str
     display: str
     is_moderator: bool = False
+    name: str = ""
 
     @property
     def ref(self) -> str:
@@ -84,7 +89,8 @@ class Origin:
                 "platform": self.requester.platform,
                 "user_id": self.requester.user_id,
                 "display": self.requester.display,
-            },
+            }
+            | ({"name": self.requester.name} if self.requester.name else {}),
             "mod_channel": self.mod_channel,
             "public_channel": self.public_channel,
             "reply_channel": self.reply_channel,
@@ -100,7 +106,7 @@ class Origin:
         return cls(
             platform=data["platform"],
             scope=data["scope"],
-            requester=Actor(r["platform"], r["user_id"], r["display"]),
+            requester=Actor(r["platform"], r["user_id"], r["display"], name=r.get("name", "")),
             mod_channel=data["mod_channel"],
             public_channel=data["public_channel"],
             reply_channel=data.get("reply_channel", ""),
@@ -214,13 +220,22 @@ class Finding:
 
 @dataclass(frozen=True)
 class ScopeConfig:
-    """Per guild / workspace settings (Discord: set with /jokeconfig)."""
+    """Per guild / workspace settings (Discord: /jokeconfig; Slack: ``/joke screen``).
+
+    Attributes:
+        blocked_words: this scope's words no draft (nor topic) may contain, on top of the
+            bot's blocklist; same forms: ``word``, ``stem*``, ``two words``.
+        screen_threshold: the classifier score (0-1) from which a draft is screened out;
+            None: the bot's ``SCREEN_THRESHOLD``.
+    """
 
     platform: str
     scope: str
     mod_channel: str
     public_channel: str
     moderator_role: str = ""
+    blocked_words: tuple[str, ...] = ()
+    screen_threshold: float | None = None
 
 
 class EffectKind(StrEnum):

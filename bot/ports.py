@@ -1,8 +1,9 @@
-"""Protocols between the layers: the LLM, the clock, platform senders and the event sink.
+"""Protocols between the layers: LLM, classifier, clock, platform senders and the event sink.
 
-Flows depend on :class:`LLM` and :class:`DraftProgress`; the runtime on :class:`Clock` and
-:class:`EffectSender`; adapters on :class:`EventSink` and :class:`DraftWatch` (what they call)
-and implement :class:`EffectSender`.
+Flows depend on :class:`LLM`, :class:`Classifier` and :class:`DraftProgress`; the runtime on
+:class:`Clock` and :class:`EffectSender`; adapters on :class:`EventSink` and
+:class:`DraftWatch` (what they call) and implement :class:`EffectSender`; they report their
+live platform connection through a :class:`ConnectionHook` the wiring hands them.
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -96,6 +97,19 @@ class DraftWatch(Protocol):
         ...
 
 
+class Classifier(Protocol):
+    """An offensive-language classifier that runs locally (no network, no key)."""
+
+    @property
+    def name(self) -> str:
+        """What scored, for the audit log, e.g. ``alt-profanity-check 1.6.1``."""
+        ...
+
+    async def score(self, text: str) -> float:
+        """The probability, from 0 to 1, that ``text`` is offensive."""
+        ...
+
+
 class Clock(Protocol):
     """Wall-clock seconds since the epoch, and sleeping; faked in tests."""
 
@@ -122,6 +136,18 @@ class EffectSender(Protocol):
     async def reconcile(self, effect: OutboxEffect) -> str | None: ...
 
     async def exists(self, effect: OutboxEffect) -> bool | None: ...
+
+
+class ConnectionHook(Protocol):
+    """Where an adapter reports whether it is connected to its platform right now.
+
+    Called with True once the platform can reach the bot (Discord's gateway READY or
+    RESUMED, a Slack socket's ``hello``, the HTTP listener bound) and with False when that
+    stops; ``detail`` says what happened, for readiness checks. The wiring passes one per
+    surface (``bot.supervisor.SurfaceStatus.report``); it must not block or raise.
+    """
+
+    def __call__(self, connected: bool, detail: str) -> None: ...
 
 
 class EventSink(Protocol):

@@ -43,7 +43,8 @@ NOT_SET_UP = (
 FAILED = "Something went wrong on our side; the error was logged. Please try again later."
 NO_SUCH_RUN = "There is no such request."
 
-StateFactory = Callable[[JokeRequest], dict[str, Any]]
+# the flow's initial shared store from a request and its scope's settings (None: none saved)
+StateFactory = Callable[[JokeRequest, ScopeConfig | None], dict[str, Any]]
 
 
 class RuntimePort(Protocol):
@@ -58,12 +59,35 @@ class RuntimePort(Protocol):
     async def wait_info(self, token: str) -> WaitInfo | None: ...
 
 
+MAX_BLOCKED_WORDS = 100
+MAX_WORD_LEN = 50
+
+
+def check_scope(config: ScopeConfig) -> ScopeConfig:
+    """``config`` with its blocked words tidied (lowercase, single spaces, no repeats).
+
+    Raises:
+        BadRequest: too many words, one too long or empty, or a threshold outside (0, 1].
+    """
+    words = tuple(dict.fromkeys(" ".join(w.lower().split()) for w in config.blocked_words))
+    if any(not w.rstrip("*") or len(w) > MAX_WORD_LEN for w in words):
+        raise BadRequest(f"Each blocked word must have 1 to {MAX_WORD_LEN} characters.")
+    if any("#" in w for w in words):  # the blocklist format reads "#" as a comment
+        raise BadRequest("Blocked words cannot contain #.")
+    if len(words) > MAX_BLOCKED_WORDS:
+        raise BadRequest(f"At most {MAX_BLOCKED_WORDS} blocked words, please.")
+    threshold = config.screen_threshold
+    if threshold is not None and not 0 < threshold <= 1:
+        raise BadRequest("The screen threshold must be above 0 and at most 1 (e.g. 0.5).")
+    return replace(config, blocked_words=words)
+
+
 class JokeService:
     """Validates and rate-limits requests, fills in per-scope channels, forwards to the runtime.
 
     Args:
-        new_state: builds the flow's initial shared store from a request; raises BadRequest
-            (e.g. an empty topic) with a message for the requester.
+        new_state: builds the flow's initial shared store from a request and its scope's
+            config; raises BadRequest (e.g. an empty topic) with a message for the requester.
         cooldown_s: minimum seconds between two new requests of one user.
         telemetry: where answered requests are counted (metrics); nowhere by default.
         progress: the hub the joke flow publishes drafting progress to (``watch``).
@@ -115,14 +139,15 @@ class JokeService:
         return result
 
     async def _start(self, request: JokeRequest) -> RequestResult:
-        origin = await self._complete_origin(request.origin)
+        config = await self._store.get_scope(request.origin.platform, request.origin.scope)
+        origin = await self._complete_origin(request.origin, config)
         wait_s = self._cooldown_left(origin.requester.ref)
         if wait_s > 0:
             return RequestResult(
                 RequestStatus.REFUSED,
                 f"Easy there! You can ask for another joke in {wait_s:.0f} s.",
             )
-        state = self._new_state(replace(request, origin=origin))
+        state = self._new_state(replace(request, origin=origin), config)
         run_id, _ = await self._runtime.start_run(self._flow, request.request_key, origin, state)
         self._last_request[origin.requester.ref] = self._clock.now()
         topic = state.get("topic", request.topic)
@@ -132,9 +157,8 @@ class JokeService:
             run_id,
         )
 
-    async def _complete_origin(self, origin: Origin) -> Origin:
+    async def _complete_origin(self, origin: Origin, config: ScopeConfig | None) -> Origin:
         if not (origin.mod_channel and origin.public_channel):
-            config = await self._store.get_scope(origin.platform, origin.scope)
             if config is None:
                 raise BadRequest(NOT_SET_UP)
             origin = replace(
@@ -169,7 +193,7 @@ class JokeService:
         return await self._queues.link(code, surface)
 
     async def save_scope(self, config: ScopeConfig) -> None:
-        await self._store.save_scope(config)
+        await self._store.save_scope(check_scope(config))
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return await self._store.get_scope(platform, scope)

@@ -1,1 +1,1 @@
-"""The web console: a review surface in the browser (FastAPI, Jinja2, plain JavaScript)."""
+"""The web console: a review surface in the browser (sign-in lives in ``_oauth.py``)."""

@@ -38,6 +38,7 @@ from adapters.slack_adapter._link import is_link, link
 from adapters.slack_adapter._messages import answer as answer_text
 from adapters.slack_adapter._moderators import Moderators
 from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal, status
+from adapters.slack_adapter._screen import is_screen, screen
 from bot.errors import BadRequest
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
@@ -125,6 +126,10 @@ class SlackListeners:
             answer = await link(command, self._sink, self._moderators)
             await ack(text=answer_text(answer), response_type="ephemeral")
             return
+        if is_screen(command):
+            answer = await screen(command, self._sink, self._moderators, self._config)
+            await ack(text=answer_text(answer), response_type="ephemeral")
+            return
         request = to_joke_request(command, self._config)
         acked = False
 
@@ -185,7 +190,9 @@ class SlackListeners:
             is_moderator = await self._moderators.check_within(click.user_id, LOOKUP_BUDGET_S)
         if is_moderator is False:
             # Let the runtime give its FORBIDDEN answer instead of showing a useless form.
-            await self._decide_and_tell(click, form.action, actor(click.user_id), client, respond)
+            await self._decide_and_tell(
+                click, form.action, actor(click.user_id, name=click.user_name), client, respond
+            )
             return
         draft = draft_from_blocks(click.blocks) if form.prefilled else ""
         if draft is None:  # the card does not show it: ask the store, within the budget
@@ -215,7 +222,8 @@ class SlackListeners:
         self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
         """Approve or plain Reject: decide in the click, then stamp the card at once."""
-        clicker = actor(click.user_id, await self._moderators.check(click.user_id))
+        moderator = await self._moderators.check(click.user_id)
+        clicker = actor(click.user_id, moderator, name=click.user_name)
         result = await self._decide_and_tell(click, click.action, clicker, client, respond)
         if result is not None and result.status is DecideStatus.APPLIED:
             await self._stamp_card(client, click, status(click.action, clicker.display))
@@ -280,7 +288,8 @@ class SlackListeners:
             return
 
         async def decide() -> DecideResult | None:
-            clicker = actor(sub.user_id, await self._moderators.check(sub.user_id))
+            moderator = await self._moderators.check(sub.user_id)
+            clicker = actor(sub.user_id, moderator, name=sub.user_name)
             request = DecisionRequest(sub.token, sub.form.action, clicker, sub.interaction_id, data)
             return await self._decide(request)
 

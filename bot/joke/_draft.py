@@ -5,7 +5,7 @@ is written (:class:`DraftRelay`); only ``post`` changes the state, so what is co
 exactly what it was without streaming.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import LLMError
@@ -23,30 +23,37 @@ from bot.joke._state import (
     emit_text,
     notice_fields,
 )
-from bot.joke.hygiene import blocked_term, clean_joke, is_near_duplicate, looks_unfinished
+from bot.joke.hygiene import clean_joke, is_near_duplicate, looks_unfinished
+from bot.joke.screen import DEFAULT_THRESHOLD, Screen, ScreenPolicy
 from bot.models import DraftEvent, DraftStage, EffectKind
-from bot.ports import LLM, ChatMessage, DraftProgress
+from bot.ports import LLM, ChatMessage, Classifier, DraftProgress
 from flows import AsyncNode
 
 
 @dataclass(frozen=True)
 class DraftRequest:
-    """What one LLM call needs: messages, seed, and the jokes a draft must not resemble."""
+    """What one LLM call needs: messages, seed, the jokes a draft must not resemble, the screen."""
 
     messages: tuple[ChatMessage, ...]
     seed: int
     known: tuple[str, ...]
+    policy: ScreenPolicy = field(default_factory=ScreenPolicy)
     attempt: int = 1  # the review attempt this draft is for
 
 
 @dataclass(frozen=True)
 class DraftResult:
-    """A cleaned draft and why it was screened out ("" = fine), or the model's error."""
+    """A cleaned draft and why it was screened out ("" = fine), or the model's error.
+
+    ``screen`` is the screen's result (:meth:`bot.joke.screen.ScreenResult.to_json`); empty
+    when the draft was unusable before the screen ran (empty, unfinished).
+    """
 
     text: str = ""
     problem: str = ""
     detail: str = ""
     error: str = ""
+    screen: dict[str, Any] = field(default_factory=dict)
 
 
 class DraftJoke(AsyncNode):
@@ -62,11 +69,15 @@ class DraftJoke(AsyncNode):
         max_screen_retries: int,
         max_llm_failures: int,
         retry_s: float,
+        classifier: Classifier | None = None,
+        screen_threshold: float = DEFAULT_THRESHOLD,
         progress: DraftProgress | None = None,
     ) -> None:
         super().__init__(max_retries=1)  # the provider retries; no second retry layer here
         self.llm = llm
         self.progress = progress
+        self.screen = Screen(classifier)
+        self.screen_threshold = screen_threshold  # for runs started before scopes had one
         self.retry_s = retry_s
         self.joke_max_len = joke_max_len
         self.max_screen_retries = max_screen_retries
@@ -82,13 +93,18 @@ class DraftJoke(AsyncNode):
         # distinct per review attempt and per silent retry, and the same again after a crash
         seed = shared["seed_base"] + shared["attempt"] * (self.max_screen_retries + 1)
         known = [r["text"] for r in rejected] + [joke for _, joke in prompts.FEW_SHOT]
+        policy = ScreenPolicy(
+            tuple(shared.get("screen_words", ())),
+            shared.get("screen_threshold", self.screen_threshold),
+        )
         seed += shared["screen_tries"]
-        return DraftRequest(tuple(messages), seed, tuple(known), shared["attempt"] + 1)
+        return DraftRequest(tuple(messages), seed, tuple(known), policy, shared["attempt"] + 1)
 
     async def exec_async(self, prep_res: DraftRequest) -> DraftResult:
         relay = None
         if self.progress is not None:
-            relay = DraftRelay(self.progress, prep_res.attempt, self.joke_max_len)
+            words = prep_res.policy.blocked_words
+            relay = DraftRelay(self.progress, prep_res.attempt, self.joke_max_len, words)
             relay.start()
         raw = await self.llm.complete(
             prep_res.messages,
@@ -104,14 +120,15 @@ class DraftJoke(AsyncNode):
             return DraftResult(text, "empty")
         if looks_unfinished(text):
             return DraftResult(text, "unfinished")
-        term = blocked_term(text)
-        if term is not None:
-            return DraftResult(text, "blocklist", term)
+        local = await self.screen.local(text, prep_res.policy)
+        if local.fired:
+            return DraftResult(text, local.fired[0], local.detail, screen=local.to_json())
         if is_near_duplicate(text, prep_res.known):
-            return DraftResult(text, "duplicate")
-        if await self.llm.moderate(text):
-            return DraftResult(text, "moderation")
-        return DraftResult(text)
+            return DraftResult(text, "duplicate", screen=local.to_json())
+        result = await self.screen.moderated(local, text, self.llm)
+        if result.fired:
+            return DraftResult(text, result.fired[0], screen=result.to_json())
+        return DraftResult(text, screen=result.to_json())
 
     async def exec_fallback_async(self, prep_res: DraftRequest, exc: Exception) -> DraftResult:
         if not isinstance(exc, LLMError):
@@ -130,6 +147,7 @@ class DraftJoke(AsyncNode):
             self._tell(DraftStage.SCREENED, prep_res, result.problem, final=action != SCREENED)
             return action
         shared["draft"], shared["screen_tries"] = result.text, 0
+        shared["screen"] = result.screen
         shared["model_id"], shared["model_label"] = self.llm.model_id, self.llm.label
         return DRAFTED
 
@@ -163,6 +181,7 @@ class DraftJoke(AsyncNode):
             tries=shared["screen_tries"],
             seed=req.seed,
             model_id=self.llm.model_id,
+            screen=result.screen,
         )
         return NO_CLEAN_JOKE if shared["screen_tries"] >= self.max_screen_retries else SCREENED
 

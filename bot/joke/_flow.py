@@ -28,7 +28,7 @@ from bot.joke._state import (
     TIMEOUT,
     UNAVAILABLE,
 )
-from bot.ports import LLM, DraftProgress
+from bot.ports import LLM, Classifier, DraftProgress
 from flows import AsyncFlow
 
 
@@ -43,13 +43,16 @@ def build_joke_flow(
     llm: LLM,
     options: JokeOptions | None = None,
     *,
+    classifier: Classifier | None = None,
     progress: DraftProgress | None = None,
     **changes: Any,
 ) -> AsyncFlow:
     """The joke flow wired to ``llm``, with ``options`` (defaults) and any ``changes`` to them.
 
-    ``max_attempts`` applies to states that do not carry their own (see new_joke_state).
-    With ``progress`` the model streams and the drafting is published there as it happens.
+    ``classifier`` scores every draft (None: the screen has no classifier part).
+    ``max_attempts`` and ``screen_threshold`` apply to states that do not carry their own (see
+    new_joke_state). With ``progress`` the model streams and the drafting is published there
+    as it happens.
     """
     opts = replace(options or JokeOptions(), **changes)
     draft = DraftJoke(
@@ -58,6 +61,8 @@ def build_joke_flow(
         max_screen_retries=opts.max_screen_retries,
         max_llm_failures=opts.max_llm_failures,
         retry_s=opts.retry_s,
+        classifier=classifier,
+        screen_threshold=opts.screen_threshold,
         progress=progress,
     )
     review = AwaitReview(

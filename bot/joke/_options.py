@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, fields
 
+from bot.joke.screen import DEFAULT_THRESHOLD
+
 
 @dataclass(frozen=True)
 class JokeOptions:
@@ -17,6 +19,8 @@ class JokeOptions:
         max_screen_retries: drafts screened out for one review attempt before giving up.
         cooldown_s: minimum seconds between two requests of one user (the service).
         concurrency: runs drafting at once (the runtime); a remote LLM serves many in parallel.
+        screen_threshold: the classifier score (0-1) from which a draft is screened out,
+            for scopes that set none of their own.
     """
 
     max_attempts: int = 5
@@ -28,9 +32,12 @@ class JokeOptions:
     max_screen_retries: int = 4
     cooldown_s: float = 30.0
     concurrency: int = 16
+    screen_threshold: float = DEFAULT_THRESHOLD
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.type is int and value < 1:
                 raise ValueError(f"{f.name} must be at least 1")
+        if not 0 < self.screen_threshold <= 1:
+            raise ValueError("screen_threshold must be above 0 and at most 1")

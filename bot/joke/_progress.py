@@ -1,6 +1,7 @@
 """DraftRelay: the model's text to the run's watchers as it is written, screened word by word."""
 
 from bot.joke.hygiene import blocked_term
+from bot.joke.screen import scope_word
 from bot.models import DraftEvent, DraftStage
 from bot.ports import DraftProgress
 
@@ -9,12 +10,16 @@ class DraftRelay:
     """One draft's progress: ``started``, then its text a whole word at a time.
 
     Watchers may see a draft the screen later throws away, so the relay shows only complete
-    words, and stops showing at the first blocklisted one (nobody watches a slur being typed)
-    or past ``max_len`` characters (the draft would be cut there anyway).
+    words, and stops showing at the first blocklisted one or one of the scope's own ``words``
+    (nobody watches a slur being typed) or past ``max_len`` characters (the draft would be
+    cut there anyway).
     """
 
-    def __init__(self, progress: DraftProgress, attempt: int, max_len: int) -> None:
+    def __init__(
+        self, progress: DraftProgress, attempt: int, max_len: int, words: tuple[str, ...] = ()
+    ) -> None:
         self._progress, self._attempt, self._max_len = progress, attempt, max_len
+        self._words = words
         self._raw = ""
         self._shown = 0
         self.stopped = False
@@ -36,7 +41,8 @@ class DraftRelay:
             self._show(self._raw.rstrip())
 
     def _show(self, ready: str) -> None:
-        if len(self._raw.strip()) > self._max_len or blocked_term(ready) is not None:
+        blocked = blocked_term(ready) is not None or scope_word(ready, self._words) is not None
+        if len(self._raw.strip()) > self._max_len or blocked:
             self.stopped = True
             return
         if len(ready) > self._shown:

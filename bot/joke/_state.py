@@ -1,13 +1,14 @@
 """The joke run's shared state, its action and outcome names, and the effect helpers."""
 
 import zlib
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from bot.errors import BadRequest
 from bot.joke import prompts
 from bot.joke._options import JokeOptions
 from bot.joke.hygiene import blocked_term, clean_topic
-from bot.models import EffectKind, JokeRequest, TextPayload
+from bot.joke.screen import ScreenPolicy, scope_word
+from bot.models import EffectKind, JokeRequest, ScopeConfig, TextPayload
 from bot.review import REVIEW, ReviewAction
 from flows import Effect, emit
 
@@ -51,6 +52,8 @@ class JokeState(TypedDict):
 
     topic: str
     requester: str  # display name, for cards and notices
+    requester_name: NotRequired[str]  # a plain name for other platforms' cards (Actor.name)
+    requester_platform: NotRequired[str]  # where the request came from
     attempt: int  # drafts shown to moderators so far
     max_attempts: int
     draft: str
@@ -66,6 +69,9 @@ class JokeState(TypedDict):
     model_id: str
     model_label: str
     seed_base: int
+    screen_words: list[str]  # the scope's own blocked words, as they were at the request
+    screen_threshold: float  # the classifier score that screens a draft out, likewise
+    screen: dict[str, Any]  # the screen's result for ``draft`` (ScreenResult.to_json())
 
 
 def new_joke_state(
@@ -75,16 +81,18 @@ def new_joke_state(
     max_attempts: int,
     max_topic_len: int = 100,
     seed_base: int = 0,
+    screen: ScreenPolicy | None = None,
 ) -> JokeState:
-    """The initial state for a request; ``max_attempts`` is fixed for the run's lifetime.
+    """The initial state for a request; ``max_attempts`` and ``screen`` are fixed for the run.
 
     Raises:
-        BadRequest: the topic is empty after cleaning, or blocklisted.
+        BadRequest: the topic is empty after cleaning, or blocklisted (by the bot or the scope).
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
+    screen = screen or ScreenPolicy()
     clean = clean_topic(topic, max_topic_len)
-    if blocked_term(clean) is not None:
+    if blocked_term(clean) is not None or scope_word(clean, screen.blocked_words) is not None:
         raise BadRequest(prompts.TOPIC_BLOCKED)
     return JokeState(
         topic=clean,
@@ -104,21 +112,40 @@ def new_joke_state(
         model_id="",
         model_label="",
         seed_base=seed_base,
+        screen_words=list(screen.blocked_words),
+        screen_threshold=screen.threshold,
+        screen={},
     )
 
 
-def request_state(request: JokeRequest, options: JokeOptions) -> dict[str, Any]:
-    """The initial state for ``request`` (raises BadRequest on a bad topic)."""
+def request_state(
+    request: JokeRequest, config: ScopeConfig | None, options: JokeOptions
+) -> dict[str, Any]:
+    """The initial state for ``request`` from its scope's ``config`` (BadRequest: bad topic)."""
+    requester = request.origin.requester
     state = new_joke_state(
         request.topic,
-        request.origin.requester.display,
+        requester.display,
         max_attempts=options.max_attempts,
         max_topic_len=options.topic_max_len,
         # seeds derive from the run's state: vary them per request, or every "/joke cats"
         # would get the same sequence of drafts from a deterministic local model
         seed_base=zlib.crc32(request.request_key.encode()) & 0x7FFFFFFF,
+        screen=screen_policy(config, options),
     )
+    state["requester_name"] = requester.name or requester.display
+    state["requester_platform"] = request.origin.platform
     return dict(state)
+
+
+def screen_policy(config: ScopeConfig | None, options: JokeOptions) -> ScreenPolicy:
+    """The screen settings of a scope: its words, its threshold or else the bot's default."""
+    if config is None:
+        return ScreenPolicy(threshold=options.screen_threshold)
+    threshold = config.screen_threshold
+    if threshold is None:
+        threshold = options.screen_threshold
+    return ScreenPolicy(config.blocked_words, threshold)
 
 
 def notice_fields(shared: JokeState) -> dict[str, Any]:

@@ -119,6 +119,11 @@ V5 = (
         lease_until DOUBLE PRECISION NOT NULL)""",
 )
 
+V8 = (
+    "ALTER TABLE scopes ADD COLUMN blocked_words_json TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE scopes ADD COLUMN screen_threshold DOUBLE PRECISION",
+)
+
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,

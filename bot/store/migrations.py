@@ -166,7 +166,18 @@ _V5 = Migration(
     pg.V5,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
+# 6 and 7 are assigned to other work in progress; versions only need to increase
+_V8 = Migration(
+    8,
+    "scopes: the screen's per-scope blocked words and classifier threshold",
+    (
+        "ALTER TABLE scopes ADD COLUMN blocked_words_json TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE scopes ADD COLUMN screen_threshold REAL",
+    ),
+    pg.V8,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V8)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

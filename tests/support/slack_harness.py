@@ -60,6 +60,7 @@ class StubSink(ScriptedLinks):
     _keys: dict[str, RequestResult] = field(default_factory=dict)
     codes: list[tuple[str, str]] = field(default_factory=list)  # link codes asked for
     links: list[tuple[str, Surface]] = field(default_factory=list)  # codes used, and where
+    scopes: dict[tuple[str, str], ScopeConfig] = field(default_factory=dict)  # saved configs
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         await asyncio.sleep(self.delay_s)
@@ -89,10 +90,10 @@ class StubSink(ScriptedLinks):
         return self.infos.get(token)
 
     async def save_scope(self, config: ScopeConfig) -> None:
-        raise NotImplementedError
+        self.scopes[(config.platform, config.scope)] = config
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
-        return None
+        return self.scopes.get((platform, scope))
 
 
 @dataclass

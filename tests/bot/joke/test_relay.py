@@ -16,9 +16,9 @@ class Recorder:
         return "".join(e.text for e in self.events if e.stage == DraftStage.DELTA)
 
 
-def relay_of(*pieces: str, max_len: int = 300) -> Recorder:
+def relay_of(*pieces: str, max_len: int = 300, words: tuple[str, ...] = ()) -> Recorder:
     recorder = Recorder()
-    relay = DraftRelay(recorder, 2, max_len)
+    relay = DraftRelay(recorder, 2, max_len, words)
     relay.start()
     for piece in pieces:
         relay(piece)
@@ -55,3 +55,9 @@ def test_relay_stops_past_the_length_cap() -> None:
 
     assert len(recorder.shown) <= 30
     assert recorder.shown.strip().startswith("word word")
+
+
+def test_relay_stops_before_one_of_the_scopes_own_words() -> None:
+    recorder = relay_of("Why", " did", " the", " broccoli", " blush?", words=("broccoli",))
+
+    assert recorder.shown == "Why did the"
