@@ -26,6 +26,7 @@ from adapters.console._try_ws import QUEUED, try_router
 from bot.joke import JokeOptions
 from bot.llm import OpenAIChat
 from bot.models import Actor, Origin, Surface
+from tests.support.classifier import FakeClassifier
 from tests.support.llm_server import FakeOpenAIServer, streamed
 from tests.support.platform import FakePlatform
 from tests.support.stack import Stack, joke_stack
@@ -104,7 +105,9 @@ async def test_the_try_page_shows_the_draft_as_it_is_written(tmp_path: Path) -> 
         try:
             options = JokeOptions(cooldown_s=0.0)
             async with (
-                joke_stack(tmp_path, llm=llm, options=options) as stack,
+                joke_stack(
+                    tmp_path, llm=llm, options=options, classifier=FakeClassifier()
+                ) as stack,
                 served(page_app(stack)) as base,
                 async_playwright() as p,
             ):

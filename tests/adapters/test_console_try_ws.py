@@ -29,6 +29,7 @@ from bot.joke import JokeOptions, prompts
 from bot.llm import OpenAIChat
 from bot.models import Actor, DraftStage, Origin, Surface
 from bot.store import WaitStatus
+from tests.support.classifier import FakeClassifier
 from tests.support.llm_server import FakeOpenAIServer, streamed
 from tests.support.platform import FakePlatform
 from tests.support.stack import Stack, joke_stack
@@ -86,7 +87,9 @@ def app_for(tmp_path: Path, server: FakeOpenAIServer) -> tuple[FastAPI, Try]:
         llm = OpenAIChat(model="test-model", base_url=server.base_url, timeout=10, max_retries=0)
         try:
             options = JokeOptions(cooldown_s=0.0)
-            async with joke_stack(tmp_path, llm=llm, options=options) as stack:
+            async with joke_stack(
+                tmp_path, llm=llm, options=options, classifier=FakeClassifier()
+            ) as stack:
                 stack.register("console", FakePlatform(stack.clock))
                 state.stack = stack
                 app.include_router(try_router(stack.service, stack.service, origin_for))
