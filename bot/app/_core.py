@@ -31,6 +31,7 @@ def options_from(settings: Settings) -> JokeOptions:
         joke_max_len=settings.joke_max_len,
         cooldown_s=settings.cooldown_s,
         screen_threshold=settings.screen_threshold,
+        concurrency=settings.draft_concurrency,
     )
 
 
