@@ -59,8 +59,12 @@ class StartBatches:
                     [] if isinstance(exc, Exception) else self._take_all()
                 )
                 for start in failed:
-                    if not start.created.done():
+                    if start.created.done():
+                        continue
+                    if isinstance(exc, Exception):
                         start.created.set_exception(exc)
+                    else:
+                        start.created.cancel()  # this task is cancelled: so are its callers
                 if not isinstance(exc, Exception):
                     raise
                 continue
