@@ -18,6 +18,7 @@ _NUMBER_RULES = {
     "review_timeout_s": "a number of seconds > 0",
     "cooldown_s": "a number of seconds >= 0",
     "max_attempts": "a whole number >= 1",
+    "draft_concurrency": "a whole number from 1 to 1000",
     "screen_threshold": "a number above 0 and at most 1",
     "topic_max_len": "a whole number >= 1",
     "joke_max_len": "a whole number >= 1",
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     topic_max_len: int = Field(default=JokeOptions.topic_max_len, ge=1)
     joke_max_len: int = Field(default=JokeOptions.joke_max_len, ge=1)
     cooldown_s: float = Field(default=JokeOptions.cooldown_s, ge=0)
+    draft_concurrency: int = Field(default=JokeOptions.concurrency, ge=1, le=1000)
     screen_threshold: float = Field(default=JokeOptions.screen_threshold, gt=0, le=1)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"

@@ -59,7 +59,10 @@ _TELL_ERRORS = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError, OSErro
 
 
 class SlackListeners:
-    """The Bolt listeners; each converts the Slack body first, acks, then calls the sink."""
+    """The Bolt listeners; each converts the Slack body first, then answers within Slack's 3 s.
+
+    What is saved is saved before the ack: a ``/joke`` run, a click's or a form's decision.
+    """
 
     def __init__(self, sink: EventSink, config: SlackConfig, moderators: Moderators) -> None:
         self._sink = sink
@@ -163,23 +166,25 @@ class SlackListeners:
         context: AsyncBoltContext,
     ) -> None:
         self._track()
-        await ack()
         try:
             click = to_click(body)
         except BadRequest as exc:
+            await ack()
             log.warning("%s: unusable button click: %s", PLATFORM, exc)
             user = body.get("user")
             user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
             await self._tell(client, respond, "", user_id, NOT_OURS)
             return
         if not self._ours(click.team_id, context):
+            await ack()
             await self._tell_click(client, respond, click, OTHER_TEAM)
             return
         button = button_for(click.action)
         if button is not None and button.form is not None:
+            await ack()  # nothing is decided yet: the form's submission decides
             await self._open_form(click, button.form, client, respond)
         else:
-            await self._decide_now(click, client, respond)
+            await self._decide_now(click, ack, client, respond)
 
     async def _open_form(
         self, click: Click, form: Form, client: AsyncWebClient, respond: AsyncRespond | None
@@ -219,14 +224,30 @@ class SlackListeners:
             return Prefill()
 
     async def _decide_now(
-        self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
+        self, click: Click, ack: AsyncAck, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
-        """Approve or plain Reject: decide in the click, then stamp the card at once."""
-        moderator = await self._moderators.check(click.user_id)
-        clicker = actor(click.user_id, moderator, name=click.user_name)
-        result = await self._decide_and_tell(click, click.action, clicker, client, respond)
+        """Approve or plain Reject: decide, then ack, then stamp the card.
+
+        The ack comes after the decision has committed, so a click Slack saw acknowledged is
+        never lost (a crash before the ack leaves Slack to deliver it again: the inbox makes
+        that delivery a duplicate, or the first to apply). A slow store is acked at the budget
+        and the decision carries on; its answer then follows via response_url.
+        """
+
+        async def decide() -> tuple[Actor, DecideResult | None]:
+            moderator = await self._moderators.check(click.user_id)
+            clicker = actor(click.user_id, moderator, name=click.user_name)
+            request = DecisionRequest(click.token, click.action, clicker, click.interaction_id)
+            return clicker, await self._decide(request)
+
+        (clicker, result), late = await within_deadline(decide(), self._config.decide_budget_s, ack)
+        if not late:
+            await ack()
         if result is not None and result.status is DecideStatus.APPLIED:
             await self._stamp_card(client, click, status(click.action, clicker.display))
+        elif not settled(result):
+            who = (result.decided_by,) if result is not None else ()
+            await self._tell_click(client, respond, click, answer(result), who)
 
     async def _decide_and_tell(
         self,

@@ -3,10 +3,8 @@
 import asyncio
 import functools
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import ExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 
 from bot.classifier import ProfanityCheck
@@ -20,6 +18,7 @@ from bot.progress import ProgressHub
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
 from bot.store import Store, open_store
+from bot.store.runner import runner_identity
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,7 @@ def options_from(settings: Settings) -> JokeOptions:
         joke_max_len=settings.joke_max_len,
         cooldown_s=settings.cooldown_s,
         screen_threshold=settings.screen_threshold,
+        concurrency=settings.draft_concurrency,
     )
 
 
@@ -102,7 +102,14 @@ async def open_core(
     options = options or JokeOptions()
     classifier = classifier or ProfanityCheck()
     clock = clock or SystemClock()
-    store = await open_store(database_url)
+    identity = ExitStack()
+    if runner_id is None:  # stable across restarts on one SQLite file (bot/store/runner.py)
+        runner_id = identity.enter_context(runner_identity(database_url))
+    try:
+        store = await open_store(database_url)
+    except BaseException:
+        identity.close()
+        raise
     telemetry = PrometheusTelemetry()
     observed = ObservedLLM(llm, clock, telemetry.llm_call)
     progress = ProgressHub()
@@ -112,7 +119,7 @@ async def open_core(
             {"joke": build_joke_flow(observed, options, classifier=classifier, progress=progress)},
             None,
             clock,
-            runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
+            runner_id=runner_id,
             crash=crash,
             poll_s=poll_s,
             concurrency=options.concurrency,
@@ -129,4 +136,7 @@ async def open_core(
         )
         yield Core(store, runtime, service, llm, observed, clock, telemetry, classifier, progress)
     finally:
-        await store.close()
+        try:
+            await store.close()
+        finally:
+            identity.close()

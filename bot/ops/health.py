@@ -77,7 +77,9 @@ class Readiness:
     async def _store_checks(self) -> list[Check]:
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self._timeout_s), self._store.read() as tx:
+            # A write transaction: requests and clicks need the write path (reads on SQLite
+            # have a connection of their own and answer even while every write is stuck).
+            async with asyncio.timeout(self._timeout_s), self._store.transaction() as tx:
                 oldest = await tx.oldest_open_effect()
         except TimeoutError:
             why = f"no answer within {self._timeout_s:g} s"

@@ -35,8 +35,9 @@ async def idle(ctx: Context, event: asyncio.Event, seconds: float) -> None:
     finally:
         for task in (waiter, sleeper):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Not ``suppress(CancelledError): await task``: that would also swallow a cancel of
+        # this loop arriving meanwhile, and the loop would idle on through its shutdown.
+        await asyncio.wait({waiter, sleeper})
 
 
 def _until(ctx: Context, deadline: float | None, poll_s: float) -> float:

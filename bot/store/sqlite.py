@@ -1,7 +1,11 @@
 """SqliteStore: the default store, one SQLite file in WAL mode with ``synchronous=FULL``.
 
-One connection per store; an asyncio lock serialises this process's transactions on it, and
-``BEGIN IMMEDIATE`` plus a busy timeout serialise writers across connections and processes.
+One connection per store for writing; an asyncio lock serialises this process's transactions
+on it, and ``BEGIN IMMEDIATE`` plus a busy timeout serialise writers across connections and
+processes. Reads (``read()``) run on a second, read-only connection with its own lock: in WAL
+mode a reader never waits for a writer, so a read no longer queues behind every commit (each
+holds the write lock across its fsync) during a burst. A read begins after every commit that
+finished before it, so it sees what this process wrote, as before.
 Statements run on the event loop's thread and each transaction makes one round trip to the
 store's worker thread, for its ``COMMIT`` (``_sqlite_conn.LoopConnection``).
 WAL checkpoints run on a second connection in the background every ``CHECKPOINT_EVERY``
@@ -36,6 +40,8 @@ class SqliteStore:
     def __init__(self, db: LoopConnection, path: str) -> None:
         self._db = db
         self._lock = asyncio.Lock()
+        self._reader: LoopConnection | None = None  # opened on the first read()
+        self._read_lock = asyncio.Lock()
         self.path = path
         self._commits = 0
         self._checkpointer: aiosqlite.Connection | None = None
@@ -105,19 +111,20 @@ class SqliteStore:
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoint_soon()
 
-    async def _begin(self, sql: str) -> None:
+    async def _begin(self, sql: str, db: LoopConnection | None = None) -> None:
         """Start a transaction; if we are cancelled meanwhile, leave no transaction open.
 
         A ``BEGIN IMMEDIATE`` that waits for another process's lock waits on the worker
         thread, and cancelling the await does not cancel it: without this, the connection would
         stay inside a transaction that nobody owns and every later BEGIN would fail.
         """
+        db = db or self._db
         try:
-            await self._db.execute(sql)
+            await db.execute(sql)
         except asyncio.CancelledError:
-            if self._db.in_transaction:
+            if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
-                    await self._db.execute("ROLLBACK")
+                    await db.execute("ROLLBACK")
             raise
 
     def _checkpoint_soon(self) -> None:
@@ -134,12 +141,31 @@ class SqliteStore:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqliteTx]:
         """A deferred transaction: one consistent snapshot for several reads."""
-        async with self._lock:
-            await self._begin("BEGIN")
+        if self.path == ":memory:":  # a second connection would see another database
+            async with self._lock:
+                await self._begin("BEGIN")
+                try:
+                    yield SqliteTx(self._db)
+                finally:
+                    await self._db.execute("COMMIT")
+            return
+        async with self._read_lock:
+            reader = self._reader or await self._open_reader()
+            await self._begin("BEGIN", reader)
             try:
-                yield SqliteTx(self._db)
+                yield SqliteTx(reader)
             finally:
-                await self._db.execute("COMMIT")
+                await reader.execute("COMMIT")  # ends the snapshot; nothing to write
+
+    async def _open_reader(self) -> LoopConnection:
+        reader = LoopConnection.connect(self.path, BUSY_TIMEOUT_MS)
+        try:
+            await reader.execute("PRAGMA query_only=ON")  # a write here would be a bug
+        except BaseException:
+            await reader.close()
+            raise
+        self._reader = reader
+        return reader
 
     async def save_scope(self, config: ScopeConfig) -> None:
         async with self.transaction() as tx:
@@ -160,4 +186,9 @@ class SqliteStore:
         finally:
             if self._checkpointer is not None:
                 await self._checkpointer.close()
-            await self._db.close()
+            try:
+                if self._reader is not None:
+                    async with self._read_lock:
+                        await self._reader.close()
+            finally:
+                await self._db.close()

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from bot.app import options_from
 from bot.config import Settings, load_settings, require_discord, require_slack
 from bot.errors import ConfigError
 
@@ -97,6 +98,11 @@ def test_moderator_ids_split_on_commas() -> None:
         ("COOLDOWN_S", "-5", "COOLDOWN_S must be a number of seconds >= 0, got '-5'"),
         ("MAX_ATTEMPTS", "2.5", "MAX_ATTEMPTS must be a whole number >= 1, got '2.5'"),
         ("JOKE_MAX_LEN", "0", "JOKE_MAX_LEN must be a whole number >= 1, got '0'"),
+        (
+            "DRAFT_CONCURRENCY",
+            "0",
+            "DRAFT_CONCURRENCY must be a whole number from 1 to 1000, got '0'",
+        ),
         ("LLM_PROVIDER", "gpt", "LLM_PROVIDER must be one of auto, openai, embedded, got 'gpt'"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("OPENAI_BASE_URL", "localhost:11434", "OPENAI_BASE_URL must be an http:// or https://"),
@@ -190,3 +196,11 @@ def test_env_example_lists_every_setting() -> None:
     }
 
     assert names == {name.upper() for name in Settings.model_fields}
+
+
+def test_draft_concurrency_reaches_the_joke_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRAFT_CONCURRENCY", "40")
+
+    options = options_from(Settings(_env_file=None))
+
+    assert options.concurrency == 40

@@ -337,6 +337,37 @@ async def test_slow_decision_closes_the_modal_and_answers_by_dm(stub: StubSink) 
     assert "This review expired." in call.params["text"]
 
 
+async def test_click_is_acknowledged_only_once_its_decision_is_saved(stub: StubSink) -> None:
+    async with slack_http(stub, decide_budget_s=2.0) as slack:
+        card = await post_card(slack)
+        stub.delay_s = 0.3  # the store takes a while
+
+        status, _, elapsed = await slack.click(card, "approve")
+
+        assert status == 200
+        assert elapsed >= 0.3  # the ack waited for the decision...
+        assert len(stub.decisions) == 1  # ...which had been made when Slack got it
+
+
+async def test_slow_click_is_acknowledged_at_the_budget_and_still_decided(
+    stub: StubSink,
+) -> None:
+    async with slack_http(stub, decide_budget_s=0.2) as slack:
+        card = await post_card(slack)
+        stub.delay_s = 1.0
+        stub.answers = [DecideResult(DecideStatus.ALREADY_DECIDED, "Already approved.", "<@U2>")]
+
+        status, _, elapsed = await slack.click(card, "approve")
+        acked_with = len(stub.decisions)
+        [told] = await slack.fake.wait_webhooks(1)  # the answer follows
+
+        assert status == 200
+        assert 0.2 <= elapsed < 1.0  # within Slack's 3 s, before the slow decision
+        assert acked_with == 0
+    assert len(stub.decisions) == 1
+    assert "Already approved." in told["text"]
+
+
 async def test_unknown_button_value_is_answered_and_the_app_keeps_running(
     slack: SlackHttp, stub: StubSink
 ) -> None:
