@@ -4,6 +4,7 @@ The core runs inside the TestClient's event loop (its portal): the runtime serve
 background, and the LLM is the real openai client streaming from the loopback server.
 """
 
+import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -59,15 +60,21 @@ class Try:
         return self.client.portal.call(fn, run_id)
 
     async def card(self, run_id: str) -> dict[str, Any] | None:
-        """The pending review card of ``run_id``."""
+        """The pending review card of ``run_id`` (None if none within 5 s).
+
+        ``finished`` is published once the draft is committed; the review wait is the run's
+        next commit, a moment later: wait for it rather than race it.
+        """
         assert self.stack is not None
-        async with self.stack.store.read() as tx:
-            run = await tx.get_run(run_id)
-            token = None if run is None else run.wait_token
-            wait = None if token is None else await tx.get_wait(token)
-        if wait is None or wait.status != WaitStatus.PENDING:
-            return None
-        return dict(wait.payload)
+        for _ in range(500):
+            async with self.stack.store.read() as tx:
+                run = await tx.get_run(run_id)
+                token = None if run is None else run.wait_token
+                wait = None if token is None else await tx.get_wait(token)
+            if wait is not None and wait.status == WaitStatus.PENDING:
+                return dict(wait.payload)
+            await asyncio.sleep(0.01)
+        return None
 
     async def until_drafted(self, run_id: str) -> str:
         """Wait (on the service's own feed) until the run's draft is committed."""
