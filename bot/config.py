@@ -17,6 +17,7 @@ _NUMBER_RULES = {
     "llm_timeout": "a number of seconds > 0",
     "review_timeout_s": "a number of seconds > 0",
     "cooldown_s": "a number of seconds >= 0",
+    "scope_max_active": "a whole number >= 0 (0: no limit)",
     "max_attempts": "a whole number >= 1",
     "topic_max_len": "a whole number >= 1",
     "joke_max_len": "a whole number >= 1",
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     topic_max_len: int = Field(default=JokeOptions.topic_max_len, ge=1)
     joke_max_len: int = Field(default=JokeOptions.joke_max_len, ge=1)
     cooldown_s: float = Field(default=JokeOptions.cooldown_s, ge=0)
+    scope_max_active: int = Field(default=JokeOptions.scope_max_active, ge=0)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     # Operations: the health and metrics server of `jokebot serve`

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.models import (
+    Actor,
     DecideResult,
     DecisionRequest,
     Finding,
@@ -17,6 +18,7 @@ from bot.models import (
     OutboxEffect,
     RequestResult,
     ScopeConfig,
+    StatusReport,
     Surface,
     WaitInfo,
 )
@@ -100,6 +102,10 @@ class EventSink(Protocol):
     async def decide(self, request: DecisionRequest) -> DecideResult: ...
 
     async def wait_info(self, token: str) -> WaitInfo | None: ...
+
+    async def status(self, requester: Actor) -> StatusReport:
+        """``requester``'s open and recent requests (``/joke status``)."""
+        ...
 
     async def save_scope(self, config: ScopeConfig) -> None: ...
 

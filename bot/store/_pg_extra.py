@@ -112,6 +112,7 @@ class PgOps(PgStatements):
             "DELETE FROM inbox WHERE token IN (SELECT token FROM waits WHERE run_id = ANY(%s))",
             "DELETE FROM waits WHERE run_id = ANY(%s)",
             "DELETE FROM audit WHERE run_id = ANY(%s)",
+            "DELETE FROM requests WHERE run_id = ANY(%s)",
             "DELETE FROM outbox WHERE run_id = ANY(%s)",
             "DELETE FROM runs WHERE run_id = ANY(%s)",
         ):

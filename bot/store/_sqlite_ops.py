@@ -73,6 +73,7 @@ class SqliteOpsQueries:
             "WHERE run_id IN (SELECT value FROM json_each(?)))",
             "DELETE FROM waits WHERE run_id IN (SELECT value FROM json_each(?))",
             "DELETE FROM audit WHERE run_id IN (SELECT value FROM json_each(?))",
+            "DELETE FROM requests WHERE run_id IN (SELECT value FROM json_each(?))",
         ):
             await self._db.execute(sql, batch)
         # effect ids are run_id:seq:n[:alert]: a primary-key range per run, no outbox scan

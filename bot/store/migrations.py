@@ -166,7 +166,34 @@ _V5 = Migration(
     pg.V5,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = Migration(
+    6,
+    "requests: every accepted request (per-user cooldown, per-scope queue, status)",
+    (
+        """CREATE TABLE requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL UNIQUE,
+            flow TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            requester TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            origin_json TEXT NOT NULL,
+            shared_json TEXT NOT NULL,
+            max_active INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            requested_at REAL NOT NULL,
+            admitted_at REAL,
+            done_at REAL)""",
+        # the queue and the slots of a scope: only open requests are indexed
+        """CREATE INDEX requests_open ON requests(platform, scope, state, id)
+            WHERE state IN ('queued', 'active')""",
+        "CREATE INDEX requests_requester ON requests(requester, id)",
+    ),
+    pg.V6,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
