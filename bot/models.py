@@ -174,7 +174,8 @@ class RequestView:
     """One request as its requester may see it.
 
     ``position`` is the place in the scope's queue (QUEUED) or among the reviews waiting in
-    the scope (IN_REVIEW), 1 being next; ``at`` is when it was asked for, or decided once over.
+    the scope (IN_REVIEW), 1 being next; ``at`` is when it was asked for (QUEUED, DRAFTING),
+    when its card was posted (IN_REVIEW), or when it was decided or ended.
     """
 
     run_id: str
@@ -182,7 +183,6 @@ class RequestView:
     stage: Stage
     at: float
     position: int = 0
-    decided_by: str = ""
 
 
 @dataclass(frozen=True)

@@ -60,4 +60,4 @@ async def _decided(tx: Tx, row: RequestRow, run: RunRow) -> RequestView:
         return RequestView(row.run_id, row.topic, Stage.EXPIRED, at)
     action = (wait.decision or {}).get("action")
     stage = Stage.APPROVED if action in APPROVING else Stage.REJECTED
-    return RequestView(row.run_id, row.topic, stage, at, decided_by=wait.actor_display or "")
+    return RequestView(row.run_id, row.topic, stage, at)

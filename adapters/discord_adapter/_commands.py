@@ -1,4 +1,4 @@
-"""Slash commands: ``/joke <topic>``, ``/jokeconfig`` (Manage Server), and syncing them."""
+"""Slash commands: ``/joke <topic>`` (``/joke status``), ``/jokeconfig``, and syncing them."""
 
 import logging
 from typing import Any
@@ -6,13 +6,13 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters._review import GENERIC_FAILURE
+from adapters._review import GENERIC_FAILURE, is_status
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._inbound import joke_request
 from adapters.discord_adapter._listeners import tell
 from adapters.discord_adapter._permissions import missing
-from adapters.discord_adapter._render import ephemeral
-from bot.models import ScopeConfig
+from adapters.discord_adapter._render import ephemeral, status_message
+from bot.models import Actor, ScopeConfig
 from bot.ports import EventSink
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,9 @@ def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         if not await _defer(interaction):
             return
         user = interaction.user
+        if is_status(topic):
+            await _status(interaction, sink, Actor(PLATFORM, str(user.id), user.display_name))
+            return
         request = joke_request(
             interaction_id=interaction.id,
             guild_id=interaction.guild_id,
@@ -69,6 +72,16 @@ def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         await interaction.followup.send(ephemeral(message), ephemeral=True)
 
     return joke
+
+
+async def _status(interaction: discord.Interaction, sink: EventSink, requester: Actor) -> None:
+    """``/joke status``: the requester's open and recent requests, only to them."""
+    try:
+        message = status_message(await sink.status(requester))
+    except Exception:
+        log.exception("%s: /joke status failed (interaction=%s)", PLATFORM, interaction.id)
+        message = GENERIC_FAILURE
+    await interaction.followup.send(message, ephemeral=True)
 
 
 def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:

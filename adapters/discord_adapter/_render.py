@@ -10,8 +10,9 @@ clipped) on its way in; each embed is then held to Discord's 6,000-character tot
 
 import discord
 
-from adapters._review import Form, decided_card, shown_draft, status_line
+from adapters._review import Form, StatusStyle, decided_card, shown_draft, status_line, status_text
 from adapters.discord_adapter._text import clip, form_value, md, plain, unescape
+from bot.models import StatusReport
 from bot.review import Card, CardUpdate, ReviewAction, outcome_line
 
 KEY_MARK = " · ref "
@@ -120,6 +121,19 @@ def notice_embed(text: str, *, key: str | None, title: str | None = None) -> dis
 def ephemeral(text: str) -> str:
     """An answer only the clicker or requester sees (it may quote a name or a topic)."""
     return md(text, CONTENT_MAX) or "…"
+
+
+STATUS_TOPIC_MAX = 100
+# topics escaped and made inert; times as Discord timestamps, shown in each reader's locale
+_STATUS = StatusStyle(
+    quote=lambda topic: md(topic, STATUS_TOPIC_MAX, multiline=False),
+    when=lambda at, now: f"<t:{int(at)}:R>",
+)
+
+
+def status_message(report: StatusReport) -> str:
+    """``/joke status`` as an ephemeral message's content."""
+    return clip(status_text(report, _STATUS), CONTENT_MAX)
 
 
 def footer_key(message: discord.Message) -> str | None:

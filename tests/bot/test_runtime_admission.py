@@ -19,11 +19,6 @@ from tests.support.runtime_flows import initial_state
 from tests.support.runtime_harness import ALICE, ORIGIN, Harness, query
 
 
-def carded(h: Harness) -> list[str]:
-    """Runs that have a review card, in order."""
-    return sorted({m.run_id for m in h.platform.cards()})
-
-
 async def ask(
     rt: Runtime,
     run_id: str,

@@ -414,9 +414,12 @@ async def test_store_insert_request_is_idempotent_and_numbers_rows_in_order(stor
         missing = await tx.get_request("nope")
 
     assert (inserted, again) == ([True, True], False)
-    assert first.id is not None and second.id is not None and first.id < second.id
+    assert first.id is not None
+    assert second.id is not None
+    assert first.id < second.id
     assert stored == first
-    assert stored is not None and stored.shared == {"topic": "q1"}
+    assert stored is not None
+    assert stored.shared == {"topic": "q1"}
     assert missing is None
 
 
@@ -473,8 +476,10 @@ async def test_store_slots_are_active_requests_whose_run_is_not_over(store: Stor
         still = await tx.get_request("a")
 
     assert (before, settled, after) == (1, 1, 1)
-    assert done is not None and (done.state, done.done_at) == (RequestState.DONE, 30.0)
-    assert still is not None and still.state == RequestState.ACTIVE
+    assert done is not None
+    assert (done.state, done.done_at) == (RequestState.DONE, 30.0)
+    assert still is not None
+    assert still.state == RequestState.ACTIVE
 
 
 async def test_store_requests_of_are_newest_first_and_reviews_ahead_count_older_cards(
