@@ -17,6 +17,7 @@ from bot.runtime import Runtime
 from bot.store import open_store
 from tests.support.runtime_flows import initial_state
 from tests.support.runtime_harness import ALICE, ORIGIN, Harness, query
+from tests.support.runtime_invariants import check_invariants
 
 
 async def ask(
@@ -93,6 +94,7 @@ async def test_admission_beyond_the_limit_queues_in_order_and_starts_as_slots_fr
 
     assert started(h) == Counter({f"r{n}": 1 for n in range(5)})
     assert live(h) == 0
+    check_invariants(h.path, h.platform, drained=True)
 
 
 async def test_admission_limits_each_scope_on_its_own(h: Harness) -> None:
@@ -181,6 +183,7 @@ async def test_crash_before_the_finishing_commit_loses_neither_the_slot_nor_the_
     crashed = await h.crashing(h.drain())
 
     assert crashed
+    check_invariants(h.path, h.platform, drained=False)
     assert query(h, "SELECT state FROM requests WHERE run_id = 'r2'") == [("queued",)]
     await h.drain()  # r1 finishes again, and hands its slot over in that commit
     assert started(h) == Counter({"r1": 1, "r2": 1})
@@ -246,4 +249,5 @@ async def test_two_processes_finishing_runs_start_each_queued_request_once(
 
     assert started(h) == Counter({f"r{n}": 1 for n in range(8)})
     assert live(h) == 0
+    check_invariants(h.path, h.platform, drained=True)
     assert query(h, "SELECT COUNT(*) FROM requests WHERE state = 'queued'") == [(0,)]
