@@ -35,9 +35,9 @@ async def _view(tx: Tx, row: RequestRow) -> RequestView | None:
     if run.status == RunStatus.WAITING:
         return await _waiting(tx, row, run)
     if run.status in (RunStatus.RUNNING, RunStatus.RESUMING):
-        action = (run.decision or {}).get("action")
-        stage = Stage.APPROVED if action in APPROVING else Stage.DRAFTING
-        return RequestView(row.run_id, row.topic, stage, row.requested_at)
+        if (run.decision or {}).get("action") in APPROVING:  # being published
+            return RequestView(row.run_id, row.topic, Stage.APPROVED, run.updated_at)
+        return RequestView(row.run_id, row.topic, Stage.DRAFTING, row.requested_at)
     if run.status == RunStatus.FAILED:
         return RequestView(row.run_id, row.topic, Stage.FAILED, run.updated_at)
     return await _decided(tx, row, run)

@@ -45,16 +45,19 @@ async def request_run(
     """Accept ``row`` (start it or queue it) unless its requester is cooling down."""
     now = ctx.clock.now()
     async with ctx.store.transaction() as tx:
+        if cooldown_s > 0:  # first: a redelivery racing its original must see it committed
+            await tx.serialize(f"requester:{row.requester}")
         existing = await tx.get_request(row.run_id)
         if existing is not None:  # a redelivered event: its current state, nothing new
             return await describe(tx, existing)
         if cooldown_s > 0:
-            await tx.serialize(f"requester:{row.requester}")
             last = await tx.last_request_at(row.requester)
             if last is not None and last + cooldown_s > now:
                 return Admitted(Admission.COOLING, row.run_id, retry_at=last + cooldown_s)
         await tx.serialize(queue_key(row.platform, row.scope))
-        await tx.insert_request(row)
+        if not await tx.insert_request(row):  # the same request, accepted meanwhile
+            found = await tx.get_request(row.run_id)
+            return await describe(tx, found) if found else Admitted(Admission.STARTED, row.run_id)
         started = await admit(ctx, tx, row.platform, row.scope, now)
         answer = await describe(tx, row, started=row.run_id in started)
     if started:

@@ -235,6 +235,17 @@ async def test_two_processes_racing_at_the_door_hand_out_each_slot_and_place_onc
     )
 
 
+async def test_a_redelivery_racing_its_original_in_another_process_is_not_refused(
+    h: Harness, second: Runtime
+) -> None:
+    answers = await asyncio.gather(
+        *(ask(rt, "r1", cooldown_s=30.0) for rt in (h.rt, second, h.rt, second))
+    )
+
+    assert {a.admission for a in answers} == {Admission.STARTED}
+    assert started(h) == Counter({"r1": 1})
+
+
 async def test_two_processes_finishing_runs_start_each_queued_request_once(
     h: Harness, second: Runtime
 ) -> None:
