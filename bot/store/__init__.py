@@ -251,8 +251,9 @@ class Tx(Protocol):
     async def ops_counts(self, now: float) -> OpsCounts:
         """Counts for the gauges, in one read.
 
-        Outbox rows by status (every status but ``done``), pending waits by kind, and how
-        many runnable runs hold a live lease (``lease_until >= now``, any runner).
+        Outbox rows by status (every status but ``done``), pending waits by kind, how many
+        runnable runs hold a live lease (``lease_until >= now``, any runner) and how many
+        requests wait in line.
         """
         ...
 

@@ -140,6 +140,7 @@ class OpsCounts:
     effects: dict[str, int]  # outbox rows by status, every status but done
     pending_waits: dict[str, int]  # pending waits by kind
     leases: int  # runnable runs whose lease is live (held by any process)
+    queued: int = 0  # requests waiting in their scope's line
 
 
 @dataclass
