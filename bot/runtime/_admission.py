@@ -54,6 +54,8 @@ async def request_run(
             last = await tx.last_request_at(row.requester)
             if last is not None and last + cooldown_s > now:
                 return Admitted(Admission.COOLING, row.run_id, retry_at=last + cooldown_s)
+        # the scope's key before the insert: ids (first come, first served) and places then
+        # follow the commit order; taken after it, two racers could both be told "#1"
         await tx.serialize(queue_key(row.platform, row.scope))
         if not await tx.insert_request(row):  # the same request, accepted meanwhile
             found = await tx.get_request(row.run_id)
