@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.runtime
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.llm
+	$(BIN)/python -m bench.screen
 	$(BIN)/python -m bench.discord_load
 	$(BIN)/python -m bench.slack_load --core real
 

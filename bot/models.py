@@ -285,13 +285,22 @@ class Finding:
 
 @dataclass(frozen=True)
 class ScopeConfig:
-    """Per guild / workspace settings (Discord: set with /jokeconfig)."""
+    """Per guild / workspace settings (Discord: /jokeconfig; Slack: ``/joke screen``).
+
+    Attributes:
+        blocked_words: this scope's words no draft (nor topic) may contain, on top of the
+            bot's blocklist; same forms: ``word``, ``stem*``, ``two words``.
+        screen_threshold: the classifier score (0-1) from which a draft is screened out;
+            None: the bot's ``SCREEN_THRESHOLD``.
+    """
 
     platform: str
     scope: str
     mod_channel: str
     public_channel: str
     moderator_role: str = ""
+    blocked_words: tuple[str, ...] = ()
+    screen_threshold: float | None = None
 
 
 class EffectKind(StrEnum):

@@ -1,7 +1,8 @@
-"""Protocols between the layers: the LLM, the clock, platform senders and the event sink.
+"""Protocols between the layers: LLM, classifier, clock, platform senders and the event sink.
 
-Flows depend on :class:`LLM`; the runtime on :class:`Clock` and :class:`EffectSender`;
-adapters on :class:`EventSink` (what they call) and implement :class:`EffectSender`.
+Flows depend on :class:`LLM` and :class:`Classifier`; the runtime on :class:`Clock` and
+:class:`EffectSender`; adapters on :class:`EventSink` (what they call) and implement
+:class:`EffectSender`.
 """
 
 from collections.abc import Sequence
@@ -63,6 +64,19 @@ class LLM(Protocol):
 
     async def moderate(self, text: str) -> bool | None:
         """True if the provider's moderation flags ``text``; None if it offers none."""
+        ...
+
+
+class Classifier(Protocol):
+    """An offensive-language classifier that runs locally (no network, no key)."""
+
+    @property
+    def name(self) -> str:
+        """What scored, for the audit log, e.g. ``alt-profanity-check 1.6.1``."""
+        ...
+
+    async def score(self, text: str) -> float:
+        """The probability, from 0 to 1, that ``text`` is offensive."""
         ...
 
 

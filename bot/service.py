@@ -43,7 +43,8 @@ NOT_SET_UP = (
 )
 FAILED = "Something went wrong on our side; the error was logged. Please try again later."
 
-StateFactory = Callable[[JokeRequest], dict[str, Any]]
+# the flow's initial shared store from a request and its scope's settings (None: none saved)
+StateFactory = Callable[[JokeRequest, ScopeConfig | None], dict[str, Any]]
 
 
 class RuntimePort(Protocol):
@@ -66,6 +67,29 @@ class RuntimePort(Protocol):
     async def wait_info(self, token: str) -> WaitInfo | None: ...
 
 
+MAX_BLOCKED_WORDS = 100
+MAX_WORD_LEN = 50
+
+
+def check_scope(config: ScopeConfig) -> ScopeConfig:
+    """``config`` with its blocked words tidied (lowercase, single spaces, no repeats).
+
+    Raises:
+        BadRequest: too many words, one too long or empty, or a threshold outside (0, 1].
+    """
+    words = tuple(dict.fromkeys(" ".join(w.lower().split()) for w in config.blocked_words))
+    if any(not w.rstrip("*") or len(w) > MAX_WORD_LEN for w in words):
+        raise BadRequest(f"Each blocked word must have 1 to {MAX_WORD_LEN} characters.")
+    if any("#" in w for w in words):  # the blocklist format reads "#" as a comment
+        raise BadRequest("Blocked words cannot contain #.")
+    if len(words) > MAX_BLOCKED_WORDS:
+        raise BadRequest(f"At most {MAX_BLOCKED_WORDS} blocked words, please.")
+    threshold = config.screen_threshold
+    if threshold is not None and not 0 < threshold <= 1:
+        raise BadRequest("The screen threshold must be above 0 and at most 1 (e.g. 0.5).")
+    return replace(config, blocked_words=words)
+
+
 class JokeService:
     """Validates requests, fills in per-scope channels, hands them to the runtime's door.
 
@@ -73,8 +97,8 @@ class JokeService:
     store, so shared by every process and kept across restarts.
 
     Args:
-        new_state: builds the flow's initial shared store from a request; raises BadRequest
-            (e.g. an empty topic) with a message for the requester.
+        new_state: builds the flow's initial shared store from a request and its scope's
+            config; raises BadRequest (e.g. an empty topic) with a message for the requester.
         cooldown_s: minimum seconds between two new requests of one user.
         max_active: runs of one scope drafting or in review at once; more wait in line (0:
             no limit).
@@ -122,8 +146,9 @@ class JokeService:
         return result
 
     async def _start(self, request: JokeRequest) -> RequestResult:
-        origin = await self._complete_origin(request.origin)
-        state = self._new_state(replace(request, origin=origin))
+        config = await self._store.get_scope(request.origin.platform, request.origin.scope)
+        origin = await self._complete_origin(request.origin, config)
+        state = self._new_state(replace(request, origin=origin), config)
         topic = str(state.get("topic", request.topic))
         admitted = await self._runtime.request_run(
             self._flow,
@@ -136,9 +161,8 @@ class JokeService:
         )
         return _answer(admitted, topic, self._clock.now())
 
-    async def _complete_origin(self, origin: Origin) -> Origin:
+    async def _complete_origin(self, origin: Origin, config: ScopeConfig | None) -> Origin:
         if not (origin.mod_channel and origin.public_channel):
-            config = await self._store.get_scope(origin.platform, origin.scope)
             if config is None:
                 raise BadRequest(NOT_SET_UP)
             origin = replace(
@@ -170,7 +194,7 @@ class JokeService:
         return await self._queues.link(code, surface)
 
     async def save_scope(self, config: ScopeConfig) -> None:
-        await self._store.save_scope(config)
+        await self._store.save_scope(check_scope(config))
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
         return await self._store.get_scope(platform, scope)

@@ -10,14 +10,19 @@ ROOT = Path(__file__).resolve().parent.parent
 WIRING = ("bot.app", "bot.cli", "bot.__main__")  # may import anything
 CONTRACTS = ("bot.models", "bot.ports", "bot.errors", "bot.review")  # what adapters may see
 FLOW_AGNOSTIC = ("bot.runtime", "bot.store", "bot.service")  # get specific flows via the wiring
-SHARED = ("adapters._review", "adapters._text")  # what every platform package may import
+SHARED = (
+    "adapters._review",
+    "adapters._screen",
+    "adapters._text",
+)  # what every platform package may import
 IO = ("socket", "ssl", "sqlite3", "subprocess", "http.client", "http.server", "urllib.request")
-SDK_OWNERS = {
+# An SDK may be imported only under its owners (console sign-in: Authlib is built on httpx2).
+SDK_OWNERS: dict[str, str | tuple[str, ...]] = {
     "discord": "adapters.discord_adapter",
     "slack_bolt": "adapters.slack_adapter",
     "slack_sdk": "adapters.slack_adapter",
     "openai": "bot.llm",
-    "httpx2": "bot.llm",
+    "httpx2": ("bot.llm", "adapters.console"),
     "llama_cpp": "bot.llm",
     "aiosqlite": "bot.store",
     "psycopg": "bot.store",
@@ -25,6 +30,8 @@ SDK_OWNERS = {
     "sqlite3": "bot.store",
     "pydantic_settings": "bot.config",
     "prometheus_client": "bot.ops",
+    "profanity_check": "bot.classifier",
+    "sklearn": "bot.classifier",
 }
 
 
@@ -35,8 +42,9 @@ def under(name: str, *prefixes: str) -> bool:
 def problem(mod: str, name: str) -> str | None:
     """Why module ``mod`` must not import ``name``; None if it may."""
     for sdk, owner in SDK_OWNERS.items():
-        if under(name, sdk) and not under(mod, owner):
-            return f"{sdk} belongs to {owner}"
+        owners = (owner,) if isinstance(owner, str) else owner
+        if under(name, sdk) and not under(mod, *owners):
+            return f"{sdk} belongs to {' and '.join(owners)}"
     if under(mod, "flows"):
         top = name.split(".")[0]
         ok = under(name, "flows") or (top in sys.stdlib_module_names and not under(name, *IO))
@@ -113,6 +121,8 @@ def test_architecture_import_directions_hold() -> None:
         ("bot/runtime/_runner.py", "from bot.review import REVIEW\nfrom flows import Wait", False),
         ("bot/store/sqlite.py", "import aiosqlite, sqlite3", False),
         ("bot/llm/openai_chat.py", "import openai", False),
+        ("adapters/console/_oauth.py", "import httpx2\nfrom bot.models import Actor", False),
+        ("adapters/discord_adapter/_client.py", "import httpx2", True),
         ("adapters/discord_adapter/_render.py", "from adapters.slack_adapter import x", True),
         ("adapters/discord_adapter/_render.py", "from bot.runtime import Runtime", True),
         ("adapters/discord_adapter/_render.py", "from flows import Wait", True),
@@ -126,6 +136,9 @@ def test_architecture_import_directions_hold() -> None:
         ),
         ("bot/app/_serve.py", "import discord\nfrom adapters.terminal import run", False),
         ("bot/supervisor.py", "from adapters.discord_adapter import run_discord", True),
+        ("bot/joke/screen.py", "from profanity_check import predict_prob", True),
+        ("bot/classifier/_profanity.py", "from profanity_check import predict_prob", False),
+        ("adapters/slack_adapter/_screen.py", "from adapters._screen import describe", False),
     ],
 )
 def test_architecture_checker_reports_planted_imports(

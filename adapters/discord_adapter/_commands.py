@@ -7,17 +7,20 @@ import discord
 from discord import app_commands
 
 from adapters._review import GENERIC_FAILURE, is_status
+from adapters._screen import describe, split_words
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._inbound import joke_request
 from adapters.discord_adapter._listeners import tell
 from adapters.discord_adapter._permissions import missing
 from adapters.discord_adapter._render import ephemeral, status_message
+from bot.errors import BadRequest
 from bot.models import Actor, ScopeConfig
 from bot.ports import EventSink
 
 log = logging.getLogger(__name__)
 
 TOPIC_MAX = 200
+BLOCKED_WORDS_MAX = 1000
 IN_A_SERVER = "Use this command in a server, not in direct messages."
 
 
@@ -85,7 +88,10 @@ async def _status(interaction: discord.Interaction, sink: EventSink, requester: 
 
 
 def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
-    """``/jokeconfig``: where cards go, where jokes go, who moderates."""
+    """``/jokeconfig``: where cards go, where jokes go, who moderates, and the screen.
+
+    ``blocked_words`` and ``screen_threshold`` left out keep their current values.
+    """
 
     @app_commands.command(
         name="jokeconfig",
@@ -95,6 +101,8 @@ def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         mod_channel="Where joke drafts are reviewed",
         public_channel="Where approved jokes are posted",
         moderator_role="Who may approve, reject and edit drafts",
+        blocked_words="Words no draft may contain, comma-separated (stem* for prefixes, - clears)",
+        screen_threshold="Offensive-language score from which a draft is dropped; lower: stricter",
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
@@ -103,6 +111,8 @@ def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         mod_channel: discord.TextChannel,
         public_channel: discord.TextChannel,
         moderator_role: discord.Role,
+        blocked_words: app_commands.Range[str, 1, BLOCKED_WORDS_MAX] | None = None,
+        screen_threshold: app_commands.Range[float, 0.01, 1.0] | None = None,
     ) -> None:
         if interaction.guild_id is None:
             await tell(interaction, IN_A_SERVER)
@@ -117,17 +127,30 @@ def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         if problems:
             await interaction.followup.send(problems, ephemeral=True)
             return
+        current = await sink.scope(PLATFORM, str(interaction.guild_id))
+        words = current.blocked_words if current else ()  # left out: kept as they are
+        if blocked_words is not None:
+            words = split_words(blocked_words)
+        threshold = current.screen_threshold if current else None
+        if screen_threshold is not None:
+            threshold = screen_threshold
         config = ScopeConfig(
             PLATFORM,
             str(interaction.guild_id),
             str(mod_channel.id),
             str(public_channel.id),
             str(moderator_role.id),
+            words,
+            threshold,
         )
-        await sink.save_scope(config)
+        try:
+            await sink.save_scope(config)
+        except BadRequest as exc:
+            await interaction.followup.send(f"{exc} Nothing was changed.", ephemeral=True)
+            return
         await interaction.followup.send(
             f"Done. Drafts go to {mod_channel.mention} for {moderator_role.mention} to review; "
-            f"approved jokes go to {public_channel.mention}.",
+            f"approved jokes go to {public_channel.mention}.\n{ephemeral(describe(config))}",
             ephemeral=True,
         )
 

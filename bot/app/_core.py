@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
+from bot.classifier import ProfanityCheck
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.joke import JokeOptions, build_joke_flow, request_state
 from bot.llm.probe import ObservedLLM
 from bot.ops.metrics import PrometheusTelemetry
-from bot.ports import LLM, Clock, EffectSender
+from bot.ports import LLM, Classifier, Clock, EffectSender
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
 from bot.store import Store, open_store
@@ -31,6 +32,7 @@ def options_from(settings: Settings) -> JokeOptions:
         joke_max_len=settings.joke_max_len,
         cooldown_s=settings.cooldown_s,
         scope_max_active=settings.scope_max_active,
+        screen_threshold=settings.screen_threshold,
     )
 
 
@@ -45,6 +47,7 @@ class Core:
     observed: ObservedLLM  # the llm as the flow calls it: timed, its last outcome kept
     clock: Clock
     telemetry: PrometheusTelemetry  # this core's own metrics registry
+    classifier: Classifier  # the screen's; warmed up in the background by serving()
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver the effects of ``platform``'s runs through ``sender``."""
@@ -55,17 +58,26 @@ class Core:
         """Recover, then run the runtime's loops in the background until the block exits.
 
         Register the senders first: recovery delivers the effects left in flight, and an
-        effect whose platform has no sender yet waits a retry interval.
+        effect whose platform has no sender yet waits a retry interval. The classifier scores
+        one text in the background meanwhile, so its model is loaded before the first draft.
         """
         await self.runtime.recover()
         task = asyncio.create_task(self.runtime.serve(), name="runtime")
+        warm = asyncio.create_task(self._warm_classifier(), name="classifier-warm-up")
         try:
             yield self
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for background in (warm, task):
+                background.cancel()
+                with suppress(asyncio.CancelledError):
+                    await background
             await self.runtime.release()
+
+    async def _warm_classifier(self) -> None:
+        try:
+            await self.classifier.score("warm-up")
+        except Exception:  # the first draft tries again and fails its run visibly
+            log.exception("the screen's classifier (%s) failed to load", self.classifier.name)
 
 
 @asynccontextmanager
@@ -73,6 +85,7 @@ async def open_core(
     *,
     database_url: str,
     llm: LLM,
+    classifier: Classifier | None = None,
     clock: Clock | None = None,
     options: JokeOptions | None = None,
     runner_id: str | None = None,
@@ -81,9 +94,12 @@ async def open_core(
 ) -> AsyncIterator[Core]:
     """Open the store and build flow, runtime and service; close the store on exit.
 
+    ``classifier`` screens every draft; by default alt-profanity-check (``ProfanityCheck``),
+    whose model loads in a worker thread on the first draft.
     Nothing runs yet: register the senders, then ``async with core.serving():``.
     """
     options = options or JokeOptions()
+    classifier = classifier or ProfanityCheck()
     clock = clock or SystemClock()
     store = await open_store(database_url)
     telemetry = PrometheusTelemetry()
@@ -91,7 +107,7 @@ async def open_core(
     try:
         runtime = Runtime(
             store,
-            {"joke": build_joke_flow(observed, options)},
+            {"joke": build_joke_flow(observed, options, classifier=classifier)},
             None,
             clock,
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
@@ -109,6 +125,6 @@ async def open_core(
             max_active=options.scope_max_active,
             telemetry=telemetry,
         )
-        yield Core(store, runtime, service, llm, observed, clock, telemetry)
+        yield Core(store, runtime, service, llm, observed, clock, telemetry, classifier)
     finally:
         await store.close()

@@ -1,6 +1,6 @@
 """The drafting node: ask the model for a joke and screen it before anyone sees it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import LLMError
@@ -17,29 +17,36 @@ from bot.joke._state import (
     emit_text,
     notice_fields,
 )
-from bot.joke.hygiene import blocked_term, clean_joke, is_near_duplicate, looks_unfinished
+from bot.joke.hygiene import clean_joke, is_near_duplicate, looks_unfinished
+from bot.joke.screen import DEFAULT_THRESHOLD, Screen, ScreenPolicy
 from bot.models import EffectKind
-from bot.ports import LLM, ChatMessage
+from bot.ports import LLM, ChatMessage, Classifier
 from flows import AsyncNode
 
 
 @dataclass(frozen=True)
 class DraftRequest:
-    """What one LLM call needs: messages, seed, and the jokes a draft must not resemble."""
+    """What one LLM call needs: messages, seed, the jokes a draft must not resemble, the screen."""
 
     messages: tuple[ChatMessage, ...]
     seed: int
     known: tuple[str, ...]
+    policy: ScreenPolicy = field(default_factory=ScreenPolicy)
 
 
 @dataclass(frozen=True)
 class DraftResult:
-    """A cleaned draft and why it was screened out ("" = fine), or the model's error."""
+    """A cleaned draft and why it was screened out ("" = fine), or the model's error.
+
+    ``screen`` is the screen's result (:meth:`bot.joke.screen.ScreenResult.to_json`); empty
+    when the draft was unusable before the screen ran (empty, unfinished).
+    """
 
     text: str = ""
     problem: str = ""
     detail: str = ""
     error: str = ""
+    screen: dict[str, Any] = field(default_factory=dict)
 
 
 class DraftJoke(AsyncNode):
@@ -55,9 +62,13 @@ class DraftJoke(AsyncNode):
         max_screen_retries: int,
         max_llm_failures: int,
         retry_s: float,
+        classifier: Classifier | None = None,
+        screen_threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         super().__init__(max_retries=1)  # the provider retries; no second retry layer here
         self.llm = llm
+        self.screen = Screen(classifier)
+        self.screen_threshold = screen_threshold  # for runs started before scopes had one
         self.retry_s = retry_s
         self.joke_max_len = joke_max_len
         self.max_screen_retries = max_screen_retries
@@ -73,7 +84,11 @@ class DraftJoke(AsyncNode):
         # distinct per review attempt and per silent retry, and the same again after a crash
         seed = shared["seed_base"] + shared["attempt"] * (self.max_screen_retries + 1)
         known = [r["text"] for r in rejected] + [joke for _, joke in prompts.FEW_SHOT]
-        return DraftRequest(tuple(messages), seed + shared["screen_tries"], tuple(known))
+        policy = ScreenPolicy(
+            tuple(shared.get("screen_words", ())),
+            shared.get("screen_threshold", self.screen_threshold),
+        )
+        return DraftRequest(tuple(messages), seed + shared["screen_tries"], tuple(known), policy)
 
     async def exec_async(self, prep_res: DraftRequest) -> DraftResult:
         raw = await self.llm.complete(
@@ -87,14 +102,15 @@ class DraftJoke(AsyncNode):
             return DraftResult(text, "empty")
         if looks_unfinished(text):
             return DraftResult(text, "unfinished")
-        term = blocked_term(text)
-        if term is not None:
-            return DraftResult(text, "blocklist", term)
+        local = await self.screen.local(text, prep_res.policy)
+        if local.fired:
+            return DraftResult(text, local.fired[0], local.detail, screen=local.to_json())
         if is_near_duplicate(text, prep_res.known):
-            return DraftResult(text, "duplicate")
-        if await self.llm.moderate(text):
-            return DraftResult(text, "moderation")
-        return DraftResult(text)
+            return DraftResult(text, "duplicate", screen=local.to_json())
+        result = await self.screen.moderated(local, text, self.llm)
+        if result.fired:
+            return DraftResult(text, result.fired[0], screen=result.to_json())
+        return DraftResult(text, screen=result.to_json())
 
     async def exec_fallback_async(self, prep_res: DraftRequest, exc: Exception) -> DraftResult:
         if not isinstance(exc, LLMError):
@@ -109,6 +125,7 @@ class DraftJoke(AsyncNode):
         if result.problem:
             return self._screened_out(shared, prep_res, result)
         shared["draft"], shared["screen_tries"] = result.text, 0
+        shared["screen"] = result.screen
         shared["model_id"], shared["model_label"] = self.llm.model_id, self.llm.label
         return DRAFTED
 
@@ -138,6 +155,7 @@ class DraftJoke(AsyncNode):
             tries=shared["screen_tries"],
             seed=req.seed,
             model_id=self.llm.model_id,
+            screen=result.screen,
         )
         return NO_CLEAN_JOKE if shared["screen_tries"] >= self.max_screen_retries else SCREENED
 

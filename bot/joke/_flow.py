@@ -28,7 +28,7 @@ from bot.joke._state import (
     TIMEOUT,
     UNAVAILABLE,
 )
-from bot.ports import LLM
+from bot.ports import LLM, Classifier
 from flows import AsyncFlow
 
 
@@ -39,10 +39,18 @@ class JokeFlow(AsyncFlow):
     flow_version = 1
 
 
-def build_joke_flow(llm: LLM, options: JokeOptions | None = None, **changes: Any) -> AsyncFlow:
+def build_joke_flow(
+    llm: LLM,
+    options: JokeOptions | None = None,
+    *,
+    classifier: Classifier | None = None,
+    **changes: Any,
+) -> AsyncFlow:
     """The joke flow wired to ``llm``, with ``options`` (defaults) and any ``changes`` to them.
 
-    ``max_attempts`` applies to states that do not carry their own (see new_joke_state).
+    ``classifier`` scores every draft (None: the screen has no classifier part).
+    ``max_attempts`` and ``screen_threshold`` apply to states that do not carry their own (see
+    new_joke_state).
     """
     opts = replace(options or JokeOptions(), **changes)
     draft = DraftJoke(
@@ -51,6 +59,8 @@ def build_joke_flow(llm: LLM, options: JokeOptions | None = None, **changes: Any
         max_screen_retries=opts.max_screen_retries,
         max_llm_failures=opts.max_llm_failures,
         retry_s=opts.retry_s,
+        classifier=classifier,
+        screen_threshold=opts.screen_threshold,
     )
     review = AwaitReview(
         max_attempts=opts.max_attempts,

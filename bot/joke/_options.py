@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, fields
 
+from bot.joke.screen import DEFAULT_THRESHOLD
+
 
 @dataclass(frozen=True)
 class JokeOptions:
@@ -19,6 +21,8 @@ class JokeOptions:
         scope_max_active: requests of one scope drafting or in review at once (the service);
             more wait in line, first come first served (0: no limit).
         concurrency: runs drafting at once (the runtime); a remote LLM serves many in parallel.
+        screen_threshold: the classifier score (0-1) from which a draft is screened out,
+            for scopes that set none of their own.
     """
 
     max_attempts: int = 5
@@ -31,6 +35,7 @@ class JokeOptions:
     cooldown_s: float = 30.0
     scope_max_active: int = 5
     concurrency: int = 16
+    screen_threshold: float = DEFAULT_THRESHOLD
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -38,3 +43,5 @@ class JokeOptions:
             least = 0 if f.name == "scope_max_active" else 1
             if f.type is int and value < least:
                 raise ValueError(f"{f.name} must be at least {least}")
+        if not 0 < self.screen_threshold <= 1:
+            raise ValueError("screen_threshold must be above 0 and at most 1")

@@ -46,6 +46,7 @@ class AwaitReview(Node):
             attempt=shared["attempt"],
             draft=shared["draft"],
             model_id=shared["model_id"],
+            screen=shared.get("screen", {}),
         )
         return Wait(
             REVIEW_WAIT,

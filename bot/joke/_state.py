@@ -7,7 +7,8 @@ from bot.errors import BadRequest
 from bot.joke import prompts
 from bot.joke._options import JokeOptions
 from bot.joke.hygiene import blocked_term, clean_topic
-from bot.models import EffectKind, JokeRequest, TextPayload
+from bot.joke.screen import ScreenPolicy, scope_word
+from bot.models import EffectKind, JokeRequest, ScopeConfig, TextPayload
 from bot.review import REVIEW, ReviewAction
 from flows import Effect, emit
 
@@ -66,6 +67,9 @@ class JokeState(TypedDict):
     model_id: str
     model_label: str
     seed_base: int
+    screen_words: list[str]  # the scope's own blocked words, as they were at the request
+    screen_threshold: float  # the classifier score that screens a draft out, likewise
+    screen: dict[str, Any]  # the screen's result for ``draft`` (ScreenResult.to_json())
 
 
 def new_joke_state(
@@ -75,16 +79,18 @@ def new_joke_state(
     max_attempts: int,
     max_topic_len: int = 100,
     seed_base: int = 0,
+    screen: ScreenPolicy | None = None,
 ) -> JokeState:
-    """The initial state for a request; ``max_attempts`` is fixed for the run's lifetime.
+    """The initial state for a request; ``max_attempts`` and ``screen`` are fixed for the run.
 
     Raises:
-        BadRequest: the topic is empty after cleaning, or blocklisted.
+        BadRequest: the topic is empty after cleaning, or blocklisted (by the bot or the scope).
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
+    screen = screen or ScreenPolicy()
     clean = clean_topic(topic, max_topic_len)
-    if blocked_term(clean) is not None:
+    if blocked_term(clean) is not None or scope_word(clean, screen.blocked_words) is not None:
         raise BadRequest(prompts.TOPIC_BLOCKED)
     return JokeState(
         topic=clean,
@@ -104,11 +110,16 @@ def new_joke_state(
         model_id="",
         model_label="",
         seed_base=seed_base,
+        screen_words=list(screen.blocked_words),
+        screen_threshold=screen.threshold,
+        screen={},
     )
 
 
-def request_state(request: JokeRequest, options: JokeOptions) -> dict[str, Any]:
-    """The initial state for ``request`` (raises BadRequest on a bad topic)."""
+def request_state(
+    request: JokeRequest, config: ScopeConfig | None, options: JokeOptions
+) -> dict[str, Any]:
+    """The initial state for ``request`` from its scope's ``config`` (BadRequest: bad topic)."""
     state = new_joke_state(
         request.topic,
         request.origin.requester.display,
@@ -117,8 +128,19 @@ def request_state(request: JokeRequest, options: JokeOptions) -> dict[str, Any]:
         # seeds derive from the run's state: vary them per request, or every "/joke cats"
         # would get the same sequence of drafts from a deterministic local model
         seed_base=zlib.crc32(request.request_key.encode()) & 0x7FFFFFFF,
+        screen=screen_policy(config, options),
     )
     return dict(state)
+
+
+def screen_policy(config: ScopeConfig | None, options: JokeOptions) -> ScreenPolicy:
+    """The screen settings of a scope: its words, its threshold or else the bot's default."""
+    if config is None:
+        return ScreenPolicy(threshold=options.screen_threshold)
+    threshold = config.screen_threshold
+    if threshold is None:
+        threshold = options.screen_threshold
+    return ScreenPolicy(config.blocked_words, threshold)
 
 
 def notice_fields(shared: JokeState) -> dict[str, Any]:

@@ -40,6 +40,7 @@ _PREFIX = re.compile(
 )
 _PREAMBLE_LINE = re.compile(rf"^here(?:[{_APOSTROPHE}]s| is)\b[^?]*\bjokes?\b[^?]*$", re.I)
 _ANSWER_LABEL = re.compile(r"^(?:a|answer|punchline)\s*:\s*", re.I)
+Blocklist = tuple[tuple[str, re.Pattern[str]], ...]  # (entry as written, its pattern)
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -91,16 +92,19 @@ def looks_unfinished(text: str) -> bool:
     return not last or last.isalnum() or last in ",;:-("
 
 
-def blocked_term(text: str) -> str | None:
-    """The blocklist entry that ``text`` matches, or None when it is clean."""
+def blocked_term(text: str, entries: Blocklist | None = None) -> str | None:
+    """The blocklist entry that ``text`` matches, or None when it is clean.
+
+    ``entries`` (from :func:`compile_blocklist`) replace the bot's own ``blocklist.txt``.
+    """
     variants = {_fold(text), _fold(text).translate(_LEET)}
-    for entry, pattern in _blocklist():
+    for entry, pattern in _blocklist() if entries is None else entries:
         if any(pattern.search(v) for v in variants):
             return entry
     return None
 
 
-def compile_blocklist(lines: Iterable[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def compile_blocklist(lines: Iterable[str]) -> Blocklist:
     """Compile blocklist lines (``word``, ``stem*``, ``two words``; ``#`` comments)."""
     entries = []
     for line in lines:
@@ -130,7 +134,7 @@ def is_near_duplicate(text: str, others: Iterable[str], ratio: float = DUPLICATE
 
 
 @cache
-def _blocklist() -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _blocklist() -> Blocklist:
     data = resources.files("bot.joke").joinpath("blocklist.txt").read_text(encoding="utf-8")
     return compile_blocklist(data.splitlines())
 

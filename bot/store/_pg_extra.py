@@ -3,7 +3,15 @@
 from bot.models import ScopeConfig, Surface
 from bot.store import _cards_sql as cards_sql
 from bot.store._pg_outbox import PgStatements
-from bot.store._rows import OUTBOX_COLS, RUN_COLS, effect_from, run_from, wait_from
+from bot.store._rows import (
+    OUTBOX_COLS,
+    RUN_COLS,
+    SCOPE_COLS,
+    effect_from,
+    run_from,
+    scope_from,
+    wait_from,
+)
 from bot.store.records import DutyRow, EffectStatus, OpsCounts, OutboxRow, RunRow, WaitRow
 
 
@@ -167,11 +175,10 @@ class PgDoctor(PgStatements):
 
     async def scopes(self, platform: str) -> list[ScopeConfig]:
         rows = await self._all(
-            "SELECT platform, scope, mod_channel, public_channel, moderator_role FROM scopes "
-            "WHERE platform = %s ORDER BY scope",
+            f"SELECT {SCOPE_COLS} FROM scopes WHERE platform = %s ORDER BY scope",  # noqa: S608
             (platform,),
         )
-        return [ScopeConfig(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [scope_from(r) for r in rows]
 
 
 class PgDuties(PgStatements):

@@ -15,7 +15,16 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from bot.models import ScopeConfig
-from bot.store._rows import HEAD, OUTBOX_COLS, dumps, effect_from, effect_params
+from bot.store._rows import (
+    HEAD,
+    OUTBOX_COLS,
+    SCOPE_COLS,
+    dumps,
+    effect_from,
+    effect_params,
+    scope_from,
+    scope_params,
+)
 from bot.store.records import OUTBOX_LOOP, AuditRow, OutboxRow
 
 Conn = AsyncConnection[TupleRow]
@@ -152,23 +161,18 @@ class PgOutbox(PgStatements):
 
     async def save_scope(self, config: ScopeConfig) -> None:
         await self._conn.execute(
-            "INSERT INTO scopes (platform, scope, mod_channel, public_channel, moderator_role) "
-            "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (platform, scope) DO UPDATE SET "
+            f"INSERT INTO scopes ({SCOPE_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s) "  # noqa: S608
+            "ON CONFLICT (platform, scope) DO UPDATE SET "
             "mod_channel = EXCLUDED.mod_channel, public_channel = EXCLUDED.public_channel, "
-            "moderator_role = EXCLUDED.moderator_role",
-            (
-                config.platform,
-                config.scope,
-                config.mod_channel,
-                config.public_channel,
-                config.moderator_role,
-            ),
+            "moderator_role = EXCLUDED.moderator_role, "
+            "blocked_words_json = EXCLUDED.blocked_words_json, "
+            "screen_threshold = EXCLUDED.screen_threshold",
+            scope_params(config),
         )
 
     async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None:
         r = await self._one(
-            "SELECT platform, scope, mod_channel, public_channel, moderator_role FROM scopes "
-            "WHERE platform = %s AND scope = %s",
+            f"SELECT {SCOPE_COLS} FROM scopes WHERE platform = %s AND scope = %s",  # noqa: S608
             (platform, scope),
         )
-        return None if r is None else ScopeConfig(r[0], r[1], r[2], r[3], r[4])
+        return None if r is None else scope_from(r)

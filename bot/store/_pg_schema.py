@@ -140,6 +140,11 @@ V6 = (
     "CREATE INDEX requests_requester ON requests(requester, id)",
 )
 
+V8 = (
+    "ALTER TABLE scopes ADD COLUMN blocked_words_json TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE scopes ADD COLUMN screen_threshold DOUBLE PRECISION",
+)
+
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,

@@ -7,6 +7,7 @@ SQLite and PostgreSQL store the same columns in the same order with the same Pyt
 import json
 from typing import Any
 
+from bot.models import ScopeConfig
 from bot.store.records import EffectStatus, OutboxRow, RunRow, RunStatus, WaitRow, WaitStatus
 
 RUN_COLS = (
@@ -20,6 +21,10 @@ WAIT_COLS = (
 OUTBOX_COLS = (
     "effect_id, run_id, seq, n, kind, payload_json, dedupe_key, created_at, status, attempts, "
     "next_attempt_at, platform_ref, last_error, token, updated_at, claimed_by"
+)
+SCOPE_COLS = (
+    "platform, scope, mod_channel, public_channel, moderator_role, blocked_words_json, "
+    "screen_threshold"
 )
 # an open effect is deliverable only when no earlier open effect of its run exists; the
 # status terms must match the outbox_open index predicate for SQLite to use that index
@@ -163,4 +168,24 @@ def effect_params(e: OutboxRow) -> tuple[Any, ...]:
         e.token,
         e.updated_at,
         e.claimed_by,
+    )
+
+
+def scope_from(r: Any) -> ScopeConfig:
+    """A ``scopes`` row (``SCOPE_COLS``) as the config it stores."""
+    threshold = None if r[6] is None else float(r[6])
+    return ScopeConfig(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), threshold)
+
+
+def scope_params(c: ScopeConfig) -> tuple[Any, ...]:
+    """The ``SCOPE_COLS`` values of ``c``."""
+    words = dumps(list(c.blocked_words))
+    return (
+        c.platform,
+        c.scope,
+        c.mod_channel,
+        c.public_channel,
+        c.moderator_role,
+        words,
+        c.screen_threshold,
     )

@@ -2,17 +2,16 @@
 
 from typing import Any
 
-import aiosqlite
-
 from bot.models import ScopeConfig
-from bot.store._rows import OUTBOX_COLS, RUN_COLS, effect_from, run_from
+from bot.store._rows import OUTBOX_COLS, RUN_COLS, SCOPE_COLS, effect_from, run_from, scope_from
+from bot.store._sqlite_conn import LoopConnection
 from bot.store.records import EffectStatus, OutboxRow, RunRow
 
 
 class SqliteDoctorQueries:
     """Read queries and compare-and-set repairs for the doctor; mixed into ``SqliteTx``."""
 
-    _db: aiosqlite.Connection
+    _db: LoopConnection
 
     async def _count(self, sql: str, params: tuple[Any, ...]) -> int:
         cursor = await self._db.execute(sql, params)
@@ -62,8 +61,7 @@ class SqliteDoctorQueries:
 
     async def scopes(self, platform: str) -> list[ScopeConfig]:
         rows = await self._db.execute_fetchall(
-            "SELECT platform, scope, mod_channel, public_channel, moderator_role FROM scopes "
-            "WHERE platform = ? ORDER BY scope",
+            f"SELECT {SCOPE_COLS} FROM scopes WHERE platform = ? ORDER BY scope",  # noqa: S608
             (platform,),
         )
-        return [ScopeConfig(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [scope_from(r) for r in rows]

@@ -2,17 +2,16 @@
 
 import json
 
-import aiosqlite
-
 from bot.store import _cards_sql as cards_sql
 from bot.store._rows import OUTBOX_COLS, effect_from, wait_from
+from bot.store._sqlite_conn import LoopConnection
 from bot.store.records import DutyRow, OpsCounts, OutboxRow, WaitRow
 
 
 class SqliteOpsQueries:
     """Queries for ``/health/ready``, ``/metrics``, pruning and duties; mixed into ``SqliteTx``."""
 
-    _db: aiosqlite.Connection
+    _db: LoopConnection
 
     async def pending_reviews(self, limit: int) -> list[WaitRow]:
         rows = await self._db.execute_fetchall(cards_sql.PENDING_REVIEWS, (limit,))

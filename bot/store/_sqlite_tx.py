@@ -4,23 +4,25 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from bot.models import ScopeConfig, Surface
 from bot.store._requests_sql import RequestQueries
 from bot.store._rows import (
     HEAD,
     OUTBOX_COLS,
     RUN_COLS,
+    SCOPE_COLS,
     WAIT_COLS,
     dumps,
     effect_from,
     effect_params,
     run_from,
     run_params,
+    scope_from,
+    scope_params,
     wait_from,
     wait_params,
 )
+from bot.store._sqlite_conn import LoopConnection
 from bot.store._sqlite_doctor import SqliteDoctorQueries
 from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
@@ -29,7 +31,7 @@ from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, RequestQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: LoopConnection) -> None:
         self._db = db
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
@@ -292,24 +294,16 @@ class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, RequestQueries):
 
     async def save_scope(self, config: ScopeConfig) -> None:
         await self._db.execute(
-            "INSERT OR REPLACE INTO scopes (platform, scope, mod_channel, public_channel, "
-            "moderator_role) VALUES (?,?,?,?,?)",
-            (
-                config.platform,
-                config.scope,
-                config.mod_channel,
-                config.public_channel,
-                config.moderator_role,
-            ),
+            f"INSERT OR REPLACE INTO scopes ({SCOPE_COLS}) VALUES (?,?,?,?,?,?,?)",  # noqa: S608
+            scope_params(config),
         )
 
     async def get_scope(self, platform: str, scope: str) -> ScopeConfig | None:
         r = await self._one(
-            "SELECT platform, scope, mod_channel, public_channel, moderator_role FROM scopes "
-            "WHERE platform = ? AND scope = ?",
+            f"SELECT {SCOPE_COLS} FROM scopes WHERE platform = ? AND scope = ?",  # noqa: S608
             (platform, scope),
         )
-        return None if r is None else ScopeConfig(r[0], r[1], r[2], r[3], r[4])
+        return None if r is None else scope_from(r)
 
     async def add_route(self, platform: str, scope: str, surface: Surface, now: float) -> bool:
         return (

@@ -2,6 +2,8 @@
 
 One connection per store; an asyncio lock serialises this process's transactions on it, and
 ``BEGIN IMMEDIATE`` plus a busy timeout serialise writers across connections and processes.
+Statements run on the event loop's thread and each transaction makes one round trip to the
+store's worker thread, for its ``COMMIT`` (``_sqlite_conn.LoopConnection``).
 WAL checkpoints run on a second connection in the background every ``CHECKPOINT_EVERY``
 commits, so no decision waits for one (SQLite's automatic checkpoint runs inside a COMMIT).
 """
@@ -18,6 +20,7 @@ from typing import Self
 import aiosqlite
 
 from bot.models import ScopeConfig
+from bot.store._sqlite_conn import LoopConnection
 from bot.store._sqlite_tx import SqliteTx
 from bot.store.backup import snapshot_before_migrating
 from bot.store.migrations import LATEST, SCHEMA_VERSION_TABLE, pending
@@ -29,7 +32,7 @@ CHECKPOINT_EVERY = 100
 class SqliteStore:
     """The ``Store`` over one SQLite database file."""
 
-    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, db: LoopConnection, path: str) -> None:
         self._db = db
         self._lock = asyncio.Lock()
         self.path = path
@@ -40,10 +43,9 @@ class SqliteStore:
     @classmethod
     async def open(cls, path: str | Path, *, target_version: int = LATEST) -> Self:
         """Open ``path`` (created if missing) and migrate it to ``target_version``."""
-        db = await aiosqlite.connect(str(path), isolation_level=None)
+        db = LoopConnection.connect(str(path), BUSY_TIMEOUT_MS)
         try:
             for pragma in (
-                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
                 "PRAGMA journal_mode=WAL",
                 # a commit is on disk before anyone is told about it (decisions, outbox)
                 "PRAGMA synchronous=FULL",
@@ -64,8 +66,9 @@ class SqliteStore:
             try:
                 await self._db.execute(SCHEMA_VERSION_TABLE)
                 current = await self._version()
-                await snapshot_before_migrating(self.path, current, pending(current, target))
-                for step in pending(current, target):
+                steps = pending(current, target, await self._applied())
+                await snapshot_before_migrating(self.path, current, steps)
+                for step in steps:
                     for statement in step.statements("sqlite"):
                         await self._db.execute(statement)
                     await self._db.execute(
@@ -76,7 +79,11 @@ class SqliteStore:
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            await self._db.commit()
+
+    async def _applied(self) -> frozenset[int]:
+        rows = await self._db.execute_fetchall("SELECT version FROM schema_version")
+        return frozenset(int(r[0]) for r in rows)
 
     async def _version(self) -> int:
         rows = list(await self._db.execute_fetchall("SELECT MAX(version) FROM schema_version"))
@@ -93,7 +100,7 @@ class SqliteStore:
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            await self._db.commit()
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoint_soon()
@@ -101,17 +108,16 @@ class SqliteStore:
     async def _begin(self, sql: str) -> None:
         """Start a transaction; if we are cancelled meanwhile, leave no transaction open.
 
-        aiosqlite runs the statement on its own thread, so cancelling the await does not
-        cancel the BEGIN: without this, the connection would stay inside a transaction that
-        nobody owns and every later BEGIN would fail.
+        A ``BEGIN IMMEDIATE`` that waits for another process's lock waits on the worker
+        thread, and cancelling the await does not cancel it: without this, the connection would
+        stay inside a transaction that nobody owns and every later BEGIN would fail.
         """
-        begun = asyncio.ensure_future(self._db.execute(sql))
         try:
-            await asyncio.shield(begun)
+            await self._db.execute(sql)
         except asyncio.CancelledError:
-            with contextlib.suppress(sqlite3.Error):
-                await begun
-                await self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._db.execute("ROLLBACK")
             raise
 
     def _checkpoint_soon(self) -> None:

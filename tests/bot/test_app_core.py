@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import BadRequest
 from bot.joke import JokeOptions
 from bot.models import (
     Actor,
@@ -18,6 +19,7 @@ from bot.models import (
     Stage,
 )
 from bot.runtime import CrashPoints, SimulatedCrash
+from tests.support.classifier import FakeClassifier
 from tests.support.clock import FakeClock
 from tests.support.llm import FakeLLM, GatedLLM
 from tests.support.platform import FakePlatform
@@ -203,3 +205,106 @@ async def test_core_boot_delivers_an_in_flight_card_at_once_through_the_register
         cards_at_boot = platform.cards(result.run_id)
 
     assert len(cards_at_boot) == 1  # no "no sender yet" deferral, no clock advance needed
+
+
+async def test_core_screens_drafts_with_the_real_classifier_and_records_the_scores(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    crude = "Why did the cat sit there? Because it's a fucking little shithead."
+    clean = "Why do cats make terrible storytellers? They only have one tail."
+    async with joke_stack(tmp_path, llm=FakeLLM(crude, clean), serve=False) as stack:
+        stack.register("fake", platform)
+        run_id = await ask(stack, "k1")
+        async with stack.store.read() as tx:
+            audit = {a.data["event"]: a.data for a in await tx.audit(run_id) if a.event == "flow"}
+
+    assert [c.payload["card"]["draft"] for c in platform.cards(run_id)] == [clean]
+    out, shown = audit["screened_out"], audit["review_requested"]
+    assert out["reason"] in ("blocklist", "classifier")  # the bot's list knows these words too
+    assert out["screen"]["score"] > 0.9
+    assert out["screen"]["classifier"].startswith("alt-profanity-check")
+    assert shown["screen"]["fired"] == []
+    assert shown["screen"]["score"] < 0.5
+    assert shown["screen"]["moderation"] == "none"  # the FakeLLM offers no moderation
+
+
+async def test_core_scope_words_and_threshold_screen_that_scopes_drafts(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    dull = "What do cats eat for breakfast? Mice Krispies!"
+    other = "What is a cat's favourite colour? Purr-ple!"
+    config = ScopeConfig("fake", "guild1", "mods", "fun", "", ("Krispies",), 0.9)
+    async with joke_stack(tmp_path, llm=FakeLLM(dull, other), serve=False) as stack:
+        stack.register("fake", platform)
+        await stack.service.save_scope(config)
+        refused = await stack.service.request_joke(JokeRequest("k0", origin(), "krispies"))
+        run_id = await ask(stack, "k1")
+        async with stack.store.read() as tx:
+            audit = {a.data["event"]: a.data for a in await tx.audit(run_id) if a.event == "flow"}
+
+    assert refused.status == RequestStatus.REFUSED  # a topic with the scope's word
+    assert [c.payload["card"]["draft"] for c in platform.cards(run_id)] == [other]
+    assert (audit["screened_out"]["reason"], audit["screened_out"]["detail"]) == (
+        "scope_words",
+        "krispies",
+    )
+    assert audit["review_requested"]["screen"]["threshold"] == 0.9
+
+
+@pytest.mark.parametrize(
+    ("words", "threshold", "said"),
+    [
+        (("x" * 51,), None, "1 to 50 characters"),
+        (("*",), None, "1 to 50 characters"),
+        (("#hashtag",), None, "cannot contain #"),
+        (tuple(f"w{i}" for i in range(101)), None, "At most 100"),
+        ((), 0.0, "above 0 and at most 1"),
+        ((), 1.5, "above 0 and at most 1"),
+    ],
+)
+async def test_core_refuses_bad_screen_settings(
+    tmp_path: Path, words: tuple[str, ...], threshold: float | None, said: str
+) -> None:
+    config = ScopeConfig("fake", "guild1", "mods", "fun", "", words, threshold)
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), serve=False) as stack:
+        with pytest.raises(BadRequest, match=said):
+            await stack.service.save_scope(config)
+        saved = await stack.service.scope("fake", "guild1")
+
+    assert saved is None
+
+
+async def test_core_tidies_screen_words_before_saving(tmp_path: Path) -> None:
+    config = ScopeConfig("fake", "guild1", "mods", "fun", "", ("Heck", " two   Words ", "heck"))
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), serve=False) as stack:
+        await stack.service.save_scope(config)
+        saved = await stack.service.scope("fake", "guild1")
+
+    assert saved is not None
+    assert saved.blocked_words == ("heck", "two words")
+
+
+async def test_core_serving_warms_the_classifier_before_any_draft(tmp_path: Path) -> None:
+    classifier = FakeClassifier()
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), classifier=classifier):
+        async with asyncio.timeout(5):
+            while not classifier.scored:
+                await asyncio.sleep(0.01)
+
+    assert classifier.scored == ["warm-up"]  # nothing was requested: only the warm-up scored
+
+
+async def test_core_a_classifier_that_fails_to_load_is_logged_and_serving_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(FakeClassifier):
+        async def score(self, text: str) -> float:
+            raise ImportError("no model")
+
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), classifier=Broken()) as stack:
+        async with asyncio.timeout(5):
+            while "failed to load" not in caplog.text:
+                await asyncio.sleep(0.01)
+        status = await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
+
+    assert status.status == RequestStatus.ACCEPTED

@@ -264,6 +264,24 @@ async def test_store_scopes_round_trip_and_replace(store: Store) -> None:
     assert await store.get_scope("slack", "g1") is None
 
 
+async def test_store_scope_screen_settings_round_trip(store: Store) -> None:
+    screened = ScopeConfig("slack", "T1", "C1", "C2", "", ("heck", "dang*", "two words"), 0.35)
+    await store.save_scope(ScopeConfig("slack", "T1", "C1", "C2"))
+    await store.save_scope(screened)
+    await store.save_scope(ScopeConfig("slack", "T2", "C1", "C2", "", ("ünïcode",), 1.0))
+
+    async with store.read() as tx:
+        listed = await tx.scopes("slack")
+
+    assert await store.get_scope("slack", "T1") == screened
+    assert [(c.scope, c.blocked_words, c.screen_threshold) for c in listed] == [
+        ("T1", ("heck", "dang*", "two words"), 0.35),
+        ("T2", ("ünïcode",), 1.0),
+    ]
+    await store.save_scope(ScopeConfig("slack", "T1", "C1", "C2"))  # cleared again
+    assert await store.get_scope("slack", "T1") == ScopeConfig("slack", "T1", "C1", "C2")
+
+
 async def test_store_pending_waits_of_one_scope_oldest_first(store: Store) -> None:
     here = {"platform": "discord", "scope": "g1"}
     async with store.transaction() as tx:

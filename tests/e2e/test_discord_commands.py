@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -221,6 +222,35 @@ async def test_jokeconfig_saves_the_scope(bot: Session, sink: StubSink) -> None:
     assert followup.body["flags"] == 64
 
 
+async def test_jokeconfig_saves_the_screen_options(bot: Session, sink: StubSink) -> None:
+    since = len(bot.fake.calls)
+
+    iid = await bot.fake.interact(
+        jokeconfig(user=ADMIN, blocked_words="Heck, dang* ,, *bold*", screen_threshold=0.3)
+    )
+    _, followup = await _answers(bot, iid, since)
+
+    [saved] = sink.saved
+    assert (saved.blocked_words, saved.screen_threshold) == (("Heck", "dang*", "*bold*"), 0.3)
+    content = followup.body["content"]
+    assert "“Heck”, “dang\\*”, “\\*bold\\*”" in content  # the words shown, markdown escaped
+    assert "threshold: 0.3" in content
+
+
+async def test_jokeconfig_without_screen_options_keeps_them(bot: Session, sink: StubSink) -> None:
+    key = ("discord", str(GUILD_ID))
+    sink.scopes[key] = replace(sink.scopes[key], blocked_words=("heck",), screen_threshold=0.4)
+
+    for words in (None, "-"):  # left out, then cleared
+        since = len(bot.fake.calls)
+        iid = await bot.fake.interact(jokeconfig(user=ADMIN, blocked_words=words))
+        await _answers(bot, iid, since)
+
+    kept, cleared = sink.saved
+    assert (kept.blocked_words, kept.screen_threshold) == (("heck",), 0.4)
+    assert (cleared.blocked_words, cleared.screen_threshold) == ((), 0.4)
+
+
 @pytest.mark.parametrize(
     ("channel", "deny", "names"),
     [
@@ -284,11 +314,14 @@ async def test_sync_commands_to_a_guild_snapshot(bot: Session) -> None:
         }
     ]
     assert int(config["default_member_permissions"]) == 1 << 5  # Manage Server
-    assert [(o["name"], o["type"]) for o in config["options"]] == [
-        ("mod_channel", 7),
-        ("public_channel", 7),
-        ("moderator_role", 8),
+    assert [(o["name"], o["type"], o["required"]) for o in config["options"]] == [
+        ("mod_channel", 7, True),
+        ("public_channel", 7, True),
+        ("moderator_role", 8, True),
+        ("blocked_words", 3, False),
+        ("screen_threshold", 10, False),
     ]
+    assert (config["options"][4]["min_value"], config["options"][4]["max_value"]) == (0.01, 1.0)
     assert config["options"][0]["channel_types"] == [0, 5]  # text and announcement
 
 

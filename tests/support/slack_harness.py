@@ -64,6 +64,7 @@ class StubSink(ScriptedLinks):
     links: list[tuple[str, Surface]] = field(default_factory=list)  # codes used, and where
     asked_status: list[Actor] = field(default_factory=list)  # who asked for /joke status
     report: StatusReport = field(default_factory=lambda: StatusReport((), 0.0, 0.0))
+    scopes: dict[tuple[str, str], ScopeConfig] = field(default_factory=dict)  # saved configs
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         await asyncio.sleep(self.delay_s)
@@ -97,10 +98,10 @@ class StubSink(ScriptedLinks):
         return self.report
 
     async def save_scope(self, config: ScopeConfig) -> None:
-        raise NotImplementedError
+        self.scopes[(config.platform, config.scope)] = config
 
     async def scope(self, platform: str, scope: str) -> ScopeConfig | None:
-        return None
+        return self.scopes.get((platform, scope))
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Built with the production wiring (``bot.app.open_core``), so adapters are tested against
 exactly what ``jokebot discord`` / ``jokebot slack`` run. Only the LLM (a FakeLLM) and the
-clock (a FakeClock) are fakes.
+clock (a FakeClock) are fakes; the screen's classifier is the real one unless a test gives one.
 """
 
 from collections.abc import AsyncIterator
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.app import Core, open_core
 from bot.joke import JokeOptions
-from bot.ports import LLM, EffectSender
+from bot.ports import LLM, Classifier, EffectSender
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
 from bot.store import Store
@@ -29,6 +29,7 @@ class Stack:
     options: JokeOptions
     serve: bool
     crash: CrashPoints
+    classifier: Classifier | None = None  # None: the production one (alt-profanity-check)
     senders: dict[str, EffectSender] = field(default_factory=dict)
     _core: Core | None = None
     _exits: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -59,6 +60,7 @@ class Stack:
             open_core(
                 database_url=f"sqlite:///{self.db_path}",
                 llm=self.llm,
+                classifier=self.classifier,
                 clock=self.clock,
                 options=self.options,
                 runner_id=f"test-runner-{self.generation}",
@@ -102,6 +104,7 @@ async def joke_stack(
     options: JokeOptions | None = None,
     serve: bool = True,
     crash: CrashPoints | None = None,
+    classifier: Classifier | None = None,
 ) -> AsyncIterator[Stack]:
     """A running core over ``tmp_path/jokebot.db``; ``serve=False`` for drain-driven tests."""
     stack = Stack(
@@ -111,6 +114,7 @@ async def joke_stack(
         options=options or JokeOptions(cooldown_s=0.0),
         serve=serve,
         crash=crash or CrashPoints(),
+        classifier=classifier,
     )
     await stack.start()
     try:

@@ -96,14 +96,26 @@ def jokeconfig(
     permissions: int | None = None,
     mod: int = MOD_CHANNEL,
     public: int = PUBLIC_CHANNEL,
+    blocked_words: str | None = None,
+    screen_threshold: float | None = None,
 ) -> dict[str, Any]:
-    """``/jokeconfig`` with channel (type 7) and role (type 8) options resolved as Discord does."""
+    """``/jokeconfig`` with channel (type 7) and role (type 8) options resolved as Discord does,
+    and the optional screen options (string, type 3; number, type 10) when given.
+    """
     payload = slash("jokeconfig", {}, user=user, permissions=permissions)
     payload["data"]["options"] = [
         {"type": 7, "name": "mod_channel", "value": str(mod)},
         {"type": 7, "name": "public_channel", "value": str(public)},
         {"type": 8, "name": "moderator_role", "value": str(MOD_ROLE)},
     ]
+    if blocked_words is not None:
+        payload["data"]["options"].append(
+            {"type": 3, "name": "blocked_words", "value": blocked_words}
+        )
+    if screen_threshold is not None:
+        payload["data"]["options"].append(
+            {"type": 10, "name": "screen_threshold", "value": screen_threshold}
+        )
     channels = {
         str(cid): {"id": str(cid), "type": 0, "name": f"c{cid % 1000}", "permissions": "0"}
         for cid in (mod, public)
