@@ -55,7 +55,7 @@ class TerminalSender:
                 f"\n📣 To the audience: {joke['text']}\n   (requested by {joke['requester']})"
             )
         elif kind == EffectKind.REVIEW_UPDATE:
-            self._say(f"   {status_line(cast(CardUpdate, effect.payload))}")
+            self._say(f"   {status_line(cast(CardUpdate, effect.payload), PLATFORM)}")
         elif kind == EffectKind.ALERT:
             self._say(f"⚠️  {cast(TextPayload, effect.payload)['text']}")
         else:
@@ -121,7 +121,7 @@ class ChatApp:
     ) -> None:
         self._sink, self._sender, self._reader, self._out = sink, sender, reader, out
         self._tty, self._label = tty, model_label
-        self._actor = Actor(PLATFORM, user, user, is_moderator=True)
+        self._actor = Actor(PLATFORM, user, user, is_moderator=True, name=user)
 
     async def run(self) -> int:
         """Run until quit or end of input; returns the process exit status."""

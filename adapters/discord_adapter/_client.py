@@ -34,17 +34,24 @@ from bot.models import (
     Surface,
     WaitInfo,
 )
-from bot.ports import EventSink
+from bot.ports import ConnectionHook, EventSink
 
 log = logging.getLogger(__name__)
 
 
 class JokeClient(discord.Client):
-    """The Discord side of jokebot; ``sink`` is the EventSink every event goes to."""
+    """The Discord side of jokebot; ``sink`` is the EventSink every event goes to.
 
-    def __init__(self, sink: EventSink, **options: Any) -> None:
+    ``on_connection`` hears the gateway session's state: connected at READY (guilds cached)
+    and RESUMED, not connected at every disconnect (discord.py then reconnects by itself).
+    """
+
+    def __init__(
+        self, sink: EventSink, *, on_connection: ConnectionHook | None = None, **options: Any
+    ) -> None:
         super().__init__(**client_options(**options))
         self.sink = sink
+        self._on_connection = on_connection
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(joke_command(sink))
         self.tree.add_command(jokeconfig_command(sink))
@@ -75,16 +82,35 @@ class JokeClient(discord.Client):
         """Modal submits for cards, and an answer for jk: clicks nobody else will handle."""
         await on_interaction(interaction)
 
+    async def on_ready(self) -> None:
+        """The gateway session is up and the guilds are cached."""
+        self._report(True, "gateway READY")
 
-def build_discord(sink: EventSink, **client_options: Any) -> tuple[JokeClient, DiscordSender]:
+    async def on_resumed(self) -> None:
+        """A dropped gateway session was resumed."""
+        self._report(True, "gateway RESUMED")
+
+    async def on_disconnect(self) -> None:
+        """The gateway connection closed or could not be opened; discord.py tries again."""
+        self._report(False, "gateway disconnected, reconnecting")
+
+    def _report(self, connected: bool, detail: str) -> None:
+        if self._on_connection is not None:
+            self._on_connection(connected, detail)
+
+
+def build_discord(
+    sink: EventSink, *, on_connection: ConnectionHook | None = None, **client_options: Any
+) -> tuple[JokeClient, DiscordSender]:
     """A JokeClient (default intents, no mentions) and the sender that posts through it."""
-    client = JokeClient(sink, **client_options)
+    client = JokeClient(sink, on_connection=on_connection, **client_options)
     return client, DiscordSender(client)
 
 
 async def run_discord(token: str, sink: EventSink, *, client: JokeClient | None = None) -> None:
     """Log in and serve until cancelled; closes the client on the way out."""
     client = client or JokeClient(sink)
+    client._report(False, "connecting to the gateway")
     async with client:
         await client.start(token)
 

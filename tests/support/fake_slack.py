@@ -134,6 +134,7 @@ class FakeSlack(SlackApi):
         self.hooks: dict[str, Hook] = {}
         self.connections_opened = 0  # apps.connections.open calls
         self.links = 0  # websocket connections ever accepted
+        self.socket_down = False  # a Socket Mode outage (go_down / come_back)
         self._envelopes = itertools.count(1)
         self._hook_ids = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -265,6 +266,9 @@ class FakeSlack(SlackApi):
         return self.rng.random() < loss.rate
 
     def _apply(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
+        if method == "apps.connections.open" and self.socket_down:
+            # Slack's documented answer while a service is down (Web API "service_unavailable").
+            return error("service_unavailable")
         if method == "apps.connections.open":
             # Socket Mode URLs need an app-level token (xapp-) with connections:write.
             if not token.startswith("xapp-"):
@@ -307,7 +311,9 @@ class FakeSlack(SlackApi):
 
     # -- Socket Mode -------------------------------------------------------------------
 
-    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+    async def _link(self, request: web.Request) -> web.StreamResponse:
+        if self.socket_down:
+            return web.Response(status=503, text="service unavailable")  # no upgrade
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
@@ -357,6 +363,17 @@ class FakeSlack(SlackApi):
     async def disconnect(self, reason: str = "refresh_requested") -> None:
         """Ask the client to reconnect, as Slack does every few hours."""
         await self._sockets[-1].send_json({"type": "disconnect", "reason": reason})
+
+    async def go_down(self) -> None:
+        """A Socket Mode outage: open sockets drop (1011, server error), new ones are refused
+        and ``apps.connections.open`` answers ``service_unavailable``; the Web API stays up."""
+        self.socket_down = True
+        for ws in list(self._sockets):
+            await ws.close(code=1011, message=b"server error")
+
+    def come_back(self) -> None:
+        """The outage is over: ``apps.connections.open`` and new sockets work again."""
+        self.socket_down = False
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

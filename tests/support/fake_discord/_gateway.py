@@ -1,4 +1,4 @@
-"""The fake gateway: HELLO, IDENTIFY (intents checked), READY, GUILD_CREATE, dispatches."""
+"""The fake gateway: HELLO, IDENTIFY (intents checked), READY, GUILD_CREATE, RESUME, outages."""
 
 import asyncio
 import json
@@ -8,12 +8,15 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.support.fake_discord._perms import GuildPermissions
-from tests.support.fake_discord._world import guild_create, ready
+from tests.support.fake_discord._world import SESSION_ID, guild_create, ready
 
 # Privileged intents (developers/events/gateway#privileged-intents): GUILD_MEMBERS,
 # GUILD_PRESENCES, MESSAGE_CONTENT. Asking for one the app has not enabled closes with 4014.
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 DISALLOWED_INTENTS = 4014
+# Close code 4000, "Unknown error: we're not sure what went wrong; try reconnecting"
+# (developers/topics/opcodes-and-status-codes#gateway-close-event-codes): clients may resume.
+UNKNOWN_ERROR = 4000
 
 
 class Gateway:
@@ -34,9 +37,16 @@ class Gateway:
         self.sockets: set[web.WebSocketResponse] = set()
         self.identified = asyncio.Event()  # set once a client has sent IDENTIFY
         self.intents: list[int] = []  # the intents of every IDENTIFY, in order
+        self.resumes = 0  # RESUMEs answered with RESUMED
+        self.refused = 0  # connection attempts refused while down
+        self.down = False
         self._seq = 0
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.down:
+            # An outage at Discord's edge: the upgrade is refused before any websocket exists.
+            self.refused += 1
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
@@ -56,8 +66,16 @@ class Gateway:
         elif op == 2:
             await self._identify(ws, msg.get("d") or {})
         elif op == 6:
-            await self.send(ws, "RESUMED", {})
-            self.sockets.add(ws)
+            await self._resume(ws, msg.get("d") or {})
+
+    async def _resume(self, ws: web.WebSocketResponse, data: Mapping[str, Any]) -> None:
+        # An unknown session cannot be resumed: op 9 INVALID_SESSION, d=false (identify anew).
+        if data.get("session_id") != SESSION_ID:
+            await ws.send_json({"op": 9, "d": False})
+            return
+        self.resumes += 1
+        await self.send(ws, "RESUMED", {})
+        self.sockets.add(ws)
 
     async def _identify(self, ws: web.WebSocketResponse, data: Mapping[str, Any]) -> None:
         intents = int(data.get("intents", 0))
@@ -80,7 +98,16 @@ class Gateway:
         for ws in list(self.sockets):
             await self.send(ws, event, data)
 
-    async def close(self) -> None:
+    async def close(self, code: int = 1000, message: bytes = b"") -> None:
         """Close every gateway connection."""
         for ws in list(self.sockets):
-            await ws.close()
+            await ws.close(code=code, message=message)
+
+    async def go_down(self, code: int = UNKNOWN_ERROR) -> None:
+        """An outage: every session closes with ``code`` and new connections are refused."""
+        self.down = True
+        await self.close(code, b"Unknown error.")
+
+    def come_back(self) -> None:
+        """The outage is over: connections (and RESUMEs of the old session) succeed again."""
+        self.down = False

@@ -114,13 +114,16 @@ def roles(perms: GuildPermissions | None = None) -> list[dict[str, Any]]:
     ]
 
 
+SESSION_ID = "fake-session"  # READY's session id; a RESUME must name it
+
+
 def ready(port: int) -> dict[str, Any]:
     """READY for the bot user, with the guild still unavailable (GUILD_CREATE follows)."""
     return {
         "v": 10,
         "user": user(BOT_ID),
         "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-        "session_id": "fake-session",
+        "session_id": SESSION_ID,
         "resume_gateway_url": f"ws://127.0.0.1:{port}/gateway",
         "shard": [0, 1],
         "application": {"id": str(APP_ID), "flags": 0},
