@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import TextIO, cast
 
 from adapters._review import StatusStyle, is_status, status_line, status_text
-from adapters._text import safe
+from adapters._text import printable, safe
 from bot.models import (
     Actor,
     DecideStatus,
@@ -72,7 +72,7 @@ class TerminalSender:
         return True
 
     def _say(self, text: str) -> None:
-        self._out.write(text + "\n")
+        self._out.write(printable(text) + "\n")  # user text never reaches the TTY as control
         self._out.flush()
 
 
@@ -227,7 +227,7 @@ class ChatApp:
             self._out.write("\n")
             raise _Quit
         if not self._tty:
-            self._out.write(line + "\n")  # echo piped input so transcripts read naturally
+            self._out.write(printable(line) + "\n")  # echo piped input: transcripts read well
         return line
 
     async def _goodbye(self) -> None:
@@ -243,5 +243,5 @@ class ChatApp:
             self._out.flush()
 
     def _say(self, text: str) -> None:
-        self._out.write(text + "\n")
+        self._out.write(printable(text) + "\n")  # user text never reaches the TTY as control
         self._out.flush()

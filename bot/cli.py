@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run every configured surface (Discord, Slack) in one process")
     sub.add_parser("chat", help="the approval loop in this terminal (no platform needed)")
+    console = sub.add_parser("console", help="the web console alone; prints a login link")
+    console.add_argument("--host", help="address to listen on (default CONSOLE_HOST)")
+    console.add_argument("--port", type=int, help="port (default CONSOLE_PORT, else 8080)")
     discord = sub.add_parser("discord", help="run the Discord bot")
     discord.add_argument("action", nargs="?", choices=["run", "invite-url"], default="run")
     discord.add_argument("--sync", action="store_true", help="sync slash commands, then exit")
@@ -98,6 +101,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await app.run_serve(settings)
     if args.command == "chat":
         return await app.run_chat(settings)
+    if args.command == "console":
+        host = args.host or settings.console_host
+        port = args.port if args.port is not None else settings.console_port or app.CONSOLE_PORT
+        return await app.run_console(settings, host=host, port=port)
     if args.command == "discord":
         if args.action == "invite-url":
             return await app.print_invite_url(settings)

@@ -26,9 +26,13 @@ _NUMBER_RULES = {
     "health_port": "a port number from 0 (off) to 65535",
     "health_stuck_s": "a number of seconds > 0",
     "retention_days": "a number of days >= 0 (0 keeps everything)",
+    "discord_shard_count": "a whole number >= 1",
+    "discord_shards_per_process": "a whole number >= 0 (0: as many as are free)",
+    "discord_shard_lease_s": "a number of seconds >= 3",
     "console_login_limit": "a whole number >= 1",
     "console_login_window_s": "a number of seconds > 0",
     "console_rights_ttl_s": "a number of seconds >= 0",
+    "console_port": "a port number from 0 (off under serve) to 65535",
 }
 
 
@@ -43,6 +47,10 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = None
     discord_guild_id: str | None = None  # only for `--sync` of slash commands to one guild
+    # Several processes: shards 0..N-1 leased through the database (1: one plain client)
+    discord_shard_count: int = Field(default=1, ge=1)
+    discord_shards_per_process: int = Field(default=0, ge=0)  # 0: as many as are free
+    discord_shard_lease_s: float = Field(default=30.0, ge=3)
     # Slack
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None  # Socket Mode
@@ -87,6 +95,14 @@ class Settings(BaseSettings):
     console_login_limit: int = Field(default=10, ge=1)  # sign-in requests per address…
     console_login_window_s: float = Field(default=60.0, gt=0)  # …per this many seconds
     console_rights_ttl_s: float = Field(default=10.0, ge=0)  # decision-time re-check cache
+    # The web console (`jokebot console`, and `jokebot serve` when CONSOLE_PORT is set)
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=0, ge=0, le=65535)  # 0: not under serve; console: 8080
+    console_secret: SecretStr | None = None  # signs sessions; else generated once into the file
+    console_secret_file: str = "jokebot-console.secret"  # noqa: S105  # a path, not a secret
+    console_url: str | None = None  # how people reach it (https:// makes cookies Secure)
+    console_read_only: bool = False
+    console_proxy: str = ""  # address of a reverse proxy whose X-Forwarded-* headers count
     # Test-only: point the SDKs at local fake servers.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
@@ -100,6 +116,7 @@ class Settings(BaseSettings):
         "discord_gateway_url",
         "slack_api_base",
         "console_slack_issuer",
+        "console_url",
         mode="before",
     )
     @classmethod
@@ -107,7 +124,11 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "openai_base_url", "discord_api_base", "slack_api_base", "console_slack_issuer"
+        "openai_base_url",
+        "discord_api_base",
+        "slack_api_base",
+        "console_slack_issuer",
+        "console_url",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

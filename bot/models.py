@@ -7,7 +7,7 @@ Adapters translate platform payloads into these types on their first line and tr
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,30 @@ class Surface:
         return cls(str(data["platform"]), str(data["channel"]))
 
 
-PLATFORM_NAMES = {"discord": "Discord", "slack": "Slack", "terminal": "the terminal"}
+PLATFORM_NAMES = {
+    "discord": "Discord",
+    "slack": "Slack",
+    "terminal": "the terminal",
+    "console": "the web console",
+}
 
 
 def platform_name(platform: str) -> str:
     """How a platform is named to people: ``Slack``, ``Discord``, ``the terminal``."""
     return PLATFORM_NAMES.get(platform, platform)
+
+
+NAME_MAX = 80  # a person's plain name in a sentence (Discord's are <= 32, Slack's <= 80)
+
+
+def plain_name(name: str) -> str:
+    """``name`` on one line (runs of whitespace become one space), cut to :data:`NAME_MAX`.
+
+    For a sentence naming someone on another platform ("approved by ana via Slack"): the
+    platform's renderer still escapes it; this only keeps the words after it on show.
+    """
+    one = " ".join(name.split())
+    return one if len(one) <= NAME_MAX else one[: NAME_MAX - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -241,7 +259,9 @@ class DecideResult:
 
     status: DecideStatus
     message: str
-    decided_by: str | None = None  # display name of whoever decided first
+    # whoever decided first, as the clicker's platform shows them: their display on the same
+    # platform, else "<plain name> via <Platform>"
+    decided_by: str | None = None
     decided_at: float | None = None
     decision: str | None = None  # the action that was decided
 
@@ -264,6 +284,105 @@ class LinkCode:
 
     code: str
     expires_at: float
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the console's queue shows: a wait status, and narrowing by origin, age and text.
+
+    ``queue`` is a scope id (a Discord guild, a Slack workspace); ``search`` matches the
+    topic, the draft and the requester's name, case-insensitively.
+    """
+
+    status: str = "pending"
+    platform: str = ""
+    queue: str = ""
+    max_age_s: float | None = None
+    search: str = ""
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One review in the console's queue."""
+
+    token: str
+    run_id: str
+    status: str  # the wait's: pending / decided / expired / cancelled
+    topic: str
+    draft: str
+    attempt: int
+    max_attempts: int
+    requester: str
+    platform: str
+    scope: str
+    opened_at: float
+    activity_at: float  # decided_at, else opened_at
+    decided_by: str = ""
+    decision: str = ""
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit row as the console streams it; ``seq`` is the audit log's sequence number."""
+
+    seq: int
+    run_id: str
+    at: float
+    actor: str
+    event: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CardCopy:
+    """Where one card of a review was posted, and how its delivery stands."""
+
+    surface: Surface
+    kind: str  # review.post / review.update
+    status: str  # the outbox status: pending / in_flight / done / uncertain / failed
+    ref: str
+    at: float
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One review of a run: the draft shown, and who decided what, when and from where."""
+
+    token: str
+    status: str
+    card: Mapping[str, Any]
+    opened_at: float
+    decided_at: float | None
+    decided_by: str  # display name, "" while pending
+    actor: str  # platform:user_id, or system:timeout
+    decision: str  # the action, "" while pending
+    data: Mapping[str, Any]  # {"reason": ...} / {"text": ...}
+    cards: tuple[CardCopy, ...]
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything about one run the console's run page shows."""
+
+    run_id: str
+    status: str
+    origin: Origin
+    created_at: float
+    updated_at: float
+    error: str
+    reviews: tuple[ReviewRecord, ...]
+    audit: tuple[AuditEvent, ...]
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """A route: ``platform``/``scope``'s reviews also appear on ``surface``."""
+
+    platform: str
+    scope: str
+    surface: Surface
 
 
 class Level(StrEnum):
@@ -340,9 +459,16 @@ class PublishPayload(TypedDict):
 
 
 class TextPayload(TypedDict):
-    """``notify`` and ``alert``: one message."""
+    """``notify`` and ``alert``: one message.
+
+    A flow's alert may add ``elsewhere``: the same message for the moderators of review
+    surfaces on other platforms than the request's, naming people by plain name and platform
+    ("Ana (Slack)") where ``text`` names them as their own platform shows them (a Slack
+    ``<@U…>``). The runtime puts the right one in each surface's ``text``.
+    """
 
     text: str
+    elsewhere: NotRequired[str]
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,29 @@
-"""Protocols between the layers: LLM, classifier, clock, platform senders and the event sink.
+"""Protocols between the layers: LLM, classifier, clock, platform senders, event sink, board.
 
 Flows depend on :class:`LLM` and :class:`Classifier`; the runtime on :class:`Clock` and
 :class:`EffectSender`; adapters on :class:`EventSink` (what they call) and implement
 :class:`EffectSender`; they report their live platform connection through a
-:class:`ConnectionHook` the wiring hands them.
+:class:`ConnectionHook` the wiring hands them; the web console also reads :class:`ReviewBoard`.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.models import (
     Actor,
+    AuditEvent,
     DecideResult,
     DecisionRequest,
     Finding,
     JokeRequest,
     LinkCode,
     OutboxEffect,
+    QueueFilter,
+    QueueItem,
     RequestResult,
+    RouteInfo,
+    RunDetail,
     ScopeConfig,
     StatusReport,
     Surface,
@@ -156,6 +161,42 @@ class ChatSink(EventSink, Protocol):
 
     async def run_status(self, run_id: str) -> str | None:
         """``running``, ``waiting``, ``finished``, ``failed``..., or None for an unknown run."""
+        ...
+
+
+class ReviewBoard(Protocol):
+    """What the web console reads: the queue, one run, routes, and the audit log as a feed."""
+
+    async def queue(self, where: QueueFilter) -> list[QueueItem]:
+        """Reviews matching ``where``, newest activity first."""
+        ...
+
+    async def review(self, token: str) -> QueueItem | None:
+        """One review (any status) as the queue shows it; None if unknown or not a review."""
+        ...
+
+    async def run(self, run_id: str) -> RunDetail | None:
+        """One run with its reviews, cards and audit trail; None if unknown."""
+        ...
+
+    async def routes(self) -> list[RouteInfo]:
+        """Every route of a scope's reviews to another surface."""
+        ...
+
+    def last_seq(self) -> int:
+        """The seq of the latest event streamed so far (a page rendered now shows up to it)."""
+        ...
+
+    async def events_since(self, seq: int, limit: int) -> list[AuditEvent]:
+        """Committed audit events after ``seq``, in order (the replay of a stream)."""
+        ...
+
+    def follow(self, after: int) -> AsyncIterator[AuditEvent]:
+        """Every audit event after ``after``, in order, without gaps: the replay, then live.
+
+        The iterator ends only when the board closes or the follower falls too far behind
+        (it then reconnects with the last seq it saw).
+        """
         ...
 
 

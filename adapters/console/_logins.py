@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.console._errors import SignInRefused
-from adapters.console._identity import Identity
+from adapters.console._oauth_identity import Identity
 from adapters.console._rights import DiscordRights, SlackRights
 from adapters.console._signin_config import DISCORD, SLACK, SlackSignIn
 

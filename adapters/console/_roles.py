@@ -9,7 +9,7 @@ server or workspace is a viewer.
 
 from collections.abc import Collection, Iterable, Mapping
 
-from adapters.console._identity import Role
+from adapters.console._oauth_identity import Role
 from adapters.console._signin_config import DISCORD, SLACK, AllowLists
 
 # Permission bits (discord developers/topics/permissions).

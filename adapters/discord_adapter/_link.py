@@ -24,7 +24,7 @@ NEEDS_MANAGE = "You need the Manage Server permission to link jokebot to another
 
 
 def code_text(code: str) -> str:
-    """What the admin is told with a fresh code."""
+    """What the admin is told with a fresh code, in Discord markdown (the code is ours)."""
     return (
         f"Link code **{code}** (one use, valid 10 minutes). In the Slack channel where "
         f"moderators should also review this server's jokes, type `/joke link {code}`."
@@ -50,9 +50,9 @@ def jokelink_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         try:
             if code is None:
                 made = await sink.link_code(PLATFORM, str(interaction.guild_id))
-                answer = code_text(made.code)
-            else:
-                answer = await sink.link(code, Surface(PLATFORM, str(interaction.channel_id)))
+                await tell(interaction, code_text(made.code), markdown=True)  # our own text
+                return
+            answer = await sink.link(code, Surface(PLATFORM, str(interaction.channel_id)))
         except BadRequest as exc:
             answer = str(exc)
         except Exception:

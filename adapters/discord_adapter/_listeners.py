@@ -64,13 +64,18 @@ def budget_left(interaction: discord.Interaction) -> float:
     return max(0.0, ACK_BUDGET_S - max(0.0, age))
 
 
-async def tell(interaction: discord.Interaction, text: str) -> None:
-    """An ephemeral answer: the initial response, or a followup once responded or deferred."""
+async def tell(interaction: discord.Interaction, text: str, *, markdown: bool = False) -> None:
+    """An ephemeral answer: the initial response, or a followup once responded or deferred.
+
+    ``text`` is escaped, unless ``markdown`` says it is ours with markdown meant (see
+    :func:`ephemeral`).
+    """
+    shown = ephemeral(text, markdown=markdown)
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(ephemeral(text), ephemeral=True)
+            await interaction.followup.send(shown, ephemeral=True)
         else:
-            await interaction.response.send_message(ephemeral(text), ephemeral=True)
+            await interaction.response.send_message(shown, ephemeral=True)
     except Exception:  # the last-resort answer: never let it raise out of an error path
         log.warning("%s: could not answer interaction %s", PLATFORM, interaction.id, exc_info=True)
 

@@ -19,8 +19,9 @@ from adapters._review import (
     status_line,
     status_text,
 )
+from adapters._text import clean
 from adapters.discord_adapter._config import PLATFORM
-from adapters.discord_adapter._text import clip, form_value, md, plain, unescape
+from adapters.discord_adapter._text import clip, form_value, inert, md, plain, unescape
 from bot.models import StatusReport
 from bot.review import Card, CardUpdate, ReviewAction, outcome_line
 
@@ -137,8 +138,14 @@ def notice_embed(text: str, *, key: str | None, title: str | None = None) -> dis
     return fit(embed)
 
 
-def ephemeral(text: str) -> str:
-    """An answer only the clicker or requester sees (it may quote a name or a topic)."""
+def ephemeral(text: str, *, markdown: bool = False) -> str:
+    """An answer only the clicker or requester sees (it may quote a name or a topic).
+
+    With ``markdown``, ``text`` is ours (no user's text in it) and its Discord markdown is
+    meant: it is shown as written, only cleaned, kept from mentioning anyone and clipped.
+    """
+    if markdown:
+        return clip(inert(clean(text)), CONTENT_MAX) or "…"
     return md(text, CONTENT_MAX) or "…"
 
 

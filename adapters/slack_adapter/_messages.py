@@ -7,6 +7,7 @@ the only live markup is a mention we meant, put back after escaping (:func:`revi
 
 from adapters._review import StatusStyle, relative, status_text
 from adapters.slack_adapter._buttons import Block
+from adapters.slack_adapter._config import PLATFORM
 from adapters.slack_adapter._markup import (
     TEXT_OBJECT_MAX,
     channel,
@@ -47,8 +48,13 @@ def notice(text: str, origin: Origin, *, by_dm: bool) -> tuple[str, list[Block]]
 
 
 def alert(text: str, origin: Origin) -> tuple[str, list[Block]]:
-    """A warning for the moderators; the requester's mention in it stays a mention."""
-    body = "⚠️ " + revive(escaped(text, TEXT_OBJECT_MAX - 10), [origin.requester.display])
+    """A warning for the moderators; a Slack requester's mention in it stays a mention.
+
+    A request from another platform names its requester as text: whatever their name looks
+    like there (a Discord name may read ``<@U0ADMIN1>``), it never becomes a mention here.
+    """
+    ours = [origin.requester.display] if origin.platform == PLATFORM else []
+    body = "⚠️ " + revive(escaped(text, TEXT_OBJECT_MAX - 10), ours)
     return body, [section(body)]
 
 

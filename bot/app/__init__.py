@@ -1,11 +1,13 @@
 """Wiring: the only package that knows every concrete class (store, LLM, flow, runtime, adapters).
 
 ``_core`` builds the platform-free core, ``_llm`` the configured model, ``_platforms`` the
-single-surface commands, ``_serve`` the every-surface ``jokebot serve`` and ``_ops`` its health
-server and the operations commands, ``_doctor`` ``jokebot doctor``, ``_signin`` the console's
-sign-in settings; the CLI calls what this package exports and nothing else.
+single-surface commands, ``_serve`` the every-surface ``jokebot serve``, ``_console`` the web
+console (under ``serve`` and as ``jokebot console``) and ``_ops`` its health server and the
+operations commands, ``_doctor`` ``jokebot doctor``, ``_signin`` the console's sign-in
+settings; the CLI calls what this package exports and nothing else.
 """
 
+from bot.app._console import DEFAULT_PORT as CONSOLE_PORT, run_console
 from bot.app._core import Core, open_core, options_from
 from bot.app._doctor import diagnose, doctor
 from bot.app._llm import make_llm, serving_llm
@@ -30,6 +32,7 @@ from bot.app._serve import SurfacePlan, describe, plan_surfaces, run_serve
 from bot.app._signin import signin_config
 
 __all__ = [
+    "CONSOLE_PORT",
     "Core",
     "SurfacePlan",
     "backup_db",
@@ -49,6 +52,7 @@ __all__ = [
     "readiness",
     "restore_db",
     "run_chat",
+    "run_console",
     "run_discord",
     "run_serve",
     "run_slack",

@@ -2,16 +2,19 @@
 
 Discord runs when ``DISCORD_TOKEN`` is set; Slack when ``SLACK_BOT_TOKEN`` is set with an app
 token (Socket Mode) or a signing secret (HTTP mode on ``SLACK_HTTP_PORT``); the terminal
-never. Each surface's first client is built, and its sender registered, before recovery
-starts delivering, so effects left in flight go out at once. A surface that fails is rebuilt
+never; the web console when ``CONSOLE_PORT`` is set. Each surface's first client is built,
+and its sender registered, before recovery starts delivering, so effects left in flight go
+out at once. A surface that fails is rebuilt
 and retried by :func:`bot.supervisor.supervise` while the others keep serving.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
+from bot.app._console import ConsoleSurface, check_binding, console_config, open_console
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
 from bot.app._ops import ops_server, pruning_duty
@@ -53,7 +56,14 @@ def plan_surfaces(settings: Settings) -> list[SurfacePlan]:
             "slack", False, "set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)"
         )
     terminal = SurfacePlan("terminal", False, "never under serve; use `jokebot chat`")
-    return [discord, slack, terminal]
+    console = (
+        SurfacePlan(
+            "console", True, f"on {settings.console_host}:{settings.console_port} (CONSOLE_PORT)"
+        )
+        if settings.console_port
+        else SurfacePlan("console", False, "set CONSOLE_PORT to run it")
+    )
+    return [discord, slack, terminal, console]
 
 
 def describe(plans: list[SurfacePlan]) -> list[str]:
@@ -65,6 +75,8 @@ class DiscordSurface:
     """The Discord client of ``serve``: a fresh client (and sender) for every attempt.
 
     ``report`` hears the gateway session's state (READY / RESUMED / disconnected).
+    With ``DISCORD_SHARD_COUNT`` > 1, each attempt serves the shards this process leases
+    (``bot.app._shards``); their clients and senders come and go with the leases.
     """
 
     name = "discord"
@@ -74,8 +86,10 @@ class DiscordSurface:
 
         use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
         self._token, self._core, self._report = secret(settings.discord_token), core, report
+        self._settings, self._sharded = settings, settings.discord_shard_count > 1
         self._client: Any = None
-        self.prepare()
+        if not self._sharded:
+            self.prepare()
 
     def prepare(self) -> None:
         """Build a client and register its sender (replacing the previous one)."""
@@ -89,6 +103,15 @@ class DiscordSurface:
 
         from adapters.discord_adapter import run_discord
 
+        if self._sharded:
+            from bot.app._shards import serve_shards, shard_leases
+
+            try:
+                leases = shard_leases(self._settings, self._core)
+                await serve_shards(self._token, self._core, leases, on_connection=self._report)
+            except discord.LoginFailure as exc:
+                raise ConfigError(f"Discord refused DISCORD_TOKEN: {exc}") from None
+            return
         if self._client is None or self._client.is_closed():
             self.prepare()
         try:
@@ -139,6 +162,27 @@ class SlackSurface:
             await run_socket_mode(app, self._config, on_connection=self._report)
 
 
+class Surface(Protocol):
+    """What ``serve`` supervises."""
+
+    name: str
+
+    async def run(self) -> None: ...
+
+
+@asynccontextmanager
+async def console_surface(
+    settings: Settings, core: Core, say: Callable[[str], None]
+) -> AsyncIterator[list[Surface]]:
+    """The console surface when CONSOLE_PORT is set (its feed runs in the block), else none."""
+    if not settings.console_port:
+        yield []
+        return
+    host, port = settings.console_host, settings.console_port
+    async with open_console(core, console_config(settings)) as console:
+        yield [ConsoleSurface(console, host, port, settings.console_proxy, say)]
+
+
 SURFACES: dict[str, Callable[[Settings, Core, ConnectionHook], DiscordSurface | SlackSurface]] = {
     "discord": DiscordSurface,
     "slack": SlackSurface,
@@ -150,12 +194,14 @@ async def run_serve(settings: Settings, *, say: Callable[[str], None] = print) -
     plans = plan_surfaces(settings)
     for line in describe(plans):
         say(line)
-    wanted = [p.name for p in plans if p.runs]
-    if not wanted:
+    wanted = [p.name for p in plans if p.runs and p.name in SURFACES]
+    if not any(p.runs for p in plans):
         raise ConfigError(
             "nothing to serve: set DISCORD_TOKEN, and/or SLACK_BOT_TOKEN with SLACK_APP_TOKEN "
-            "or SLACK_SIGNING_SECRET"
+            "or SLACK_SIGNING_SECRET, and/or CONSOLE_PORT"
         )
+    if settings.console_port:
+        check_binding(settings, settings.console_host)  # before loading a model
     clock = SystemClock()
     async with (
         serving_llm(settings) as llm,
@@ -164,15 +210,28 @@ async def run_serve(settings: Settings, *, say: Callable[[str], None] = print) -
         ) as core,
     ):
         statuses = [SurfaceStatus(name) for name in wanted]
-        surfaces = [SURFACES[s.name](settings, core, s.report) for s in statuses]
-        async with (
-            ops_server(settings, core, statuses),  # answers /health/live during recovery too
-            core.serving(),
-            pruning_duty(settings, core),
-            asyncio.TaskGroup() as group,
-        ):
-            settle_heap()
-            for surface, status in zip(surfaces, statuses, strict=True):
-                group.create_task(supervise(status, surface.run, clock), name=surface.name)
+        platforms: list[Surface] = [SURFACES[s.name](settings, core, s.report) for s in statuses]
+        async with console_surface(settings, core, say) as consoles:
+            statuses += [SurfaceStatus(c.name) for c in consoles]
+            await _serve_surfaces(settings, core, [*platforms, *consoles], statuses, clock)
+
+
+async def _serve_surfaces(
+    settings: Settings,
+    core: Core,
+    surfaces: list[Surface],
+    statuses: list[SurfaceStatus],
+    clock: SystemClock,
+) -> NoReturn:
+    """Supervise every surface until each one stopped for good (a ConfigError)."""
+    async with (
+        ops_server(settings, core, statuses),  # answers /health/live during recovery too
+        core.serving(),
+        pruning_duty(settings, core),
+        asyncio.TaskGroup() as group,
+    ):
+        settle_heap()
+        for surface, status in zip(surfaces, statuses, strict=True):
+            group.create_task(supervise(status, surface.run, clock), name=surface.name)
     # supervise returns only when its surface stopped for good: here, every one did
     raise ConfigError("; ".join(f"{s.name}: {s.detail}" for s in statuses))

@@ -14,8 +14,8 @@ from bot.joke._state import (
     JokeState,
     RejectedJoke,
     audit,
+    emit_alert,
     emit_text,
-    notice_fields,
 )
 from bot.joke.hygiene import clean_joke, is_near_duplicate, looks_unfinished
 from bot.joke.screen import DEFAULT_THRESHOLD, Screen, ScreenPolicy
@@ -138,8 +138,7 @@ class DraftJoke(AsyncNode):
             return MODEL_DOWN
         if failures == 1:  # tell people once per outage, not on every retry
             emit_text(EffectKind.NOTIFY, prompts.MODEL_UNAVAILABLE.format(reason=reason))
-            alert = prompts.ALERT_MODEL_DOWN.format(retry_s=self.retry_s, **notice_fields(shared))
-            emit_text(EffectKind.ALERT, alert)
+            emit_alert(prompts.ALERT_MODEL_DOWN, shared, retry_s=self.retry_s)
         return UNAVAILABLE
 
     def _screened_out(self, shared: JokeState, req: DraftRequest, result: DraftResult) -> str:

@@ -10,6 +10,7 @@ from bot.joke._state import (
     PUBLISHED,
     JokeState,
     audit,
+    emit_alert,
     emit_text,
     notice_fields,
 )
@@ -82,5 +83,5 @@ class ReportModelDown(_FinishRun):
     node_id, outcome, notice = "report_model_down", MODEL_DOWN, prompts.MODEL_GAVE_UP
 
     def post(self, shared: JokeState, prep_res: None, exec_res: None) -> str:
-        emit_text(EffectKind.ALERT, prompts.ALERT_MODEL_GAVE_UP.format(**notice_fields(shared)))
+        emit_alert(prompts.ALERT_MODEL_GAVE_UP, shared)
         return super().post(shared, prep_res, exec_res)

@@ -8,7 +8,14 @@ from bot.joke import prompts
 from bot.joke._options import JokeOptions
 from bot.joke.hygiene import blocked_term, clean_topic
 from bot.joke.screen import ScreenPolicy, scope_word
-from bot.models import EffectKind, JokeRequest, ScopeConfig, TextPayload
+from bot.models import (
+    EffectKind,
+    JokeRequest,
+    ScopeConfig,
+    TextPayload,
+    plain_name,
+    platform_name,
+)
 from bot.review import REVIEW, ReviewAction
 from flows import Effect, emit
 
@@ -162,6 +169,22 @@ def notice_fields(shared: JokeState) -> dict[str, Any]:
 def emit_text(kind: EffectKind, text: str) -> None:
     """Emit a text effect (a notice to the requester or an alert to the moderators)."""
     emit(Effect(kind.value, TextPayload(text=text)))
+
+
+def emit_alert(template: str, shared: JokeState, **extra: Any) -> None:
+    """Emit an alert from ``template`` (``{requester}`` and the :func:`notice_fields`).
+
+    ``text`` names the requester as the request's platform shows them; ``elsewhere`` (for
+    review surfaces on other platforms) by plain name and platform, "Ana (Slack)".
+    """
+    fields = notice_fields(shared) | extra
+    payload = TextPayload(text=template.format(**fields))
+    origin = shared.get("requester_platform", "")
+    if origin:
+        name = plain_name(shared.get("requester_name") or shared["requester"])
+        named = f"{name or 'someone'} ({platform_name(origin)})"
+        payload["elsewhere"] = template.format(**(fields | {"requester": named}))
+    emit(Effect(EffectKind.ALERT.value, payload))
 
 
 def audit(event: str, **fields: Any) -> None:

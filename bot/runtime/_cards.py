@@ -97,7 +97,12 @@ def update_row(
     origin = Origin.from_json(run.origin)
     platforms = {origin.platform, *(s.platform for s in origin.reviews)}
     decider = decision.actor.split(":", 1)[0]
-    via = platform_name(decider) if len(platforms) > 1 and decider in platforms else ""
+    # a card names where its decision came from when the run has several platforms, or when
+    # it came from none of them (the web console reviews every queue)
+    elsewhere = decider not in platforms and decider not in ("", "system")
+    via = (
+        platform_name(decider) if (len(platforms) > 1 and decider in platforms) or elsewhere else ""
+    )
     payload = card_update(
         wait.token,
         cast(Card, wait.payload),

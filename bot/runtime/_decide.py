@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.models import DecideResult, DecideStatus, DecisionRequest, platform_name
+from bot.models import DecideResult, DecideStatus, DecisionRequest, plain_name, platform_name
 from bot.review import MODERATOR_ACTIONS, REVIEW
 from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._cards import review_updates
@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 
 TIMER_ACTOR = "system:timeout"
 TIMER_PLATFORM = "system"
+ACTOR_NAME = "actor_name"  # in a closed wait's decision JSON: the decider's plain name
+
+
+def decider_name(wait: WaitRow) -> str:
+    """The plain name of whoever closed ``wait`` ("" when unknown: a timer, an older row)."""
+    return plain_name(str((wait.decision or {}).get(ACTOR_NAME) or ""))
 
 
 async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
@@ -130,12 +136,13 @@ async def close_wait(
 ) -> bool:
     """The compare-and-set; on success the run becomes runnable with the decision.
 
-    ``name`` is the decider's plain name for other platforms' cards (``Actor.name``).
+    ``name`` is the decider's plain name for other platforms' cards (``Actor.name``); it is
+    kept with the wait's decision (:data:`ACTOR_NAME`) for late clickers and repaired cards.
     """
     closed = replace(
         wait,
         status=status,
-        decision=decision.to_json(),
+        decision=decision.to_json() | ({ACTOR_NAME: name} if name else {}),
         actor=decision.actor,
         actor_display=display,
         decided_at=now,
@@ -183,7 +190,8 @@ async def _closed_answer(tx: Tx, wait: WaitRow | None, clicker_platform: str) ->
     by, ts = wait.actor_display or "someone", wait.decided_at
     winner_platform = (wait.actor or "").split(":", 1)[0]
     if winner_platform not in ("", clicker_platform, TIMER_PLATFORM):
-        by = f"{by} via {platform_name(winner_platform)}"
+        # their own platform's display (a Slack <@U…>) means nothing here: their plain name
+        by = f"{decider_name(wait) or 'a moderator'} via {platform_name(winner_platform)}"
 
     def answer(status: DecideStatus, text: str) -> DecideResult:
         return DecideResult(status, text, decided_by=by, decided_at=ts, decision=action or None)

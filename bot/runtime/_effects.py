@@ -12,6 +12,7 @@ from bot.store import AuditRow, OutboxRow, RunRow
 
 AUDIT_KIND = "audit"  # Effect("audit", ...) goes to the audit table, not the outbox
 SYSTEM = "system"
+ELSEWHERE = "elsewhere"  # an alert's text for other platforms' moderators (TextPayload)
 
 
 def effect_id(run_id: str, seq: int, n: int) -> str:
@@ -79,13 +80,21 @@ def card_posts(
 def alerts(
     run: RunRow, payload: Mapping[str, Any], seq: int, n: int, now: float
 ) -> list[OutboxRow]:
-    """An ALERT to the moderators of every review surface of the run."""
-    return [
-        effect_row(
-            run.run_id, seq, n + i, EffectKind.ALERT, {**payload, "surface": s.to_json()}, now
-        )
-        for i, s in enumerate(Origin.from_json(run.origin).reviews)
-    ]
+    """An ALERT to the moderators of every review surface of the run.
+
+    A surface on another platform than the run's gets the payload's ``elsewhere`` text, when
+    it has one (:class:`bot.models.TextPayload`).
+    """
+    origin = Origin.from_json(run.origin)
+    base = {k: v for k, v in payload.items() if k != ELSEWHERE}
+    rows = []
+    for i, s in enumerate(origin.reviews):
+        shown = dict(base)
+        if s.platform != origin.platform and payload.get(ELSEWHERE):
+            shown["text"] = payload[ELSEWHERE]
+        shown["surface"] = s.to_json()
+        rows.append(effect_row(run.run_id, seq, n + i, EffectKind.ALERT, shown, now))
+    return rows
 
 
 def alert_for(effect: OutboxRow, text: str, now: float) -> OutboxRow:

@@ -15,6 +15,7 @@ from bot.models import Origin, surface_of
 from bot.ports import EffectSender
 from bot.runtime._cards import card_of, live_posts, posted_card, repost_row, update_row
 from bot.runtime._context import Context
+from bot.runtime._decide import decider_name
 from bot.runtime._effects import audit
 from bot.store import EffectStatus, OutboxRow, RunRow, WaitRow, WaitStatus
 from flows import Decision
@@ -155,7 +156,18 @@ async def _update_stale(ctx: Context, wait: WaitRow) -> int:
         order = (run.seq, UPDATE_N + len(updates) + i)
         eid = f"{post.effect_id}:update{tries + 1}"
         rows.append(
-            update_row(run, wait, surface, decision, display, order, now, post.effect_id, eid)
+            update_row(
+                run,
+                wait,
+                surface,
+                decision,
+                display,
+                order,
+                now,
+                post.effect_id,
+                eid,
+                name=decider_name(wait),
+            )
         )
     async with ctx.store.transaction() as tx:
         if {u.effect_id for u in await tx.card_updates(wait.token)} != known:

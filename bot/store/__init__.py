@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.errors import ConfigError
 from bot.models import ScopeConfig, Surface
+from bot.store.bell import Bell
 from bot.store.records import (
     EVERY_LOOP,
     OPEN_EFFECT,
@@ -25,6 +26,7 @@ from bot.store.records import (
     OutboxRow,
     RequestRow,
     RequestState,
+    ReviewRow,
     RunRow,
     RunStatus,
     WaitRow,
@@ -37,6 +39,7 @@ __all__ = [
     "RUNNABLE",
     "TERMINAL",
     "AuditRow",
+    "Bell",
     "DutyRow",
     "EffectStatus",
     "InboxRow",
@@ -44,6 +47,8 @@ __all__ = [
     "OutboxRow",
     "RequestRow",
     "RequestState",
+    "ReviewRow",
+    "Ringing",
     "RunRow",
     "RunStatus",
     "Store",
@@ -312,6 +317,35 @@ class Tx(Protocol):
         """Who holds duty ``name`` and until when (possibly expired), or None."""
         ...
 
+    # The web console's reads
+
+    async def reviews(self, status: WaitStatus, since: float, limit: int) -> list[ReviewRow]:
+        """Review waits in ``status`` active since ``since``, newest activity first.
+
+        Activity is when the review was decided, else when it opened.
+        """
+        ...
+
+    async def run_waits(self, run_id: str) -> list[WaitRow]:
+        """Every wait of ``run_id``, in the order they opened."""
+        ...
+
+    async def run_effects(self, run_id: str) -> list[OutboxRow]:
+        """Every outbox row of ``run_id``, in delivery order."""
+        ...
+
+    async def audit_since(self, after: int, limit: int) -> list[AuditRow]:
+        """Up to ``limit`` audit rows whose id is greater than ``after``, in id order."""
+        ...
+
+    async def last_audit_id(self) -> int:
+        """The greatest audit id, 0 when the log is empty."""
+        ...
+
+    async def all_routes(self) -> list[tuple[str, str, Surface]]:
+        """Every route: ``(platform, scope, surface)``, by scope then in the order added."""
+        ...
+
 
 class Store(Protocol):
     """A durable store: write transactions, read snapshots, scope config, close."""
@@ -351,6 +385,16 @@ class Wakeable(Protocol):
         are left out (its one runtime woke its own loops). Ends when the store is closed.
         """
         ...
+
+
+@runtime_checkable
+class Ringing(Protocol):
+    """An optional Store capability: a :class:`Bell` rung after each commit that added audit rows.
+
+    Both stores have it; it covers this process's commits only.
+    """
+
+    bell: Bell
 
 
 async def open_store(url: str) -> Store:

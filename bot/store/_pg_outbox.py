@@ -39,6 +39,7 @@ class PgStatements:
         self._conn = conn
         self.wakes: set[str] = set()  # loops this transaction made work for (NOTIFY at commit)
         self.leased = False  # a step commit under our run lease: we deliver its effects ourselves
+        self.audited = False  # audit rows were added: the store rings its bell after COMMIT
 
     def hints(self) -> set[str]:
         """The loops to notify at COMMIT.
@@ -146,6 +147,7 @@ class PgOutbox(PgStatements):
 
     async def add_audit(self, rows: Sequence[AuditRow]) -> None:
         if rows:
+            self.audited = True
             await self._many(
                 "INSERT INTO audit (run_id, at, actor, event, data_json) VALUES (%s,%s,%s,%s,%s)",
                 [(a.run_id, a.at, a.actor, a.event, dumps(a.data)) for a in rows],

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.store import _cards_sql as cards_sql
+from bot.store._pg_board import PgBoard
 from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import PgOutbox
 from bot.store._requests_sql import RequestQueries
@@ -30,7 +31,7 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, RequestQueries):
+class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQueries):
     """Statements of one PostgreSQL transaction."""
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:

@@ -22,17 +22,19 @@ from bot.store._rows import (
     wait_from,
     wait_params,
 )
+from bot.store._sqlite_board import SqliteBoardQueries
 from bot.store._sqlite_conn import LoopConnection
 from bot.store._sqlite_doctor import SqliteDoctorQueries
 from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, RequestQueries):
+class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries, RequestQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: LoopConnection) -> None:
         self._db = db
+        self.audited = False  # audit rows were added: the store rings its bell after COMMIT
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, params))
@@ -279,6 +281,7 @@ class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, RequestQueries):
     async def add_audit(self, rows: Sequence[AuditRow]) -> None:
         if not rows:
             return
+        self.audited = True
         await self._db.executemany(
             "INSERT INTO audit (run_id, at, actor, event, data_json) VALUES (?,?,?,?,?)",
             [(a.run_id, a.at, a.actor, a.event, dumps(a.data)) for a in rows],

@@ -28,6 +28,7 @@ from bot.store._pg_listen import Listener, channel_for, notify_then_commit
 from bot.store._pg_outbox import Conn
 from bot.store._pg_schema import SCHEMA_VERSION_TABLE
 from bot.store._pg_tx import PgTx
+from bot.store.bell import Bell
 from bot.store.migrations import LATEST, pending
 
 CONNECT_TIMEOUT_S = 10
@@ -53,6 +54,7 @@ class PostgresStore:
         self.channel = channel_for(schema)  # NOTIFY/LISTEN channel of this schema
         self._origin = secrets.token_hex(6)  # tags our notifications: ours are not hints to us
         self._listeners: list[Listener] = []
+        self.bell = Bell()  # rung after a commit that added audit rows (bot.store.Ringing)
 
     @classmethod
     async def open(
@@ -114,6 +116,8 @@ class PostgresStore:
                     await conn.execute(notify_then_commit(self.channel, hints, self._origin))
                 else:
                     await conn.execute("COMMIT")
+                if tx.audited:
+                    self.bell.ring()
             except BaseException as exc:
                 await _rollback(conn)
                 if isinstance(exc, _CONFLICTS):

@@ -134,6 +134,15 @@ class AuditRow:
 
 
 @dataclass
+class ReviewRow:
+    """A review wait with what the console's queue needs of its run: origin and status."""
+
+    wait: WaitRow
+    origin: dict[str, Any]
+    run_status: RunStatus
+
+
+@dataclass
 class OpsCounts:
     """What the metrics gauges show, counted in one read: see ``Tx.ops_counts``."""
 

@@ -23,6 +23,7 @@ from bot.models import ScopeConfig
 from bot.store._sqlite_conn import LoopConnection
 from bot.store._sqlite_tx import SqliteTx
 from bot.store.backup import snapshot_before_migrating
+from bot.store.bell import Bell
 from bot.store.migrations import LATEST, SCHEMA_VERSION_TABLE, pending
 
 BUSY_TIMEOUT_MS = 10_000
@@ -39,6 +40,7 @@ class SqliteStore:
         self._commits = 0
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint: asyncio.Task[None] | None = None
+        self.bell = Bell()  # rung after a commit that added audit rows (bot.store.Ringing)
 
     @classmethod
     async def open(cls, path: str | Path, *, target_version: int = LATEST) -> Self:
@@ -95,12 +97,15 @@ class SqliteStore:
         """BEGIN IMMEDIATE ... COMMIT; any exception (a simulated crash too) rolls back."""
         async with self._lock:
             await self._begin("BEGIN IMMEDIATE")
+            tx = SqliteTx(self._db)
             try:
-                yield SqliteTx(self._db)
+                yield tx
             except BaseException:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.commit()
+        if tx.audited:
+            self.bell.ring()
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoint_soon()

@@ -257,3 +257,11 @@ def test_hostile_topics_in_joke_status_are_inert(text: str) -> None:
 
     assert live(told) == []
     assert len(told) <= 2000
+
+
+def test_our_own_markdown_answer_keeps_its_markdown_but_never_mentions() -> None:
+    shown = ephemeral("Code **AB12** for `/joke link AB12` @everyone <@123>\x1b", markdown=True)
+
+    assert shown == "Code **AB12** for `/joke link AB12` @\u200beveryone <\u200b@123>"
+    assert _MENTION.findall(shown) == []
+    assert ephemeral("x" * 3000, markdown=True) == "x" * 1999 + "…"

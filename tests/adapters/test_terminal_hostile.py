@@ -21,8 +21,6 @@ from tests.support.links import ScriptedLinks
 
 ORIGIN = Origin(PLATFORM, "local", Actor(PLATFORM, "me", "me"), "terminal", "terminal", "terminal")
 _KEPT = {"\n", "\t", "\u200d"}  # a line break, a tab (only spacing); the emoji joiner
-# What should not reach a TTY and is known to today (bug: the terminal prints text raw).
-RAW_TODAY = {"control_chars", "rtl_override", "zero_width"}
 
 
 def acting(printed: str) -> list[str]:
@@ -99,16 +97,7 @@ async def card_output(text: str) -> str:
     return out.getvalue()
 
 
-def marks(name: str) -> list[pytest.MarkDecorator]:
-    if name in RAW_TODAY:
-        return [pytest.mark.xfail(reason="the terminal prints user text raw", strict=True)]
-    return []
-
-
-CASES = [pytest.param(name, text, id=name, marks=marks(name)) for name, text in HOSTILE]
-
-
-@pytest.mark.parametrize(("name", "text"), CASES)
+@pytest.mark.parametrize(("name", "text"), HOSTILE, ids=[name for name, _ in HOSTILE])
 async def test_hostile_text_prints_nothing_a_terminal_acts_on(name: str, text: str) -> None:
     printed = await sender_output(text) + await card_output(text)
 

@@ -12,7 +12,7 @@ from tests.support.platform import FakePlatform
 from tests.support.stack import Stack, joke_stack
 
 ANN = Actor("discord", "u1", "@ann")
-ANA_ON_SLACK = Actor("slack", "U2", "Ana", is_moderator=True)
+ANA_ON_SLACK = Actor("slack", "U2", "<@U2>", is_moderator=True, name="Ana")
 BEN_ON_DISCORD = Actor("discord", "u3", "@ben", is_moderator=True)
 QUEUE = (Surface("discord", "mods"), Surface("slack", "CMOD"))
 
@@ -83,9 +83,13 @@ async def test_queue_alerts_reach_every_surface(
     # "the model is down", then "gave up": each reaches the moderators of every surface
     assert [m.channel for m in discord.alerts()] == ["mods", "mods"]
     assert [m.channel for m in slack.alerts()] == ["CMOD", "CMOD"]
-    assert [m.payload["text"] for m in discord.alerts()] == [
-        m.payload["text"] for m in slack.alerts()
+    # the requester as Discord shows them on Discord, by name and platform on Slack
+    shown = [m.payload["text"] for m in discord.alerts()]
+    assert all(" for @ann." in t or " for @ann after " in t for t in shown)
+    assert [m.payload["text"] for m in slack.alerts()] == [
+        t.replace("@ann", "@ann (Discord)") for t in shown
     ]
+    assert all("elsewhere" not in m.payload for m in discord.alerts() + slack.alerts())
     assert slack.notices(run_id) == []  # the requester hears it where they asked, only
     assert discord.notices(run_id) != []
 
@@ -150,6 +154,88 @@ async def test_queue_cards_carry_plain_names_for_the_other_platforms(
     shown = card.payload["card"]
     assert (shown["requester"], shown["requester_name"]) == ("<@U9>", "ana")
     assert shown["requester_platform"] == "slack"
+    assert [(e["actor"], e["actor_name"], e["via"]) for e in card.edits] == [
+        ("<@U2>", "mo", "Slack")
+    ]
+
+
+ANA_ASKS_ON_SLACK = Actor("slack", "U9", "<@U9>", name="ana")
+MO_ON_SLACK = Actor("slack", "U2", "<@U2>", is_moderator=True, name="mo")
+
+
+def slack_request(key: str = "slack:T1:t1") -> JokeRequest:
+    origin = Origin("slack", "T1", ANA_ASKS_ON_SLACK, "CMOD", "CPUB", "CGEN", review_surfaces=QUEUE)
+    return JokeRequest(key, origin, "cats")
+
+
+async def test_queue_alerts_name_a_slack_requester_by_name_and_platform_on_discord(
+    tmp_path: Path, discord: FakePlatform, slack: FakePlatform
+) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM(fail_times=99), serve=False) as stack:
+        stack.register("discord", discord)
+        stack.register("slack", slack)
+        result = await stack.service.request_joke(slack_request())
+        for _ in range(6):
+            stack.clock.advance(3600)
+            await stack.drain()
+
+    on_discord = [m.payload["text"] for m in discord.alerts()]
+    on_slack = [m.payload["text"] for m in slack.alerts()]
+    assert result.run_id is not None
+    assert len(on_discord) == len(on_slack) == 2
+    assert all("for ana (Slack)" in t and "<@U9>" not in t for t in on_discord)
+    assert all("for <@U9>" in t for t in on_slack)  # a mention where it means someone
+
+
+async def test_queue_late_click_on_another_platform_names_the_winner_by_name(
+    tmp_path: Path, discord: FakePlatform, slack: FakePlatform
+) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM("Cats nap. A lot."), serve=False) as stack:
+        stack.register("discord", discord)
+        stack.register("slack", slack)
+        result = await stack.service.request_joke(slack_request())
+        assert result.run_id is not None
+        await stack.drain()
+        token = discord.latest_token(result.run_id)
+        assert token is not None
+        await stack.service.decide(DecisionRequest(token, "approve", MO_ON_SLACK, "s1"))
+        on_discord = await stack.service.decide(
+            DecisionRequest(token, "approve", BEN_ON_DISCORD, "d1")
+        )
+        also_slack = Actor("slack", "U3", "<@U3>", is_moderator=True, name="cy")
+        on_slack = await stack.service.decide(DecisionRequest(token, "reject", also_slack, "s2"))
+        await stack.drain()
+        after = await stack.service.decide(DecisionRequest(token, "approve", BEN_ON_DISCORD, "d2"))
+
+    assert on_discord.status == DecideStatus.ALREADY_DECIDED
+    assert on_discord.message.startswith("Already approved by mo via Slack at ")
+    assert on_discord.decided_by == "mo via Slack"
+    assert on_slack.decided_by == "<@U2>"  # on its own platform: the mention
+    assert after.status == DecideStatus.STALE
+    assert "approved by mo via Slack" in after.message
+
+
+async def test_queue_card_update_redone_at_boot_still_names_the_decider(
+    tmp_path: Path, discord: FakePlatform, slack: FakePlatform
+) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM("Cats nap. A lot."), serve=False) as stack:
+        stack.register("discord", discord)
+        stack.register("slack", slack)
+        result = await stack.service.request_joke(slack_request())
+        assert result.run_id is not None
+        await stack.drain()
+        token = discord.latest_token(result.run_id)
+        assert token is not None
+        discord.permanent_failure(1, kind="review.update")
+        await stack.service.decide(DecisionRequest(token, "approve", MO_ON_SLACK, "s1"))
+        await stack.drain()
+        (card,) = discord.cards(result.run_id)
+        assert card.edits == []
+
+        await stack.restart()
+        await stack.runtime.recover()  # the boot's repair: the failed update is redone
+        await stack.drain()
+
     assert [(e["actor"], e["actor_name"], e["via"]) for e in card.edits] == [
         ("<@U2>", "mo", "Slack")
     ]

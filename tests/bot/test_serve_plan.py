@@ -15,6 +15,7 @@ from bot.config import load_settings
                 "discord: off (set DISCORD_TOKEN to run it)",
                 "slack: off (set SLACK_BOT_TOKEN to run it)",
                 "terminal: off (never under serve; use `jokebot chat`)",
+                "console: off (set CONSOLE_PORT to run it)",
             ],
         ),
         (
@@ -23,6 +24,7 @@ from bot.config import load_settings
                 "discord: runs (DISCORD_TOKEN is set)",
                 "slack: runs (Socket Mode (SLACK_APP_TOKEN is set))",
                 "terminal: off (never under serve; use `jokebot chat`)",
+                "console: off (set CONSOLE_PORT to run it)",
             ],
         ),
         (
@@ -31,6 +33,7 @@ from bot.config import load_settings
                 "discord: off (set DISCORD_TOKEN to run it)",
                 "slack: runs (HTTP mode on port 8080 (SLACK_SIGNING_SECRET))",
                 "terminal: off (never under serve; use `jokebot chat`)",
+                "console: off (set CONSOLE_PORT to run it)",
             ],
         ),
         (
@@ -39,6 +42,16 @@ from bot.config import load_settings
                 "discord: off (set DISCORD_TOKEN to run it)",
                 "slack: off (set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP))",
                 "terminal: off (never under serve; use `jokebot chat`)",
+                "console: off (set CONSOLE_PORT to run it)",
+            ],
+        ),
+        (
+            {"CONSOLE_PORT": "8090"},
+            [
+                "discord: off (set DISCORD_TOKEN to run it)",
+                "slack: off (set SLACK_BOT_TOKEN to run it)",
+                "terminal: off (never under serve; use `jokebot chat`)",
+                "console: runs (on 127.0.0.1:8090 (CONSOLE_PORT))",
             ],
         ),
     ],
@@ -46,7 +59,13 @@ from bot.config import load_settings
 def test_serve_plan_names_each_surface_and_why(
     env: dict[str, str], expected: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+    for name in (
+        "DISCORD_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "CONSOLE_PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -374,7 +374,11 @@ async def test_jokelink_without_a_code_shows_a_code_for_this_server(
 
     assert sink.codes == [("discord", str(GUILD_ID))]
     assert answer.body["data"]["flags"] == 64
-    assert "/joke link ABCD-EFGH" in answer.body["data"]["content"]
+    # our own markdown, not escaped: the code in bold, the command to type as code
+    assert answer.body["data"]["content"] == (
+        "Link code **ABCD-EFGH** (one use, valid 10 minutes). In the Slack channel where "
+        "moderators should also review this server's jokes, type `/joke link ABCD-EFGH`."
+    )
 
 
 async def test_jokelink_with_a_code_makes_this_channel_a_review_surface(

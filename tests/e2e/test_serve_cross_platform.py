@@ -4,7 +4,8 @@ The Discord server is linked to the Slack moderators' channel with the link code
 (``/jokelink`` on Discord, ``/joke link CODE`` on Slack); a ``/joke`` typed on Discord then
 gets a card on both platforms. The Slack card names the requester by their Discord display
 name and platform, as text (no mention); approving it on Slack posts the joke once on Discord
-and edits the Discord card ("via Slack").
+and edits the Discord card ("via Slack"); a Discord moderator who clicks a moment too late is
+told who won and where, by name ("approved by umod via Slack"), not by a Slack mention.
 """
 
 import re
@@ -16,9 +17,11 @@ from adapters.slack_adapter._render import DRAFT_BLOCK
 from tests.support.fake_discord import (
     ADMIN,
     ALICE,
+    MOD as DISCORD_MOD,
     MOD_CHANNEL,
     PUBLIC_CHANNEL,
     button_ids,
+    click,
     slash,
 )
 from tests.support.fake_slack import FakeSlack, Message
@@ -57,6 +60,8 @@ async def test_serve_discord_request_is_reviewed_on_slack_by_name_and_platform(
         await slack.wait_until(lambda: bool(slack_cards(slack)), 20)
         await discord.wait_for_path("POST", rf"/channels/{MOD_CHANNEL}/messages", timeout=10)
         [card] = slack_cards(slack)
+        [shown] = [m for m in discord.messages(MOD_CHANNEL) if button_ids(m)]
+        stale = dict(shown)  # what a Discord moderator's client still shows a moment later
         approve = click_payload(
             snapshot(card),
             "CMOD",
@@ -71,6 +76,9 @@ async def test_serve_discord_request_is_reviewed_on_slack_by_name_and_platform(
         edit = rf"/channels/{MOD_CHANNEL}/messages/{posted['id']}"
         await discord.wait_for_path("PATCH", edit, timeout=10)
         discord_card = discord.message(posted["id"])
+        [late] = [i for i in button_ids(stale) if i.endswith(":approve")]
+        iid = await discord.interact(click(late, stale, user=DISCORD_MOD))
+        too_late = await discord.wait_for_path("POST", rf"/interactions/{iid}/[^/]+/callback")
 
     assert "now reviewed in this channel" in linked["payload"]["text"]
     head = card.blocks[0]["text"]["text"]
@@ -81,3 +89,7 @@ async def test_serve_discord_request_is_reviewed_on_slack_by_name_and_platform(
     assert post["embeds"][0]["description"] == JOKE
     assert not button_ids(discord_card)
     assert discord_card["content"] == "✅ Approved by umod via Slack"  # her name, not <@UMOD>
+    # the Discord moderator who clicked too late is told who won and where, by name
+    late_answer = str(too_late.body["data"]["content"])
+    assert re.search(r"\b[Aa]pproved by umod via Slack at \d\d:\d\d UTC", late_answer), late_answer
+    assert too_late.body["data"]["flags"] == 64

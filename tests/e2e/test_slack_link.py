@@ -18,7 +18,11 @@ async def test_joke_link_shows_a_code_for_this_workspace_to_a_moderator() -> Non
     assert status == 200
     answer = json.loads(text)
     assert answer["response_type"] == "ephemeral"
-    assert "/jokelink code:ABCD-EFGH" in answer["text"]
+    # Slack mrkdwn as meant: the code in bold, the command as code, nothing escaped
+    assert answer["text"] == (
+        "Link code *ABCD-EFGH* (one use, valid 10 minutes). In the Discord channel where "
+        "moderators should also review this workspace's jokes, run `/jokelink code:ABCD-EFGH`."
+    )
     assert sink.codes == [("slack", "T0TEAM")]
     assert sink.requests == []  # not a joke about "link"
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.console._identity import Identity, Role
+from adapters.console._oauth_identity import Identity, Role
 from adapters.console._rights import build_rights
 from adapters.console._roles import MANAGE_MESSAGES
 from adapters.console._signin_config import AllowLists, DiscordSignIn

@@ -2,7 +2,7 @@
 
 import pytest
 
-from adapters.console._identity import Identity, Role
+from adapters.console._oauth_identity import Identity, Role
 from adapters.console._roles import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,

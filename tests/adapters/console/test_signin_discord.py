@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.console._identity import Identity, Role
+from adapters.console._oauth_identity import Identity, Role
 from adapters.console._roles import ADMINISTRATOR, MANAGE_GUILD, MANAGE_MESSAGES
 from adapters.console._signin_config import AllowLists
 from tests.support.fake_oauth import DiscordAccount

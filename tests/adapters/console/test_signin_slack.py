@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.console._identity import Identity, Role
+from adapters.console._oauth_identity import Identity, Role
 from adapters.console._signin_config import AllowLists
 from tests.support.fake_oauth import SlackAccount
 from tests.support.fake_oauth._keys import signing_key

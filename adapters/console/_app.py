@@ -1,0 +1,83 @@
+"""The console's FastAPI app: session and security middleware, static files, one router per page.
+
+Other parts of the console (sign-in with Discord or Slack, history, stats, the "try it" page)
+add their routers through ``routers``; the navigation greys out a page not mounted.
+"""
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapters.console._auth import NotSignedIn, not_signed_in
+from adapters.console._config import ConsoleConfig
+from adapters.console._decide import decide_router
+from adapters.console._events import events_router
+from adapters.console._identity import Rights
+from adapters.console._login import LoginLinks, RateLimit, login_router
+from adapters.console._queue import queue_router
+from adapters.console._queues import queues_router
+from adapters.console._run import run_router
+from adapters.console._templates import ConsoleState
+from bot.ports import Clock, EventSink, ReviewBoard
+
+COOKIE = "jokebot_console"
+# the pages load only what jokebot serves; no inline script, no framing by other sites
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(
+    config: ConsoleConfig,
+    sink: EventSink,
+    board: ReviewBoard,
+    clock: Clock,
+    *,
+    links: LoginLinks,
+    rights: Rights | None = None,
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """The console app over ``sink`` (decisions, links) and ``board`` (reads, the feed)."""
+    app = FastAPI(title="jokebot console", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.console = ConsoleState(config, sink, board, clock, rights or Rights())
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=config.secret,
+        session_cookie=COOKIE,
+        max_age=config.session_max_age_s,
+        same_site="lax",
+        https_only=config.secure_cookies,
+    )
+    app.add_exception_handler(NotSignedIn, not_signed_in)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: object) -> Response:
+        response: Response = await call_next(request)  # type: ignore[operator]
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    limit = RateLimit(clock, config.login_attempts, config.login_window_s)
+    for router in (
+        login_router(links, limit),
+        queue_router(),
+        decide_router(),
+        run_router(),
+        queues_router(),
+        events_router(),
+        *routers,
+    ):
+        app.include_router(router)
+        app.state.console.pages |= {
+            path for r in router.routes if isinstance(path := getattr(r, "path", None), str)
+        }
+    app.mount("/static", StaticFiles(packages=[("adapters.console", "static")]), name="static")
+    return app
