@@ -6,12 +6,20 @@ once. Adapters may import this module and the ``bot`` contracts, never each othe
 """
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from adapters._text import one_line
-from bot.models import DecideResult, DecideStatus, platform_name
+from bot.models import (
+    DecideResult,
+    DecideStatus,
+    RequestView,
+    Stage,
+    StatusReport,
+    platform_name,
+)
 from bot.ports import EventSink
 from bot.review import REVIEW, Card, CardUpdate, ReviewAction, outcome_line
 
@@ -214,3 +222,78 @@ async def within_deadline(
     if not done:
         await on_late()
     return await task, not done
+
+
+STATUS_WORD = "status"  # ``/joke status``: the word alone asks for one's requests
+NO_REQUESTS = "You have no joke requests in progress, and none were decided in the last day."
+
+
+def is_status(topic: str) -> bool:
+    """True for ``/joke status`` (a joke about it takes one more word: ``/joke status quo``)."""
+    return topic.strip().lower() == STATUS_WORD
+
+
+@dataclass(frozen=True)
+class StatusStyle:
+    """How a platform shows a status report's pieces.
+
+    ``quote`` makes a topic (user text) safe to show; ``when(at, now)`` shows a moment, e.g.
+    Discord's ``<t:…:R>`` or Slack's ``<!date^…>``, or :func:`relative` in plain text.
+    """
+
+    quote: Callable[[str], str]
+    when: Callable[[float, float], str] = lambda at, now: relative(at, now)
+
+
+def status_text(report: StatusReport, style: StatusStyle) -> str:
+    """``/joke status`` as lines: each request, newest first, then when to ask again."""
+    now = report.now
+    lines = [_status_line(r, style, now) for r in report.requests] or [NO_REQUESTS]
+    if report.next_request_at > now:
+        lines.append(f"You can ask for another joke {style.when(report.next_request_at, now)}.")
+    else:
+        lines.append("You can ask for another joke now.")
+    return "\n".join(lines)
+
+
+def _status_line(view: RequestView, style: StatusStyle, now: float) -> str:
+    topic, when = style.quote(view.topic), style.when(view.at, now)
+    what = {
+        Stage.QUEUED: f"#{view.position} in line; drafting starts when a slot is free",
+        Stage.DRAFTING: "being drafted",
+        Stage.IN_REVIEW: f"waiting for a moderator (#{view.position} in the review queue)",
+        Stage.APPROVED: f"approved {when}",
+        Stage.REJECTED: f"rejected {when}",
+        Stage.EXPIRED: f"not reviewed in time, {when}",
+        Stage.ENDED: f"ended without a joke {when}",
+        Stage.FAILED: f"failed on our side {when}",
+    }[view.stage]
+    return f"{_ICONS[view.stage]} “{topic}”: {what}"
+
+
+_ICONS = {
+    Stage.QUEUED: "⏳",
+    Stage.DRAFTING: "✍️",
+    Stage.IN_REVIEW: "👀",
+    Stage.APPROVED: "✅",
+    Stage.REJECTED: "❌",
+    Stage.EXPIRED: "⌛",
+    Stage.ENDED: "🚫",
+    Stage.FAILED: "⚠️",
+}
+
+
+def relative(at: float, now: float) -> str:
+    """``in 12 s``, ``3 min ago``, ``just now``: a moment relative to ``now``, in plain text."""
+    seconds = at - now
+    size = abs(seconds)
+    if size < 1:
+        return "just now"
+    amount = (
+        f"{math.ceil(size)} s"
+        if size < 120
+        else f"{math.ceil(size / 60)} min"
+        if size < 7200
+        else f"{math.ceil(size / 3600)} h"
+    )
+    return f"in {amount}" if seconds > 0 else f"{amount} ago"

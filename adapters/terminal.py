@@ -14,8 +14,8 @@ import uuid
 from collections import defaultdict
 from typing import TextIO, cast
 
-from adapters._review import status_line
-from adapters._text import printable
+from adapters._review import StatusStyle, is_status, status_line, status_text
+from adapters._text import printable, safe
 from bot.models import (
     Actor,
     DecideStatus,
@@ -98,6 +98,9 @@ class LineReader:
         loop.call_soon_threadsafe(self._queue.put_nowait, None)
 
 
+_STATUS = StatusStyle(quote=lambda topic: safe(topic, 100, multiline=False))
+
+
 class _Quit(Exception):  # control flow, not an error
     """The user quit (or input ended) while a draft may be waiting."""
 
@@ -126,9 +129,13 @@ class ChatApp:
         try:
             await self._offer_pending()
             while True:
-                topic = await self._ask("\nTopic for a joke (or quit): ")
+                topic = await self._ask("\nTopic for a joke (or status, or quit): ")
                 if topic.strip().lower() in {"quit", "exit", "q"}:
                     raise _Quit
+                if is_status(topic):
+                    report = await self._sink.status(self._actor)
+                    self._say(status_text(report, _STATUS))
+                    continue
                 await self._request(topic)
         except _Quit:
             await self._goodbye()

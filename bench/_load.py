@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.errors import BadRequest
 from bot.models import (
+    Actor,
     DecideResult,
     DecideStatus,
     DecisionRequest,
@@ -21,6 +22,7 @@ from bot.models import (
     LinkCode,
     OutboxEffect,
     ScopeConfig,
+    StatusReport,
     Surface,
     WaitInfo,
 )
@@ -98,6 +100,9 @@ class DraftingSink:
 
     async def wait_info(self, token: str) -> WaitInfo | None:
         return None
+
+    async def status(self, requester: Actor) -> StatusReport:
+        return StatusReport((), 0.0, 0.0)
 
     async def save_scope(self, config: ScopeConfig) -> None:
         return None

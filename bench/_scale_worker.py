@@ -87,7 +87,7 @@ async def line() -> str:
 async def work(url: str, index: int, requests: int, rate: float, llm_ms: float, slots: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     llm = FixedLatencyLLM(llm_ms / 1000, f"{index}.")
-    options = JokeOptions(cooldown_s=0.0, concurrency=slots)
+    options = JokeOptions(cooldown_s=0.0, concurrency=slots, scope_max_active=0)
     sender = ClickingSender()
     submit_s: list[float] = []
     cpu_s = 0.0

@@ -110,7 +110,7 @@ async def serve(api_base: str, llm_s: float, core: str, gc_freeze: bool) -> None
             async with open_core(
                 database_url=f"sqlite:///{tmp}/bench.db",
                 llm=SlowLLM(llm_s),
-                options=JokeOptions(cooldown_s=0.0),
+                options=JokeOptions(cooldown_s=0.0, scope_max_active=0),
             ) as running:
                 app, sender = slack_app(api_base, running.service)
                 running.register_sender("slack", sender)

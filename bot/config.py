@@ -17,6 +17,7 @@ _NUMBER_RULES = {
     "llm_timeout": "a number of seconds > 0",
     "review_timeout_s": "a number of seconds > 0",
     "cooldown_s": "a number of seconds >= 0",
+    "scope_max_active": "a whole number >= 0 (0: no limit)",
     "max_attempts": "a whole number >= 1",
     "draft_concurrency": "a whole number from 1 to 1000",
     "screen_threshold": "a number above 0 and at most 1",
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     joke_max_len: int = Field(default=JokeOptions.joke_max_len, ge=1)
     cooldown_s: float = Field(default=JokeOptions.cooldown_s, ge=0)
     draft_concurrency: int = Field(default=JokeOptions.concurrency, ge=1, le=1000)
+    scope_max_active: int = Field(default=JokeOptions.scope_max_active, ge=0)
     screen_threshold: float = Field(default=JokeOptions.screen_threshold, gt=0, le=1)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"

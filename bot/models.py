@@ -158,6 +158,77 @@ class RequestResult:
     run_id: str | None = None
 
 
+class Admission(StrEnum):
+    """What the door did with a new request (``Runtime.request_run``)."""
+
+    STARTED = "started"  # its run exists and drafts now
+    QUEUED = "queued"  # its scope's slots are taken: it waits in line, durably
+    COOLING = "cooling"  # the requester asked too recently; nothing was stored
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """The answer of ``Runtime.request_run``.
+
+    ``position`` is 1 for the first in line (QUEUED); ``retry_at`` is when the requester may
+    ask again (COOLING). A request seen before gets its current state, never COOLING.
+    """
+
+    admission: Admission
+    run_id: str
+    position: int = 0
+    retry_at: float = 0.0
+
+
+class Stage(StrEnum):
+    """Where one of a requester's requests is (``/joke status``)."""
+
+    QUEUED = "queued"  # waiting for a slot of its scope
+    DRAFTING = "drafting"  # the model writes (or rewrites) a draft
+    IN_REVIEW = "in_review"  # a card waits for a moderator
+    APPROVED = "approved"  # approved (or edited): posted or on its way
+    REJECTED = "rejected"  # rejected, and no new draft will come
+    EXPIRED = "expired"  # nobody decided in time
+    ENDED = "ended"  # over without a decision (e.g. the model stayed down)
+    FAILED = "failed"  # stopped by an error on our side
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """One request as its requester may see it.
+
+    ``position`` is the place in the scope's queue (QUEUED) or among the reviews waiting in
+    the scope (IN_REVIEW), 1 being next; ``at`` is when it was asked for (QUEUED, DRAFTING),
+    when its card was posted (IN_REVIEW), or when it was decided or ended.
+    """
+
+    run_id: str
+    topic: str
+    stage: Stage
+    at: float
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """``/joke status``: the requester's open and recent requests, newest first.
+
+    ``next_request_at`` is when they may ask again (0: now); ``now`` is the service's clock.
+    """
+
+    requests: tuple[RequestView, ...]
+    next_request_at: float
+    now: float
+
+    @property
+    def open(self) -> tuple[RequestView, ...]:
+        """The requests not over yet."""
+        return tuple(r for r in self.requests if r.stage in OPEN_STAGES)
+
+
+OPEN_STAGES = (Stage.QUEUED, Stage.DRAFTING, Stage.IN_REVIEW)
+
+
 @dataclass(frozen=True)
 class DecisionRequest:
     """A click / modal submit / command deciding a pending wait."""

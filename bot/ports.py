@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.models import (
+    Actor,
     AuditEvent,
     DecideResult,
     DecisionRequest,
@@ -26,6 +27,7 @@ from bot.models import (
     RouteInfo,
     RunDetail,
     ScopeConfig,
+    StatusReport,
     Surface,
     WaitInfo,
 )
@@ -164,6 +166,10 @@ class EventSink(Protocol):
     async def decide(self, request: DecisionRequest) -> DecideResult: ...
 
     async def wait_info(self, token: str) -> WaitInfo | None: ...
+
+    async def status(self, requester: Actor) -> StatusReport:
+        """``requester``'s open and recent requests (``/joke status``)."""
+        ...
 
     async def save_scope(self, config: ScopeConfig) -> None: ...
 

@@ -6,6 +6,7 @@ lets live pages follow a draft as it is written (:class:`bot.ports.DraftWatch`).
 
 import asyncio
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -14,6 +15,9 @@ from typing import Any, Protocol
 from bot import logs
 from bot.errors import BadRequest
 from bot.models import (
+    Actor,
+    Admission,
+    Admitted,
     DecideResult,
     DecisionRequest,
     DraftEvent,
@@ -24,6 +28,7 @@ from bot.models import (
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    StatusReport,
     Surface,
     WaitInfo,
 )
@@ -31,6 +36,7 @@ from bot.ports import Clock
 from bot.progress import ProgressHub, Subscription
 from bot.queues import Queues
 from bot.review import REVIEW
+from bot.status import status_of
 from bot.store import RUNNABLE, RunStatus, Store, WaitStatus
 from bot.telemetry import NoTelemetry, Telemetry
 
@@ -50,9 +56,17 @@ StateFactory = Callable[[JokeRequest, ScopeConfig | None], dict[str, Any]]
 class RuntimePort(Protocol):
     """The part of bot.runtime.Runtime the service needs."""
 
-    async def start_run(
-        self, flow: str, run_id: str, origin: Origin, shared: dict[str, Any]
-    ) -> tuple[str, bool]: ...
+    async def request_run(
+        self,
+        flow: str,
+        run_id: str,
+        origin: Origin,
+        shared: dict[str, Any],
+        *,
+        topic: str,
+        cooldown_s: float = 0.0,
+        max_active: int = 0,
+    ) -> Admitted: ...
 
     async def decide(self, request: DecisionRequest) -> DecideResult: ...
 
@@ -83,12 +97,17 @@ def check_scope(config: ScopeConfig) -> ScopeConfig:
 
 
 class JokeService:
-    """Validates and rate-limits requests, fills in per-scope channels, forwards to the runtime.
+    """Validates requests, fills in per-scope channels, hands them to the runtime's door.
+
+    The cooldown and the scope limits are the runtime's (``Runtime.request_run``): in the
+    store, so shared by every process and kept across restarts.
 
     Args:
         new_state: builds the flow's initial shared store from a request and its scope's
             config; raises BadRequest (e.g. an empty topic) with a message for the requester.
         cooldown_s: minimum seconds between two new requests of one user.
+        max_active: runs of one scope drafting or in review at once; more wait in line (0:
+            no limit).
         telemetry: where answered requests are counted (metrics); nowhere by default.
         progress: the hub the joke flow publishes drafting progress to (``watch``).
         watch_poll_s: while a watched run shows no progress here (another process may be
@@ -104,6 +123,7 @@ class JokeService:
         *,
         flow: str = "joke",
         cooldown_s: float = 30.0,
+        max_active: int = 0,
         telemetry: Telemetry | None = None,
         progress: ProgressHub | None = None,
         watch_poll_s: float = 2.0,
@@ -112,8 +132,8 @@ class JokeService:
         self._progress = progress or ProgressHub()
         self._watch_poll_s = watch_poll_s
         self._new_state, self._flow, self._cooldown_s = new_state, flow, cooldown_s
+        self._max_active = max_active
         self._queues = Queues(store, clock)
-        self._last_request: dict[str, float] = {}
         self._seen: OrderedDict[str, RequestResult] = OrderedDict()  # request_key -> answer
         self._telemetry: Telemetry = telemetry or NoTelemetry()
 
@@ -141,21 +161,18 @@ class JokeService:
     async def _start(self, request: JokeRequest) -> RequestResult:
         config = await self._store.get_scope(request.origin.platform, request.origin.scope)
         origin = await self._complete_origin(request.origin, config)
-        wait_s = self._cooldown_left(origin.requester.ref)
-        if wait_s > 0:
-            return RequestResult(
-                RequestStatus.REFUSED,
-                f"Easy there! You can ask for another joke in {wait_s:.0f} s.",
-            )
         state = self._new_state(replace(request, origin=origin), config)
-        run_id, _ = await self._runtime.start_run(self._flow, request.request_key, origin, state)
-        self._last_request[origin.requester.ref] = self._clock.now()
-        topic = state.get("topic", request.topic)
-        return RequestResult(
-            RequestStatus.ACCEPTED,
-            f"Got it! Drafting a joke about “{topic}”. A moderator reviews it before it is posted.",
-            run_id,
+        topic = str(state.get("topic", request.topic))
+        admitted = await self._runtime.request_run(
+            self._flow,
+            request.request_key,
+            origin,
+            state,
+            topic=topic,
+            cooldown_s=self._cooldown_s,
+            max_active=self._max_active,
         )
+        return _answer(admitted, topic, self._clock.now())
 
     async def _complete_origin(self, origin: Origin, config: ScopeConfig | None) -> Origin:
         if not (origin.mod_channel and origin.public_channel):
@@ -168,12 +185,6 @@ class JokeService:
             return origin
         return replace(origin, review_surfaces=await self._queues.surfaces(origin))
 
-    def _cooldown_left(self, who: str) -> float:
-        last = self._last_request.get(who)
-        if last is None:
-            return 0.0
-        return max(0.0, last + self._cooldown_s - self._clock.now())
-
     def _remember(self, key: str, result: RequestResult) -> None:
         self._seen[key] = result
         while len(self._seen) > 10_000:
@@ -185,6 +196,9 @@ class JokeService:
 
     async def wait_info(self, token: str) -> WaitInfo | None:
         return await self._runtime.wait_info(token)
+
+    async def status(self, requester: Actor) -> StatusReport:
+        return await status_of(self._store, requester.ref, self._clock.now(), self._cooldown_s)
 
     async def link_code(self, platform: str, scope: str) -> LinkCode:
         return await self._queues.code_for(platform, scope)
@@ -266,3 +280,34 @@ class JokeService:
             return DraftEvent(DraftStage.STARTED, 0)  # drafting, or waiting to retry the model
         detail = f"this request is no longer drafting ({run.status})"
         return DraftEvent(DraftStage.FAILED, 0, detail=detail, final=True)
+
+
+def _answer(admitted: Admitted, topic: str, now: float) -> RequestResult:
+    """What the requester is told at once: drafting, their place in line, or when to retry."""
+    if admitted.admission == Admission.COOLING:
+        return RequestResult(
+            RequestStatus.REFUSED,
+            f"Easy there! You can ask for another joke {wait_phrase(admitted.retry_at - now)}.",
+        )
+    if admitted.admission == Admission.QUEUED:
+        return RequestResult(
+            RequestStatus.ACCEPTED,
+            f"Got it! You're #{admitted.position} in line for a joke about “{topic}”; drafting "
+            "starts when the moderators have room. /joke status shows where it is.",
+            admitted.run_id,
+        )
+    return RequestResult(
+        RequestStatus.ACCEPTED,
+        f"Got it! Drafting a joke about “{topic}”. A moderator reviews it before it is posted.",
+        admitted.run_id,
+    )
+
+
+def wait_phrase(seconds: float) -> str:
+    """``in 12 s``, ``in 3 min``, ``in 2 h`` (rounded up: never "in 0 s")."""
+    s = max(1, math.ceil(seconds))
+    if s < 120:
+        return f"in {s} s"
+    if s < 7200:
+        return f"in {math.ceil(s / 60)} min"
+    return f"in {math.ceil(s / 3600)} h"

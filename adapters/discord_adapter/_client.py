@@ -22,6 +22,7 @@ from adapters.discord_adapter._listeners import on_interaction
 from adapters.discord_adapter._sender import DiscordSender
 from bot.errors import BadRequest, LeaseLost
 from bot.models import (
+    Actor,
     DecideResult,
     DecideStatus,
     DecisionRequest,
@@ -30,6 +31,7 @@ from bot.models import (
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    StatusReport,
     Surface,
     WaitInfo,
 )
@@ -198,6 +200,9 @@ class _NoSink:
 
     async def wait_info(self, token: str) -> WaitInfo | None:
         return None
+
+    async def status(self, requester: Actor) -> StatusReport:
+        return StatusReport((), 0.0, 0.0)
 
     async def save_scope(self, config: ScopeConfig) -> None:
         raise RuntimeError("not serving")

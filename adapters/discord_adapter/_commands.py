@@ -1,4 +1,4 @@
-"""Slash commands: ``/joke <topic>``, ``/jokeconfig`` (Manage Server), and syncing them."""
+"""Slash commands: ``/joke <topic>`` (``/joke status``), ``/jokeconfig``, and syncing them."""
 
 import logging
 from typing import Any
@@ -6,15 +6,15 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters._review import GENERIC_FAILURE
+from adapters._review import GENERIC_FAILURE, is_status
 from adapters._screen import describe, split_words
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._inbound import joke_request
 from adapters.discord_adapter._listeners import tell
 from adapters.discord_adapter._permissions import missing
-from adapters.discord_adapter._render import ephemeral
+from adapters.discord_adapter._render import ephemeral, status_message
 from bot.errors import BadRequest
-from bot.models import ScopeConfig
+from bot.models import Actor, ScopeConfig
 from bot.ports import EventSink
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         if not await _defer(interaction):
             return
         user = interaction.user
+        if is_status(topic):
+            await _status(interaction, sink, Actor(PLATFORM, str(user.id), user.display_name))
+            return
         request = joke_request(
             interaction_id=interaction.id,
             guild_id=interaction.guild_id,
@@ -72,6 +75,16 @@ def joke_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:
         await interaction.followup.send(ephemeral(message), ephemeral=True)
 
     return joke
+
+
+async def _status(interaction: discord.Interaction, sink: EventSink, requester: Actor) -> None:
+    """``/joke status``: the requester's open and recent requests, only to them."""
+    try:
+        message = status_message(await sink.status(requester))
+    except Exception:
+        log.exception("%s: /joke status failed (interaction=%s)", PLATFORM, interaction.id)
+        message = GENERIC_FAILURE
+    await interaction.followup.send(message, ephemeral=True)
 
 
 def jokeconfig_command(sink: EventSink) -> app_commands.Command[Any, ..., None]:

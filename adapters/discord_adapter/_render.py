@@ -10,10 +10,19 @@ clipped) on its way in; each embed is then held to Discord's 6,000-character tot
 
 import discord
 
-from adapters._review import Form, decided_card, requester_elsewhere, shown_draft, status_line
+from adapters._review import (
+    Form,
+    StatusStyle,
+    decided_card,
+    requester_elsewhere,
+    shown_draft,
+    status_line,
+    status_text,
+)
 from adapters._text import clean
 from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._text import clip, form_value, inert, md, plain, unescape
+from bot.models import StatusReport
 from bot.review import Card, CardUpdate, ReviewAction, outcome_line
 
 KEY_MARK = " · ref "
@@ -138,6 +147,19 @@ def ephemeral(text: str, *, markdown: bool = False) -> str:
     if markdown:
         return clip(inert(clean(text)), CONTENT_MAX) or "…"
     return md(text, CONTENT_MAX) or "…"
+
+
+STATUS_TOPIC_MAX = 100
+# topics escaped and made inert; times as Discord timestamps, shown in each reader's locale
+_STATUS = StatusStyle(
+    quote=lambda topic: md(topic, STATUS_TOPIC_MAX, multiline=False),
+    when=lambda at, now: f"<t:{int(at)}:R>",
+)
+
+
+def status_message(report: StatusReport) -> str:
+    """``/joke status`` as an ephemeral message's content."""
+    return clip(status_text(report, _STATUS), CONTENT_MAX)
 
 
 def footer_key(message: discord.Message) -> str | None:

@@ -19,6 +19,7 @@ from adapters._review import (
     Prefill,
     answer,
     button_for,
+    is_status,
     prefill,
     settled,
     within_deadline,
@@ -35,7 +36,7 @@ from adapters.slack_adapter._inbound import (
     to_submission,
 )
 from adapters.slack_adapter._link import is_link, link
-from adapters.slack_adapter._messages import answer as answer_text
+from adapters.slack_adapter._messages import answer as answer_text, status_answer
 from adapters.slack_adapter._moderators import Moderators
 from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal, status
 from adapters.slack_adapter._screen import is_screen, screen
@@ -129,6 +130,9 @@ class SlackListeners:
             answer = await link(command, self._sink, self._moderators)
             await ack(text=answer_text(answer), response_type="ephemeral")
             return
+        if is_status(command.topic):
+            await ack(text=await self._status(command.user_id), response_type="ephemeral")
+            return
         if is_screen(command):
             answer = await screen(command, self._sink, self._moderators, self._config)
             await ack(text=answer_text(answer), response_type="ephemeral")
@@ -156,6 +160,14 @@ class SlackListeners:
             await ack(text=answer_text(message), response_type="ephemeral")
             return
         await self._tell(client, respond, command.channel_id, command.user_id, message)
+
+    async def _status(self, user_id: str) -> str:
+        """``/joke status``: one short read, answered in the ack itself."""
+        try:
+            return status_answer(await self._sink.status(actor(user_id)))
+        except Exception:
+            log.exception("%s: /joke status failed for %s", PLATFORM, user_id)
+            return answer_text(GENERIC_FAILURE)
 
     async def on_click(
         self,

@@ -5,6 +5,7 @@ Each renderer returns ``(text, blocks)``: the blocks are what Slack shows (mrkdw
 the only live markup is a mention we meant, put back after escaping (:func:`revive`).
 """
 
+from adapters._review import StatusStyle, relative, status_text
 from adapters.slack_adapter._buttons import Block
 from adapters.slack_adapter._config import PLATFORM
 from adapters.slack_adapter._markup import (
@@ -16,7 +17,7 @@ from adapters.slack_adapter._markup import (
     section,
     user,
 )
-from bot.models import Origin, PublishPayload
+from bot.models import Origin, PublishPayload, StatusReport
 
 JOKE_MAX = 2500  # the public post: joke + credit line within one 3000-char section
 TOPIC_MAX = 200
@@ -60,3 +61,15 @@ def alert(text: str, origin: Origin) -> tuple[str, list[Block]]:
 def answer(text: str, mentions: tuple[str | None, ...] = ()) -> str:
     """An answer to one person (ephemeral, ack, DM): escaped, the given mentions kept."""
     return revive(escaped(text, TEXT_OBJECT_MAX), [m for m in mentions if m])
+
+
+# topics escaped; times as Slack dates, shown in each reader's time zone (fallback: relative)
+_STATUS = StatusStyle(
+    quote=lambda topic: escaped(topic, TOPIC_MAX, multiline=False),
+    when=lambda at, now: f"<!date^{int(at)}^{{date_short_pretty}} at {{time}}|{relative(at, now)}>",
+)
+
+
+def status_answer(report: StatusReport) -> str:
+    """``/joke status`` as the text of an ephemeral answer (every topic in it escaped)."""
+    return status_text(report, _STATUS)

@@ -31,6 +31,7 @@ def options_from(settings: Settings) -> JokeOptions:
         topic_max_len=settings.topic_max_len,
         joke_max_len=settings.joke_max_len,
         cooldown_s=settings.cooldown_s,
+        scope_max_active=settings.scope_max_active,
         screen_threshold=settings.screen_threshold,
         concurrency=settings.draft_concurrency,
     )
@@ -131,6 +132,7 @@ async def open_core(
             clock,
             functools.partial(request_state, options=options),
             cooldown_s=options.cooldown_s,
+            max_active=options.scope_max_active,
             telemetry=telemetry,
             progress=progress,
         )

@@ -20,7 +20,7 @@ async def run_chat(settings: Settings) -> int:
     """``jokebot chat``: the terminal approval loop."""
     from adapters.terminal import TerminalSender
 
-    options = replace(options_from(settings), cooldown_s=0.0)  # one local user
+    options = replace(options_from(settings), cooldown_s=0.0, scope_max_active=0)  # one local user
     sender = TerminalSender(sys.stdout)
     async with (
         serving_llm(settings) as llm,

@@ -69,6 +69,9 @@ class StoreGauges:
         )
         reviews = GaugeMetricFamily("jokebot_pending_reviews", "reviews waiting for a moderator")
         leases = GaugeMetricFamily("jokebot_leases_held", "runs executing under a live lease")
+        queued = GaugeMetricFamily(
+            "jokebot_requests_queued", "requests waiting in line for a slot of their scope"
+        )
         oldest = GaugeMetricFamily(
             "jokebot_outbox_oldest_open_seconds", "age of the oldest pending or in-flight effect"
         )
@@ -77,9 +80,10 @@ class StoreGauges:
                 outbox.add_metric([str(status)], float(counts.effects.get(status, 0)))
             reviews.add_metric([], float(counts.pending_waits.get(REVIEW, 0)))
             leases.add_metric([], float(counts.leases))
+            queued.add_metric([], float(counts.queued))
             age = 0.0 if self._oldest is None else self._clock.now() - self._oldest.created_at
             oldest.add_metric([], max(0.0, age))
-        yield from (outbox, reviews, leases, oldest)
+        yield from (outbox, reviews, leases, queued, oldest)
         ready = GaugeMetricFamily(
             "jokebot_surface_ready", "1 if the surface is ready (/health/ready)", labels=["surface"]
         )

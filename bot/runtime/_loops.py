@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.runtime._admission import admit_waiting
 from bot.runtime._context import Context
 from bot.runtime._outbox import deliver_due, next_due
 from bot.runtime._repair import check_cards_if_due
@@ -75,6 +76,7 @@ async def worker_loop(ctx: Context, poll_s: float, concurrency: int) -> None:
     try:
         while True:
             ctx.wake.runs.clear()
+            await admit_waiting(ctx)  # a scope whose slots freed without a commit of ours
             async with ctx.store.read() as tx:
                 ids = await tx.runnable_runs(ctx.runner_id, ctx.clock.now(), concurrency * 2)
             for run_id in ids:

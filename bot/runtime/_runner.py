@@ -15,6 +15,7 @@ from bot import logs, progress
 from bot.models import EffectKind, TextPayload
 from bot.review import REVIEW, Card
 from bot.runtime import _transitions as transitions
+from bot.runtime._admission import admit_after
 from bot.runtime._context import Context
 from bot.runtime._effects import AUDIT_KIND, alerts, audit, card_posts, effect_row, new_token
 from bot.store import RUNNABLE, AuditRow, OutboxRow, RunRow, RunStatus, WaitRow, WaitStatus
@@ -43,7 +44,7 @@ class StepCommitter:
         ctx.crash.hit("step.after_exec", run_id=run.run_id, status=status)
         now, seq = ctx.clock.now(), run.seq + 1
         rows, audits = self._rows(effects, seq, now)
-        wait = None
+        wait, admitted = None, []
         if status == "waiting":
             wait = self._wait(Wait.from_json(checkpoint["wait"]), seq, now)
             if wait.kind == REVIEW:
@@ -72,6 +73,8 @@ class StepCommitter:
                     await tx.insert_wait(wait)
                 await tx.insert_effects(rows)
                 await tx.add_audit([step, *audits])
+                if new.status == RunStatus.FINISHED:  # its slot goes to the next in line
+                    admitted = await admit_after(ctx, tx, new.origin, now)
                 ctx.crash.hit("step.before_commit", run_id=run.run_id, status=status)
         except LeaseLost:
             raise
@@ -84,6 +87,8 @@ class StepCommitter:
             ctx.telemetry.flow_event(run.flow, str(row.data.get("event", "")), row.data)
         if rows:
             ctx.wake.outbox.set()
+        if admitted:
+            ctx.wake.runs.set()
         if wait is not None and wait.expires_at is not None:
             ctx.wake.timers.set()
 
@@ -181,6 +186,7 @@ async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:
         rows = alerts(run, text, seq, 0, now)
         if not await tx.save_run(failed, expect_seq=run.seq, expect_runner=ctx.runner_id):
             return
+        admitted = await admit_after(ctx, tx, failed.origin, now)
         await tx.insert_effects(rows)
         await tx.add_audit(
             [
@@ -198,6 +204,8 @@ async def fail_run(ctx: Context, run_id: str, exc: Exception) -> None:
         )
     ctx.telemetry.run_failed(failed.flow)
     ctx.wake.outbox.set()
+    if admitted:
+        ctx.wake.runs.set()
 
 
 async def run_due(ctx: Context, limit: int = 100) -> int:

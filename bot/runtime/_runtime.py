@@ -6,9 +6,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.models import DecideResult, DecisionRequest, Origin, WaitInfo
+from bot.models import Admitted, DecideResult, DecisionRequest, Origin, WaitInfo
 from bot.ports import Clock, EffectSender
 from bot.runtime import _transitions as transitions
+from bot.runtime._admission import admit_waiting, request_run
 from bot.runtime._context import Context
 from bot.runtime._crash import CrashPoints
 from bot.runtime._decide import decide
@@ -20,7 +21,7 @@ from bot.runtime._repair import check_cards_if_due
 from bot.runtime._runner import run_due
 from bot.runtime._starts import StartBatches
 from bot.runtime._timers import TIMER_DUTY, expire_due
-from bot.store import RunStatus, Store, Wakeable
+from bot.store import RequestRow, RequestState, RunStatus, Store, Wakeable
 from bot.telemetry import Telemetry
 from flows import AsyncFlow, start_checkpoint
 
@@ -97,6 +98,42 @@ class Runtime:
             ctx.wake.runs.set()
         return run_id, created
 
+    async def request_run(
+        self,
+        flow: str,
+        run_id: str,
+        origin: Origin,
+        shared: dict[str, Any],
+        *,
+        topic: str,
+        cooldown_s: float = 0.0,
+        max_active: int = 0,
+    ) -> Admitted:
+        """Accept a request at the door: start run ``run_id`` now or queue it in its scope.
+
+        Refused (COOLING, nothing stored) when ``origin.requester`` made a request less than
+        ``cooldown_s`` ago; queued when the scope already has ``max_active`` runs going (0:
+        no limit) or others wait in line. Idempotent on ``run_id``. See ``_admission.py``.
+        """
+        ctx = self._ctx
+        if flow not in ctx.flows:
+            raise ValueError(f"unknown flow {flow!r}; registered: {', '.join(ctx.flows)}")
+        start_checkpoint(ctx.flows[flow], shared)  # the state must be storable before it waits
+        row = RequestRow(
+            run_id,
+            flow,
+            origin.platform,
+            origin.scope,
+            origin.requester.ref,
+            topic,
+            origin.to_json(),
+            shared,
+            max_active,
+            RequestState.QUEUED,
+            ctx.clock.now(),
+        )
+        return await request_run(ctx, row, cooldown_s=cooldown_s)
+
     async def decide(self, request: DecisionRequest) -> DecideResult:
         """Record a decision; the result is committed before this returns (ack after it)."""
         await self._catch_up()
@@ -123,13 +160,15 @@ class Runtime:
         """Boot: decide overdue waits, reconcile in-flight effects, wake the loops."""
         async with self._catch_up_lock:
             await recover(self._ctx)
+            await admit_waiting(self._ctx)
             self._caught_up = self._recovered = True
 
     async def drain(self, *, max_rounds: int = 10_000) -> None:
-        """Do all work due now (timers, runs, effects, a card check) until nothing is left."""
+        """Do all work due now (timers, admissions, runs, effects, a card check) until idle."""
         await self._catch_up()
         for _ in range(max_rounds):
             worked = await expire_due(self._ctx)
+            worked += await admit_waiting(self._ctx)
             worked += await run_due(self._ctx)
             worked += await deliver_due(self._ctx)
             worked += await check_cards_if_due(self._ctx)

@@ -24,6 +24,8 @@ from bot.store.records import (
     InboxRow,
     OpsCounts,
     OutboxRow,
+    RequestRow,
+    RequestState,
     ReviewRow,
     RunRow,
     RunStatus,
@@ -43,6 +45,8 @@ __all__ = [
     "InboxRow",
     "OpsCounts",
     "OutboxRow",
+    "RequestRow",
+    "RequestState",
     "ReviewRow",
     "Ringing",
     "RunRow",
@@ -189,6 +193,60 @@ class Tx(Protocol):
         """``(platform, scope)`` of an unexpired code, which is used up; None otherwise."""
         ...
 
+    # Requests: the door (per-user cooldown, a scope's queue and slots, status)
+
+    async def serialize(self, key: str) -> None:
+        """Hold ``key`` until this transaction ends; another transaction serializing it waits.
+
+        PostgreSQL: a transaction-level advisory lock. SQLite: nothing, writers are serial.
+        """
+        ...
+
+    async def insert_request(self, row: RequestRow) -> bool:
+        """Insert ``row`` and set its ``id``; False (nothing changed) if its run_id has one."""
+        ...
+
+    async def get_request(self, run_id: str) -> RequestRow | None: ...
+
+    async def last_request_at(self, requester: str) -> float | None:
+        """When ``requester``'s latest accepted request came in, or None."""
+        ...
+
+    async def settle_requests(self, platform: str, scope: str, now: float) -> int:
+        """Mark ``done`` the scope's active requests whose run finished or failed; how many."""
+        ...
+
+    async def active_requests(self, platform: str, scope: str) -> int:
+        """The scope's slots in use: active requests whose run is not over."""
+        ...
+
+    async def queued_requests(self, platform: str, scope: str, limit: int) -> list[RequestRow]:
+        """The scope's queue, first in line first."""
+        ...
+
+    async def queued_ahead(self, platform: str, scope: str, request_id: int) -> int:
+        """How many queued requests of the scope came before request ``request_id``."""
+        ...
+
+    async def admit_request(self, run_id: str, now: float) -> bool:
+        """Queued -> active (its kept state dropped) if still queued: the compare-and-set."""
+        ...
+
+    async def queued_scopes(self, limit: int) -> list[tuple[str, str]]:
+        """``(platform, scope)`` of scopes with a queue, longest waiting first."""
+        ...
+
+    async def requests_of(self, requester: str, limit: int) -> list[RequestRow]:
+        """``requester``'s latest requests, newest first."""
+        ...
+
+    async def reviews_ahead(self, platform: str, scope: str, since: float, request_id: int) -> int:
+        """Pending reviews of the scope's active requests opened before ``since``.
+
+        Ties at ``since`` are ordered by request id (the clock may not move between two).
+        """
+        ...
+
     # Operations (health checks and metrics; read-only, called from ``Store.read()``)
 
     async def oldest_open_effect(self) -> OutboxRow | None:
@@ -198,8 +256,9 @@ class Tx(Protocol):
     async def ops_counts(self, now: float) -> OpsCounts:
         """Counts for the gauges, in one read.
 
-        Outbox rows by status (every status but ``done``), pending waits by kind, and how
-        many runnable runs hold a live lease (``lease_until >= now``, any runner).
+        Outbox rows by status (every status but ``done``), pending waits by kind, how many
+        runnable runs hold a live lease (``lease_until >= now``, any runner) and how many
+        requests wait in line.
         """
         ...
 
@@ -235,8 +294,8 @@ class Tx(Protocol):
         """Delete up to ``limit`` runs that are over and were last updated before ``before``.
 
         Only finished or failed runs with no pending or in-flight effect; with each go its
-        waits, the inbox rows of those waits, its outbox rows and its audit rows (so the audit
-        log still replays to the database). Oldest first; how many runs were deleted.
+        waits, the inbox rows of those waits, its outbox rows, its request and its audit rows
+        (so the audit log still replays to the database). Oldest first; how many runs were deleted.
         """
         ...
 

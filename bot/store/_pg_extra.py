@@ -99,10 +99,12 @@ class PgOps(PgStatements):
             "AND runner_id IS NOT NULL AND lease_until >= %s",
             (now,),
         )
+        queued = await self._one("SELECT COUNT(*) FROM requests WHERE state = 'queued'")
         return OpsCounts(
             effects={str(r[0]): int(r[1]) for r in effects},
             pending_waits={str(r[0]): int(r[1]) for r in waits},
             leases=int(leases[0]) if leases else 0,
+            queued=int(queued[0]) if queued else 0,
         )
 
     async def prune_runs(self, before: float, limit: int) -> int:
@@ -120,6 +122,7 @@ class PgOps(PgStatements):
             "DELETE FROM inbox WHERE token IN (SELECT token FROM waits WHERE run_id = ANY(%s))",
             "DELETE FROM waits WHERE run_id = ANY(%s)",
             "DELETE FROM audit WHERE run_id = ANY(%s)",
+            "DELETE FROM requests WHERE run_id = ANY(%s)",
             "DELETE FROM outbox WHERE run_id = ANY(%s)",
             "DELETE FROM runs WHERE run_id = ANY(%s)",
         ):

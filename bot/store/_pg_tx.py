@@ -9,11 +9,14 @@ A timer more than ``TIMER_HINT_S`` away is not announced either: the sweeping pr
 the earliest expiry again at every poll and lease renewal (5 s and 10 s by default) anyway.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
+from bot.store import _cards_sql as cards_sql
 from bot.store._pg_board import PgBoard
 from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import PgOutbox
+from bot.store._requests_sql import RequestQueries
 from bot.store._rows import RUN_COLS, WAIT_COLS, dumps, run_from, run_params, wait_from, wait_params
 from bot.store.records import RUNS_LOOP, TIMERS_LOOP, InboxRow, RunRow, RunStatus, WaitRow
 
@@ -28,8 +31,21 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard):
+class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQueries):
     """Statements of one PostgreSQL transaction."""
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return list(await self._all(sql, params))
+
+    async def _write(self, sql: str, params: Sequence[Any]) -> int:
+        return await self._changed(sql, params)
+
+    def _sql(self, sql: str) -> str:
+        return cards_sql.pg(sql)
+
+    async def serialize(self, key: str) -> None:
+        # READ COMMITTED: every statement after the lock sees what its last holder committed
+        await self._one("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
 
     async def insert_run(self, run: RunRow) -> bool:
         sql = f"INSERT INTO runs ({RUN_COLS}) VALUES ({_RUN_VALUES}) ON CONFLICT DO NOTHING"  # noqa: S608

@@ -49,10 +49,14 @@ class SqliteOpsQueries:
                 (now,),
             )
         )
+        queued = list(
+            await self._db.execute_fetchall("SELECT COUNT(*) FROM requests WHERE state = 'queued'")
+        )
         return OpsCounts(
             effects={str(r[0]): int(r[1]) for r in effects},
             pending_waits={str(r[0]): int(r[1]) for r in waits},
             leases=int(leases[0][0]) if leases else 0,
+            queued=int(queued[0][0]),
         )
 
     async def prune_runs(self, before: float, limit: int) -> int:
@@ -72,6 +76,7 @@ class SqliteOpsQueries:
             "WHERE run_id IN (SELECT value FROM json_each(?)))",
             "DELETE FROM waits WHERE run_id IN (SELECT value FROM json_each(?))",
             "DELETE FROM audit WHERE run_id IN (SELECT value FROM json_each(?))",
+            "DELETE FROM requests WHERE run_id IN (SELECT value FROM json_each(?))",
         ):
             await self._db.execute(sql, batch)
         # effect ids are run_id:seq:n[:alert]: a primary-key range per run, no outbox scan

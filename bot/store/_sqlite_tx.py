@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.models import ScopeConfig, Surface
+from bot.store._requests_sql import RequestQueries
 from bot.store._rows import (
     HEAD,
     OUTBOX_COLS,
@@ -28,12 +29,21 @@ from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries):
+class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries, RequestQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: LoopConnection) -> None:
         self._db = db
         self.audited = False  # audit rows were added: the store rings its bell after COMMIT
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _write(self, sql: str, params: Sequence[Any]) -> int:
+        return await self._changed(sql, params)
+
+    async def serialize(self, key: str) -> None:
+        return None  # BEGIN IMMEDIATE: one writer at a time already
 
     async def _one(self, sql: str, params: Sequence[Any]) -> Any:
         rows = list(await self._db.execute_fetchall(sql, params))

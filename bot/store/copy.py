@@ -1,8 +1,9 @@
 """Copying a SQLite database into an empty PostgreSQL one (``jokebot migrate-store``).
 
 Both are first opened as stores, so both are at the latest schema; then every table is copied
-in one PostgreSQL transaction (parents first, ``audit`` ids kept) from one SQLite snapshot, and
-the row count of every table is compared before COMMIT: a mismatch leaves the target empty.
+in one PostgreSQL transaction (parents first, ``audit`` and ``requests`` ids kept) from one
+SQLite snapshot, and the row count of every table is compared before COMMIT: a mismatch leaves
+the target empty.
 """
 
 from pathlib import Path
@@ -25,6 +26,7 @@ TABLES = (
     "scopes",
     "routes",
     "link_codes",
+    "requests",
 )  # waits refer to runs; duties are not copied: leases of the source's processes, not data
 
 
@@ -57,10 +59,11 @@ async def copy_sqlite_to_postgres(source: str, target: str) -> dict[str, int]:
                 raise StoreNotEmpty(_not_empty(target, found))
             for table in TABLES:
                 await _copy_table(src, dst, table)
-            await dst.execute(
-                "SELECT setval(pg_get_serial_sequence('audit', 'id'), "
-                "COALESCE(MAX(id), 0) + 1, false) FROM audit"
-            )
+            for table in ("audit", "requests"):  # ids kept: the sequences go on after them
+                await dst.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+                )
             copied = {table: await _count_pg(dst, table) for table in TABLES}
             if copied != counts:
                 raise RuntimeError(f"row counts differ after copying: {counts} vs {copied}")

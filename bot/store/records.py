@@ -1,4 +1,4 @@
-"""Rows of the durable store as typed records: runs, waits, inbox, outbox, audit, duties."""
+"""Rows of the durable store as typed records: runs, waits, inbox, outbox, audit, duties..."""
 
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -149,6 +149,7 @@ class OpsCounts:
     effects: dict[str, int]  # outbox rows by status, every status but done
     pending_waits: dict[str, int]  # pending waits by kind
     leases: int  # runnable runs whose lease is live (held by any process)
+    queued: int = 0  # requests waiting in their scope's line
 
 
 @dataclass
@@ -158,3 +159,36 @@ class DutyRow:
     name: str
     holder: str
     lease_until: float
+
+
+class RequestState(StrEnum):
+    """A request's place at the door: in its scope's queue, holding a slot, or over."""
+
+    QUEUED = "queued"  # no run yet: waits for a free slot of its scope
+    ACTIVE = "active"  # its run exists and, until it finishes or fails, holds a slot
+    DONE = "done"  # its run is over (marked when a later admission looks at the scope)
+
+
+@dataclass
+class RequestRow:
+    """An accepted request (``requests``): who asked, where, and its run once admitted.
+
+    ``shared`` is the run's initial state, kept while queued (emptied at admission, when the
+    run's checkpoint holds it); ``max_active`` is the scope's limit the request was queued
+    under (0: none). ``id`` orders requests: a scope's queue is first come, first served.
+    """
+
+    run_id: str
+    flow: str
+    platform: str
+    scope: str
+    requester: str
+    topic: str
+    origin: dict[str, Any]
+    shared: dict[str, Any]
+    max_active: int
+    state: RequestState
+    requested_at: float
+    admitted_at: float | None = None
+    done_at: float | None = None
+    id: int | None = None

@@ -74,8 +74,9 @@ class SqliteStore:
             try:
                 await self._db.execute(SCHEMA_VERSION_TABLE)
                 current = await self._version()
-                await snapshot_before_migrating(self.path, current, pending(current, target))
-                for step in pending(current, target):
+                steps = pending(current, target, await self._applied())
+                await snapshot_before_migrating(self.path, current, steps)
+                for step in steps:
                     for statement in step.statements("sqlite"):
                         await self._db.execute(statement)
                     await self._db.execute(
@@ -87,6 +88,10 @@ class SqliteStore:
                 await self._db.execute("ROLLBACK")
                 raise
             await self._db.commit()
+
+    async def _applied(self) -> frozenset[int]:
+        rows = await self._db.execute_fetchall("SELECT version FROM schema_version")
+        return frozenset(int(r[0]) for r in rows)
 
     async def _version(self) -> int:
         rows = list(await self._db.execute_fetchall("SELECT MAX(version) FROM schema_version"))

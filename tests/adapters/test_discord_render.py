@@ -26,7 +26,9 @@ from adapters.discord_adapter._render import (
     form_modal,
     joke_embed,
     notice_embed,
+    status_message,
 )
+from bot.models import RequestView, Stage, StatusReport
 from bot.review import Card, CardUpdate
 from tests.support.fake_discord._rules import message_errors, modal_errors
 from tests.support.hostile import HOSTILE, LOOKALIKE_NAMES
@@ -242,6 +244,19 @@ def test_decider_from_another_platform_is_named(via: str, shown: str) -> None:
     line, _ = decided_embed(update)
 
     assert line == shown
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=NAMES)
+def test_hostile_topics_in_joke_status_are_inert(text: str) -> None:
+    views = (
+        RequestView("r2", text, Stage.QUEUED, 990.0, position=2),
+        RequestView("r1", text, Stage.DRAFTING, 980.0),
+    )
+
+    told = status_message(StatusReport(views, 0.0, 1000.0))
+
+    assert live(told) == []
+    assert len(told) <= 2000
 
 
 def test_our_own_markdown_answer_keeps_its_markdown_but_never_mentions() -> None:

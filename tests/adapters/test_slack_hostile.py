@@ -17,9 +17,9 @@ import pytest
 
 from adapters._review import FORMS
 from adapters.slack_adapter import SlackSender, build_slack
-from adapters.slack_adapter._messages import answer
+from adapters.slack_adapter._messages import answer, status_answer
 from adapters.slack_adapter._render import form_modal
-from bot.models import Actor, EffectKind, Origin, OutboxEffect
+from bot.models import Actor, EffectKind, Origin, OutboxEffect, RequestView, Stage, StatusReport
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_rules import check_view
 from tests.support.hostile import HOSTILE, LOOKALIKE_NAMES
@@ -193,3 +193,16 @@ async def test_same_platform_card_keeps_the_requesters_mention(fake: FakeSlack) 
 
     [message] = fake.messages("CMOD")
     assert message.blocks[0]["text"]["text"].endswith("requested by <@UREQ>")
+
+
+@pytest.mark.parametrize(("name", "text"), HOSTILE, ids=[name for name, _ in HOSTILE])
+def test_hostile_topics_in_joke_status_are_inert(name: str, text: str) -> None:
+    views = (
+        RequestView("r2", text, Stage.QUEUED, 990.0, position=2),
+        RequestView("r1", text, Stage.IN_REVIEW, 980.0, position=1),
+    )
+
+    told = status_answer(StatusReport(views, 0.0, 1000.0))
+
+    assert problems(told, markup=True) == []
+    assert len(told) <= 3000

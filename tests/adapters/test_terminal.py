@@ -56,6 +56,19 @@ async def test_terminal_bad_topic_and_unknown_command_are_explained(tmp_path: Pa
     assert f"To the audience: {JOKES[0]}" in out
 
 
+async def test_terminal_status_lists_the_sessions_requests_and_drafts_nothing(
+    tmp_path: Path,
+) -> None:
+    async with joke_stack(tmp_path, llm=FakeLLM(*JOKES)) as stack:
+        _, out = await chat(stack, "status\ncats\napprove\nStatus\n")
+
+    before, after = out.split("To the audience:")
+    assert "no joke requests in progress" in before
+    assert "✅ “cats”: approved just now" in after
+    assert "You can ask for another joke now." in after
+    assert out.count("Draft 1 of") == 1  # "status" asked for no joke
+
+
 def chat_env(db: Path, server: FakeOpenAIServer) -> dict[str, str]:
     """The environment of a `jokebot chat` process on ``db`` drafting with ``server``."""
     return {

@@ -1,6 +1,7 @@
 """The production wiring end to end: service -> runtime -> joke flow -> outbox, over SQLite."""
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from bot.models import (
     Origin,
     RequestStatus,
     ScopeConfig,
+    Stage,
 )
 from bot.runtime import CrashPoints, SimulatedCrash
 from tests.support.classifier import FakeClassifier
@@ -108,6 +110,33 @@ async def test_core_request_is_idempotent_and_cooldown_applies_to_new_ones(
     assert again == first
     assert other.status == RequestStatus.REFUSED
     assert "another joke in 30 s" in other.message
+
+
+async def test_core_cooldown_and_queue_hold_across_a_restart(
+    tmp_path: Path, platform: FakePlatform
+) -> None:
+    options = JokeOptions(cooldown_s=30.0, scope_max_active=1)
+    others = [Actor("fake", f"u{n}", f"@u{n}") for n in (2, 3)]
+    async with joke_stack(tmp_path, llm=FakeLLM("A joke."), options=options) as stack:
+        stack.register("fake", platform)
+        await stack.service.request_joke(JokeRequest("k1", origin(), "cats"))
+        lined = [
+            await stack.service.request_joke(
+                JokeRequest(f"k{n + 2}", replace(origin(), requester=who), "dogs")
+            )
+            for n, who in enumerate(others)
+        ]
+        await stack.restart()
+        stack.clock.advance(10)
+        cooling = await stack.service.request_joke(JokeRequest("k9", origin(), "owls"))
+        status = await stack.service.status(others[1])
+
+    assert [r.status for r in lined] == [RequestStatus.ACCEPTED] * 2
+    assert "You're #1 in line" in lined[0].message
+    assert "You're #2 in line" in lined[1].message
+    assert cooling.status == RequestStatus.REFUSED
+    assert "another joke in 20 s" in cooling.message
+    assert [(v.stage, v.position) for v in status.requests] == [(Stage.QUEUED, 2)]
 
 
 async def test_core_unconfigured_scope_is_refused_then_works_after_config(

@@ -1,5 +1,6 @@
 """The Store contract, run against every backend: SQLite and PostgreSQL (``db_url``)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -11,6 +12,8 @@ from bot.store import (
     EffectStatus,
     InboxRow,
     OutboxRow,
+    RequestRow,
+    RequestState,
     RunRow,
     RunStatus,
     Store,
@@ -395,3 +398,171 @@ async def test_store_lists_reviews_for_the_boot_card_check(store: Store) -> None
     assert [w.token for w in closed] == ["t4", "t2"]  # most recently decided first
     assert [e.effect_id for e in updates] == ["run-t4:2:0", "run-t4:2:1"]
     assert none == []
+
+
+# Requests: the door (cooldown, a scope's queue and slots, status)
+
+
+def a_request(
+    run_id: str, *, scope: str = "s1", who: str = "fake:u1", at: float = 10.0, max_active: int = 1
+) -> RequestRow:
+    return RequestRow(
+        run_id,
+        "flow",
+        "fake",
+        scope,
+        who,
+        f"topic of {run_id}",
+        {"platform": "fake", "scope": scope},
+        {"topic": run_id},
+        max_active,
+        RequestState.QUEUED,
+        at,
+    )
+
+
+async def test_store_insert_request_is_idempotent_and_numbers_rows_in_order(store: Store) -> None:
+    first, second = a_request("q1"), a_request("q2")
+    async with store.transaction() as tx:
+        inserted = [await tx.insert_request(first), await tx.insert_request(second)]
+        again = await tx.insert_request(a_request("q1", who="fake:other"))
+
+    async with store.read() as tx:
+        stored = await tx.get_request("q1")
+        missing = await tx.get_request("nope")
+
+    assert (inserted, again) == ([True, True], False)
+    assert first.id is not None
+    assert second.id is not None
+    assert first.id < second.id
+    assert stored == first
+    assert stored is not None
+    assert stored.shared == {"topic": "q1"}
+    assert missing is None
+
+
+async def test_store_last_request_at_is_the_requesters_latest(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_request(a_request("q1", at=10.0))
+        await tx.insert_request(a_request("q2", at=25.0))
+        await tx.insert_request(a_request("q3", who="fake:u2", at=40.0))
+
+    async with store.read() as tx:
+        latest = await tx.last_request_at("fake:u1")
+        never = await tx.last_request_at("fake:u9")
+
+    assert (latest, never) == (25.0, None)
+
+
+async def test_store_queue_is_first_come_first_served_and_admission_is_compare_and_set(
+    store: Store,
+) -> None:
+    rows = [a_request(f"q{i}") for i in range(3)] + [a_request("other", scope="s2")]
+    async with store.transaction() as tx:
+        for row in rows:
+            await tx.insert_request(row)
+        admitted = await tx.admit_request("q0", 20.0)
+        twice = await tx.admit_request("q0", 21.0)
+
+    async with store.read() as tx:
+        queue = await tx.queued_requests("fake", "s1", 10)
+        ahead = [await tx.queued_ahead("fake", "s1", r.id or 0) for r in rows[:3]]
+        scopes = await tx.queued_scopes(10)
+        head = await tx.get_request("q0")
+
+    assert (admitted, twice) == (True, False)
+    assert [r.run_id for r in queue] == ["q1", "q2"]
+    assert ahead == [0, 0, 1]  # q0 left the line; q1 is next, q2 behind it
+    assert scopes == [("fake", "s1"), ("fake", "s2")]
+    assert head is not None
+    assert (head.state, head.admitted_at, head.shared) == (RequestState.ACTIVE, 20.0, {})
+
+
+async def test_store_slots_are_active_requests_whose_run_is_not_over(store: Store) -> None:
+    async with store.transaction() as tx:
+        for run_id, status in (("a", RunStatus.WAITING), ("b", RunStatus.FINISHED)):
+            await tx.insert_request(a_request(run_id))
+            await tx.admit_request(run_id, 20.0)
+            await tx.insert_run(a_run(run_id, status=status))
+        await tx.insert_request(a_request("queued"))
+        before = await tx.active_requests("fake", "s1")
+        settled = await tx.settle_requests("fake", "s1", 30.0)
+        after = await tx.active_requests("fake", "s1")
+
+    async with store.read() as tx:
+        done = await tx.get_request("b")
+        still = await tx.get_request("a")
+
+    assert (before, settled, after) == (1, 1, 1)
+    assert done is not None
+    assert (done.state, done.done_at) == (RequestState.DONE, 30.0)
+    assert still is not None
+    assert still.state == RequestState.ACTIVE
+
+
+async def test_store_requests_of_are_newest_first_and_reviews_ahead_count_older_cards(
+    store: Store,
+) -> None:
+    async with store.transaction() as tx:
+        for n, run_id in enumerate(("a", "b", "c")):
+            await tx.insert_request(a_request(run_id, who="fake:u1" if run_id != "b" else "x:y"))
+            await tx.admit_request(run_id, 20.0)
+            await tx.insert_run(a_run(run_id, status=RunStatus.WAITING, wait_token=f"t{run_id}"))
+            wait = a_wait(f"t{run_id}", run_id)
+            wait.created_at = 30.0 + (n // 2)  # a and b at the same instant, c later
+            await tx.insert_wait(wait)
+
+    async with store.read() as tx:
+        mine = await tx.requests_of("fake:u1", 10)
+        ahead = [await tx.reviews_ahead("fake", "s1", t, i) for t, i in ((30.0, 1), (30.0, 2))]
+        ahead_of_c = await tx.reviews_ahead("fake", "s1", 31.0, 3)
+
+    assert [r.run_id for r in mine] == ["c", "a"]
+    assert ahead == [0, 1]  # the same instant: the earlier request first
+    assert ahead_of_c == 2
+
+
+async def test_store_serialize_makes_a_second_transaction_wait(db_url: str) -> None:
+    first, second = await open_store(db_url), await open_store(db_url)
+    order: list[str] = []
+    holding = asyncio.Event()
+
+    async def hold() -> None:
+        async with first.transaction() as tx:
+            await tx.serialize("queue:fake:s1")
+            holding.set()
+            await asyncio.sleep(0.3)
+            order.append("first done")
+
+    async def follow() -> None:
+        await holding.wait()
+        async with second.transaction() as tx:
+            await tx.serialize("queue:fake:s1")
+            order.append("second in")
+
+    try:
+        await asyncio.gather(hold(), follow())
+    finally:
+        await first.close()
+        await second.close()
+
+    assert order == ["first done", "second in"]
+
+
+async def test_store_prune_runs_deletes_their_requests(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_request(a_request("old"))
+        await tx.admit_request("old", 11.0)
+        await tx.insert_run(a_run("old", status=RunStatus.FINISHED, updated_at=12.0))
+        await tx.insert_request(a_request("waiting"))
+
+    async with store.transaction() as tx:
+        pruned = await tx.prune_runs(100.0, 10)
+
+    async with store.read() as tx:
+        gone = await tx.get_request("old")
+        kept = await tx.get_request("waiting")
+
+    assert pruned == 1
+    assert gone is None
+    assert kept is not None

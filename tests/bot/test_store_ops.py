@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from bot.store import AuditRow, EffectStatus, InboxRow, RunStatus, Store, WaitStatus
-from tests.bot.test_store_contract import a_run, a_wait, an_effect, store
+from tests.bot.test_store_contract import a_request, a_run, a_wait, an_effect, store
 
 __all__ = ["store"]  # the contract suite's parametrised fixture: every backend
 
@@ -44,6 +44,9 @@ async def test_store_ops_counts_effects_waits_and_live_leases(store: Store) -> N
         await tx.insert_effects(effects)
         for wait in (a_wait("t1"), decided, retry):
             await tx.insert_wait(wait)
+        for n in range(3):
+            await tx.insert_request(a_request(f"q{n}"))
+        await tx.admit_request("q0", 110.0)
 
     async with store.read() as tx:
         counts = await tx.ops_counts(120.0)
@@ -51,6 +54,7 @@ async def test_store_ops_counts_effects_waits_and_live_leases(store: Store) -> N
     assert counts.effects == {"pending": 2, "in_flight": 1, "uncertain": 1}
     assert counts.pending_waits == {"review": 1, "retry": 1}
     assert counts.leases == 1
+    assert counts.queued == 2
 
 
 async def test_store_prune_runs_deletes_old_ended_runs_with_every_row(store: Store) -> None:

@@ -15,7 +15,10 @@ from bot.models import (
     Origin,
     RequestResult,
     RequestStatus,
+    RequestView,
     ScopeConfig,
+    Stage,
+    StatusReport,
     Surface,
 )
 from tests.support.fake_discord import (
@@ -405,3 +408,47 @@ async def test_jokelink_refuses_non_admins_and_bad_codes(
     assert sink.links == []
     text = answer.body["data"]["content"]
     assert "Manage Server" in text if user == RANDO else "unknown" in text
+
+
+HOSTILE_TOPIC = "**bold** @everyone <@123> `code`"
+REPORT = StatusReport(
+    (
+        RequestView("r2", HOSTILE_TOPIC, Stage.QUEUED, 990.0, position=2),
+        RequestView("r1", "cats", Stage.APPROVED, 900.0),
+    ),
+    next_request_at=1020.0,
+    now=1000.0,
+)
+
+
+async def test_joke_status_answers_the_requester_privately_and_asks_for_no_joke(
+    bot: Session, sink: StubSink
+) -> None:
+    sink.report = REPORT
+    since = len(bot.fake.calls)
+
+    iid = await bot.fake.interact(slash("joke", {"topic": "Status"}))
+    callback, followup = await _answers(bot, iid, since)
+
+    assert callback.body == {"type": 5, "data": {"flags": 64}}
+    assert followup.body["flags"] == 64
+    assert followup.body["allowed_mentions"] == {"parse": []}
+    assert sink.requests == []
+    assert sink.asked_status == [Actor("discord", str(ALICE), "Alice")]
+    lines = str(followup.body["content"]).splitlines()
+    assert lines == [
+        "⏳ “\\*\\*bold\\*\\* @\u200beveryone <\u200b@123> \\`code\\`”: #2 in line; drafting "
+        "starts when a slot is free",
+        "✅ “cats”: approved <t:900:R>",
+        "You can ask for another joke <t:1020:R>.",
+    ]
+
+
+async def test_joke_about_a_status_report_is_still_a_joke(bot: Session, sink: StubSink) -> None:
+    since = len(bot.fake.calls)
+
+    iid = await bot.fake.interact(slash("joke", {"topic": "status update"}))
+    await _answers(bot, iid, since)
+
+    assert [r.topic for r in sink.requests] == ["status update"]
+    assert sink.asked_status == []

@@ -4,8 +4,9 @@ journal-backed FakePlatform, booting (recovery) and then working flat out until 
 Usage: ``python -m tests.support.crash_child DB JOURNAL TAG [RUNNER_ID]``; DB is a SQLite file
 or a database URL. With a RUNNER_ID other processes share the database and the journal (each
 sees the others' cards and decides them too). Writes ``ready`` to stdout once it has opened
-the database. Every round starts a run, drains it to its card, decides every pending card
-(mostly approve, some rejects) and drains again.
+the database. Every round asks for three jokes at the door (a scope limit of ``LIMIT``: the
+third waits in line, so kills land in admissions too), drains them to their cards, decides
+every pending card (mostly approve, some rejects) and drains again.
 """
 
 import asyncio
@@ -23,6 +24,7 @@ from tests.support.runtime_flows import Drafter, build_review_flow, initial_stat
 from tests.support.runtime_harness import ALICE, ORIGIN, PLATFORM
 
 RUNNER_ID = "bot-1"  # the same id across restarts: a rebooted bot takes its leases back at once
+LIMIT = 2  # runs of the scope drafting or in review at once
 
 
 async def pending_tokens(runtime: Runtime, platform: FakePlatform) -> list[str]:
@@ -48,7 +50,15 @@ async def work(db: Target, journal: Path, tag: str, runner_id: str | None = None
     await runtime.recover()
     rng = random.Random(tag)
     for n in range(1_000_000):
-        await runtime.start_run("review", f"{tag}-{n}", ORIGIN, initial_state(timeout_s=None))
+        for k in range(3):
+            await runtime.request_run(
+                "review",
+                f"{tag}-{n}-{k}",
+                ORIGIN,
+                initial_state(timeout_s=None),
+                topic="cats",
+                max_active=LIMIT,
+            )
         await runtime.drain()
         for i, token in enumerate(await pending_tokens(runtime, platform)):
             action = "reject" if rng.random() < 0.2 else "approve"

@@ -4,7 +4,7 @@ violations. The database is a SQLite file or a database URL (SQLite or PostgreSQ
 """
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +28,11 @@ class Snapshot:
     inbox: list[dict[str, Any]]
     outbox: list[dict[str, Any]]
     audit: list[dict[str, Any]]
+    requests: list[dict[str, Any]]
 
     @classmethod
     def load(cls, target: Target) -> "Snapshot":
-        runs, waits, inbox, outbox, audit = snapshot(
+        runs, waits, inbox, outbox, audit, requests = snapshot(
             target,
             [
                 ("SELECT * FROM runs", ()),
@@ -39,9 +40,10 @@ class Snapshot:
                 ("SELECT * FROM inbox", ()),
                 ("SELECT * FROM outbox ORDER BY run_id, seq, n", ()),
                 ("SELECT * FROM audit ORDER BY id", ()),
+                ("SELECT * FROM requests ORDER BY id", ()),
             ],
         )
-        return cls({r["run_id"]: r for r in runs}, waits, inbox, outbox, audit)
+        return cls({r["run_id"]: r for r in runs}, waits, inbox, outbox, audit, requests)
 
     def action(self, wait: dict[str, Any]) -> str | None:
         """The decided action of a wait."""
@@ -59,14 +61,14 @@ class Snapshot:
 def check_invariants(
     path: Target, platform: FakePlatform, *, drained: bool, skip: tuple[str, ...] = ()
 ) -> None:
-    """Assert I1-I8; ``drained``: the outbox and runs were just drained (liveness checks too).
+    """Assert I1-I9; ``drained``: the outbox and runs were just drained (liveness checks too).
 
     ``skip`` names checks to leave out, e.g. ``("I8",)`` when the clicks came from elsewhere.
     """
     s = Snapshot.load(path)
-    checks = {"I1": _i1, "I3": _i3, "I4": _i4, "I5": _i5, "I6": _i6, "I8": _i8}
+    checks = {"I1": _i1, "I3": _i3, "I4": _i4, "I5": _i5, "I6": _i6, "I8": _i8, "I9": _i9}
     if drained:
-        checks.update(I2=_i2, I7=_i7, cards=_cards_show_outcome)
+        checks.update(I2=_i2, I7=_i7, I9_drained=_i9_drained, cards=_cards_show_outcome)
     problems: list[str] = []
     for name, check in checks.items():
         if name not in skip:
@@ -240,6 +242,52 @@ def _i8(s: Snapshot, p: FakePlatform) -> list[str]:
         if iid not in clicks:
             problems.append(f"I8 inbox row {platform}/{iid} without a click")
     return problems
+
+
+def _i9(s: Snapshot, p: FakePlatform) -> list[str]:
+    """The door: a queued request has no run, an admitted one exactly one start, and no scope
+    holds more live runs than its limit.
+    """
+    problems = []
+    starts = Counter(a["run_id"] for a in s.audit if a["event"] == "run.started")
+    for q in s.requests:
+        started = q["run_id"] in s.runs
+        if (q["state"] == "queued") == started:
+            problems.append(f"I9 request {q['run_id']}: {q['state']} but run exists={started}")
+        if started and starts[q["run_id"]] != 1:
+            problems.append(f"I9 request {q['run_id']}: started {starts[q['run_id']]} times")
+    for scope, (live, limit, _) in _scope_slots(s).items():
+        if live > limit:
+            problems.append(f"I9 scope {scope}: {live} live runs, limit {limit}")
+    return problems
+
+
+def _i9_drained(s: Snapshot, p: FakePlatform) -> list[str]:
+    """Once drained, no request waits in line while its scope has a free slot."""
+    return [
+        f"I9 scope {scope}: a request waits beside a free slot ({live} of {limit} in use)"
+        for scope, (live, limit, waiting) in _scope_slots(s).items()
+        if waiting and live < limit
+    ]
+
+
+def _scope_slots(s: Snapshot) -> dict[tuple[str, str], tuple[int, int, bool]]:
+    """Per scope with one limit: (live runs of its requests, the limit, whether any waits)."""
+    scopes: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for q in s.requests:
+        scopes[(q["platform"], q["scope"])].append(q)
+    slots = {}
+    for scope, rows in scopes.items():
+        limits = {int(q["max_active"]) for q in rows}
+        if len(limits) != 1 or 0 in limits:
+            continue  # mixed limits, or none: nothing to hold the count against
+        live = sum(
+            s.runs[q["run_id"]]["status"] not in ("finished", "failed")
+            for q in rows
+            if q["run_id"] in s.runs
+        )
+        slots[scope] = (live, limits.pop(), any(q["state"] == "queued" for q in rows))
+    return slots
 
 
 def _cards_show_outcome(s: Snapshot, p: FakePlatform) -> list[str]:

@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack_adapter import EVENTS_PATH, SlackConfig, SlackSender, build_slack, serve_http
 from bot.models import (
+    Actor,
     DecideResult,
     DecideStatus,
     DecisionRequest,
@@ -21,6 +22,7 @@ from bot.models import (
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    StatusReport,
     Surface,
     WaitInfo,
 )
@@ -60,6 +62,8 @@ class StubSink(ScriptedLinks):
     _keys: dict[str, RequestResult] = field(default_factory=dict)
     codes: list[tuple[str, str]] = field(default_factory=list)  # link codes asked for
     links: list[tuple[str, Surface]] = field(default_factory=list)  # codes used, and where
+    asked_status: list[Actor] = field(default_factory=list)  # who asked for /joke status
+    report: StatusReport = field(default_factory=lambda: StatusReport((), 0.0, 0.0))
     scopes: dict[tuple[str, str], ScopeConfig] = field(default_factory=dict)  # saved configs
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
@@ -88,6 +92,10 @@ class StubSink(ScriptedLinks):
     async def wait_info(self, token: str) -> WaitInfo | None:
         await asyncio.sleep(self.delay_s)
         return self.infos.get(token)
+
+    async def status(self, requester: Actor) -> StatusReport:
+        self.asked_status.append(requester)
+        return self.report
 
     async def save_scope(self, config: ScopeConfig) -> None:
         self.scopes[(config.platform, config.scope)] = config

@@ -11,6 +11,7 @@ import pytest
 
 from adapters.discord_adapter import DiscordSender, JokeClient, build_discord
 from bot.models import (
+    Actor,
     DecideResult,
     DecideStatus,
     DecisionRequest,
@@ -18,6 +19,7 @@ from bot.models import (
     RequestResult,
     RequestStatus,
     ScopeConfig,
+    StatusReport,
     Surface,
     WaitInfo,
 )
@@ -89,6 +91,8 @@ class StubSink(ScriptedLinks):
         self.gate: asyncio.Event | None = None
         self.codes: list[tuple[str, str]] = []  # link codes asked for: (platform, scope)
         self.links: list[tuple[str, Surface]] = []  # codes used: (code, where)
+        self.asked_status: list[Actor] = []  # who asked for /joke status
+        self.report = StatusReport((), 0.0, 0.0)  # what /joke status answers
 
     async def request_joke(self, request: JokeRequest) -> RequestResult:
         self.requests.append(request)
@@ -104,6 +108,10 @@ class StubSink(ScriptedLinks):
 
     async def wait_info(self, token: str) -> WaitInfo | None:
         return self.waits.get(token)
+
+    async def status(self, requester: Actor) -> StatusReport:
+        self.asked_status.append(requester)
+        return self.report
 
     async def save_scope(self, config: ScopeConfig) -> None:
         self.saved.append(config)

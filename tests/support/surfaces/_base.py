@@ -41,6 +41,8 @@ class Capability(StrEnum):
     REDRAWS_DECIDED_CARDS = "redraws decided cards"
     # a moderator can delete a card's message (the terminal's printed cards cannot be)
     DELETES_CARDS = "deletes cards"
+    # ``/joke status`` (asked like a joke: ``ask("status")``) shows the requester's requests
+    ASKS_STATUS = "asks status"
 
 
 class Unsupported(Exception):
