@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
 from bot.errors import ConfigError
-from bot.models import ScopeConfig, Surface
+from bot.models import Installation, ScopeConfig, Surface
 from bot.store.records import (
     EVERY_LOOP,
     OPEN_EFFECT,
@@ -251,6 +251,30 @@ class Tx(Protocol):
 
     async def duty(self, name: str) -> DutyRow | None:
         """Who holds duty ``name`` and until when (possibly expired), or None."""
+        ...
+
+    # Slack multi-workspace installs (``bot.store.installations``)
+
+    async def get_installation(
+        self, enterprise_id: str, team_id: str, *, lock: bool = False
+    ) -> Installation | None:
+        """The installation of a workspace; ``lock`` holds it until the transaction ends.
+
+        Other transactions locking it meanwhile wait (PostgreSQL: ``FOR UPDATE``; SQLite: every
+        write transaction excludes the others already).
+        """
+        ...
+
+    async def save_installation(self, installation: Installation) -> None:
+        """Insert, or replace every field of the installation with the same key."""
+        ...
+
+    async def delete_installation(self, enterprise_id: str, team_id: str) -> bool: ...
+
+    async def add_oauth_state(self, state: str, expires_at: float) -> None: ...
+
+    async def take_oauth_state(self, state: str, now: float) -> bool:
+        """True once for an issued, unexpired state (it is used up); expired ones are dropped."""
         ...
 
 

@@ -11,6 +11,7 @@ the earliest expiry again at every poll and lease renewal (5 s and 10 s by defau
 
 from typing import Any
 
+from bot.store._installs_sql import InstallQueries
 from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import PgOutbox
 from bot.store._rows import RUN_COLS, WAIT_COLS, dumps, run_from, run_params, wait_from, wait_params
@@ -27,8 +28,11 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties):
+class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, InstallQueries):
     """Statements of one PostgreSQL transaction."""
+
+    MARK = "%s"
+    LOCKS_ROWS = True
 
     async def insert_run(self, run: RunRow) -> bool:
         sql = f"INSERT INTO runs ({RUN_COLS}) VALUES ({_RUN_VALUES}) ON CONFLICT DO NOTHING"  # noqa: S608

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.models import ScopeConfig, Surface
+from bot.store._installs_sql import InstallQueries
 from bot.store._rows import (
     HEAD,
     OUTBOX_COLS,
@@ -27,7 +28,7 @@ from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries):
+class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, InstallQueries):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: LoopConnection) -> None:

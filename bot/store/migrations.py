@@ -166,7 +166,33 @@ _V5 = Migration(
     pg.V5,
 )
 
-# 6 and 7 are assigned to other work in progress; versions only need to increase
+# 6 is assigned to other work in progress; versions only need to increase
+_V7 = Migration(
+    7,
+    "slack_installations (multi-workspace OAuth installs, rotating tokens) and oauth_states",
+    (
+        """CREATE TABLE slack_installations (
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            bot_token TEXT NOT NULL,
+            bot_id TEXT NOT NULL,
+            bot_user_id TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            refresh_token TEXT NOT NULL,
+            expires_at REAL,
+            app_id TEXT NOT NULL,
+            team_name TEXT NOT NULL,
+            installer_id TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            installed_at REAL NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id)) WITHOUT ROWID""",
+        """CREATE TABLE oauth_states (
+            state TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL) WITHOUT ROWID""",
+    ),
+    pg.V7,
+)
+
 _V8 = Migration(
     8,
     "scopes: the screen's per-scope blocked words and classifier threshold",
@@ -177,7 +203,7 @@ _V8 = Migration(
     pg.V8,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V8)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V7, _V8)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

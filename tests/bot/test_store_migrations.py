@@ -28,6 +28,7 @@ RELEASED = {
         3: "1ee85aa0ef6a25b3a847d4df56844d162cf20e6f360e7a0302f4b2bfd4aaffbf",
         4: "37f0e8bc4e753f2f1ae8ccb8d50de873dd7dfe537dbc7be66bcd38de4e2286e7",
         5: "b621380012fe60ff358b0bdad77a5bd4400942d17db11d76f56c9cf0073ede16",
+        7: "c3fef5ae729bb274b56d1b130de8c386abef709e05b31b25e18516eae3de63c2",
         8: "d0a7dfbf7a0e1cb6d3101cc3bb6f3657997bb6c6ac2e90d303a3f1b5c2f4bd4a",
     },
     "postgres": {
@@ -36,6 +37,7 @@ RELEASED = {
         3: "9c61c04255607eeec024fb0b1fb7be5305d8fde9f34096dc1c08a82e7070d1cc",
         4: "97c0b21375f40581b091ee364045da1a27a22f89582520f27c7fc54ccabe1f7b",
         5: "80beafde935136a7d29c9a77f5042fbc3502179250e88f0bbabd5d3ce2a36fd6",
+        7: "99b2f80e3fd43a102626cd6ba813e70a50e1d6c8fce772efc23e6ae44f235032",
         8: "9f910add5760ab32bf4c00791536440884cb32579cf5baf46970b670da49477d",
     },
 }
@@ -44,7 +46,7 @@ RELEASED = {
 def test_migrations_are_ordered_and_unique() -> None:
     versions = [m.version for m in MIGRATIONS]
 
-    # 6 and 7 belong to work merged separately: increasing is the rule, gaps are allowed
+    # 6 belongs to work merged separately: increasing is the rule, gaps are allowed
     assert versions == sorted(set(versions))
     assert versions[0] == 1
     assert versions[-1] == LATEST
