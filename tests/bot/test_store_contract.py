@@ -397,6 +397,9 @@ async def test_store_lists_reviews_for_the_boot_card_check(store: Store) -> None
     assert none == []
 
 
+ROTATED = "xoxe.xoxb-rotated"  # noqa: S105  # a made-up token
+
+
 def an_installation(team: str = "T1", **changes: object) -> Installation:
     return replace(
         Installation(
@@ -423,13 +426,13 @@ async def test_store_installations_round_trip_and_replace(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.save_installation(first)
         await tx.save_installation(grid)
-        await tx.save_installation(replace(first, bot_token="xoxb-new", expires_at=99.5))
+        await tx.save_installation(replace(first, bot_token=ROTATED, expires_at=99.5))
     async with store.read() as tx:
         got = await tx.get_installation("", "T1")
         got_grid = await tx.get_installation("E1", "")
         missing = await tx.get_installation("", "T2")
 
-    assert got == replace(first, bot_token="xoxb-new", expires_at=99.5)
+    assert got == replace(first, bot_token=ROTATED, expires_at=99.5)
     assert got_grid == grid
     assert missing is None
 
