@@ -397,7 +397,7 @@ async def test_store_lists_reviews_for_the_boot_card_check(store: Store) -> None
     assert none == []
 
 
-ROTATED = "xoxe.xoxb-rotated"  # noqa: S105  # a made-up token
+ROTATED = "xoxe.xoxb-rotated"  # a made-up token
 
 
 def an_installation(team: str = "T1", **changes: object) -> Installation:
