@@ -142,6 +142,7 @@ class FakeSlack(SlackApi):
         self.faults: dict[str, Fault] = {}
         self.losses: dict[str, Loss] = {}
         self.hooks: dict[str, Hook] = {}
+        self.delays: dict[str, float] = {}  # method -> seconds each call takes (real time)
         self.connections_opened = 0  # apps.connections.open calls
         self.links = 0  # websocket connections ever accepted
         self._envelopes = itertools.count(1)
@@ -266,6 +267,8 @@ class FakeSlack(SlackApi):
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                 body = {"ok": False, "error": fault.error}
                 return web.json_response(body, status=fault.status, headers=headers)
+        if delay := self.delays.get(method):
+            await asyncio.sleep(delay)  # a slow answer, so that racing callers overlap
         result = self._apply(method, params, auth)
         await self._record()
         if fault is not None and applying and fault.apply_then_drop and request.transport:
