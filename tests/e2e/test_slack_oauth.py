@@ -51,7 +51,9 @@ async def test_joke_from_two_workspaces_each_answered_with_its_own_token(tmp_pat
         two = await slack.installs.find_installation("", "T2")
         posts = slack.fake.calls_to("chat.postMessage")
 
-    assert one is not None and two is not None and one.bot_token != two.bot_token
+    assert one is not None
+    assert two is not None
+    assert one.bot_token != two.bot_token
     for status, text in answers:
         assert status == 200
         assert json.loads(text)["text"].startswith("Got it!")
@@ -90,8 +92,10 @@ async def test_expired_token_is_refreshed_before_the_request_and_the_card(tmp_pa
         after = await slack.installs.find_installation("", "T1")
         posts = slack.fake.calls_to("chat.postMessage")
 
-    assert before is not None and after is not None
-    assert status == 200 and json.loads(text)["text"].startswith("Got it!")
+    assert before is not None
+    assert after is not None
+    assert status == 200
+    assert json.loads(text)["text"].startswith("Got it!")
     assert slack.fake.oauth.exchanges == ["authorization_code", "refresh_token"]
     assert after.bot_token != before.bot_token
     assert after.refresh_token != before.refresh_token
@@ -117,7 +121,8 @@ async def test_token_slack_calls_expired_is_refreshed_and_the_effect_sent(tmp_pa
         after = await slack.installs.find_installation("", "T1")
         posts = slack.fake.calls_to("chat.postMessage")
 
-    assert after is not None and after.bot_token != stored.bot_token
+    assert after is not None
+    assert after.bot_token != stored.bot_token
     assert [bearer(c.auth) for c in posts] == [stored.bot_token, after.bot_token]
     assert len(slack.fake.messages("C1MOD")) == 1
     assert slack.fake.oauth.exchanges == ["authorization_code", "refresh_token"]
