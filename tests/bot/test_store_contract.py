@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -400,7 +401,7 @@ async def test_store_lists_reviews_for_the_boot_card_check(store: Store) -> None
 ROTATED = "xoxe.xoxb-rotated"  # a made-up token
 
 
-def an_installation(team: str = "T1", **changes: object) -> Installation:
+def an_installation(team: str = "T1", **changes: Any) -> Installation:
     return replace(
         Installation(
             "",
