@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.models import ScopeConfig
 from tests.support.clock import FakeClock
 from tests.support.fake_slack_oauth import TOKEN_TTL_S
-from tests.support.slack_harness import settle
+from tests.support.slack_harness import MOD, settle
 from tests.support.slack_oauth import ONE, TWO, multi_slack
 
 pytestmark = pytest.mark.usefixtures("no_slack_env")
@@ -60,6 +61,24 @@ async def test_joke_from_two_workspaces_each_answered_with_its_own_token(tmp_pat
     cards = {(str(c.params["channel"]), bearer(c.auth)) for c in posts}
     assert cards == {("C1MOD", one.bot_token), ("C2MOD", two.bot_token)}
     assert [len(slack.fake.messages(c)) for c in ("C1MOD", "C2MOD")] == [1, 1]
+
+
+async def test_setup_names_a_workspaces_channels_and_keeps_its_screen(tmp_path: Path) -> None:
+    clock = FakeClock(time.time())
+    async with multi_slack(tmp_path, clock) as slack:
+        await slack.install(ONE)
+        before = await slack.joke("cats", "T1")
+        await slack.stack.store.save_scope(ScopeConfig("slack", "T1", "", "", screen_threshold=0.3))
+        answer = await slack.set_up("T1")
+        refused = await slack.joke("setup <#C1MOD|mods> <#C1PUB|jokes>", "T1", user="UREQ")
+        unusable = await slack.joke("setup #mods #jokes", "T1", user=MOD)
+        saved = await slack.stack.store.get_scope("slack", "T1")
+
+    assert "set up" in json.loads(before[1])["text"].lower()  # no channels yet: not set up
+    assert answer == "Saved: review cards go to channel C1MOD, approved jokes to channel C1PUB."
+    assert saved == ScopeConfig("slack", "T1", "C1MOD", "C1PUB", screen_threshold=0.3)
+    assert "Only jokebot's moderators" in json.loads(refused[1])["text"]
+    assert "/joke setup #moderators #jokes" in json.loads(unusable[1])["text"]
 
 
 async def test_joke_from_a_workspace_that_never_installed_is_refused(tmp_path: Path) -> None:

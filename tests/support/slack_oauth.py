@@ -5,6 +5,7 @@ gets its own bot user and tokens. :meth:`MultiSlack.install` walks the browser's
 ``/slack/install`` → Slack's authorize page → ``/slack/oauth_redirect``, cookies kept.
 """
 
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,6 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack_adapter import SlackConfig, SlackSender, build_slack, serve_http
-from bot.models import ScopeConfig
 from bot.store.installations import StoreInstallations
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlack, Workspace, signed_headers
@@ -84,10 +84,12 @@ class MultiSlack:
         async with self.browser.post(url, data=body.encode(), headers=headers) as resp:
             return resp.status, await resp.text()
 
-    async def set_up(self, team: str) -> None:
-        """The workspace's channels, as ``/jokeconfig`` would store them for a Discord guild."""
+    async def set_up(self, team: str) -> str:
+        """A moderator names the workspace's channels: ``/joke setup #mods #jokes``."""
         mod, pub = CHANNELS[team]
-        await self.stack.store.save_scope(ScopeConfig("slack", team, mod, pub))
+        status, text = await self.joke(f"setup <#{mod}|mods> <#{pub}|jokes>", team, user=MOD)
+        assert status == 200, text
+        return str(json.loads(text)["text"])
 
 
 @asynccontextmanager
