@@ -11,7 +11,7 @@ import pytest
 from bot.models import ScopeConfig
 from tests.support.clock import FakeClock
 from tests.support.fake_slack_oauth import TOKEN_TTL_S
-from tests.support.slack_harness import MOD, settle
+from tests.support.slack_harness import MOD, StubSink, settle, slack_http
 from tests.support.slack_oauth import ONE, TWO, multi_slack
 
 pytestmark = pytest.mark.usefixtures("no_slack_env")
@@ -145,3 +145,14 @@ async def test_token_slack_calls_expired_is_refreshed_and_the_effect_sent(tmp_pa
     assert [bearer(c.auth) for c in posts] == [stored.bot_token, after.bot_token]
     assert len(slack.fake.messages("C1MOD")) == 1
     assert slack.fake.oauth.exchanges == ["authorization_code", "refresh_token"]
+
+
+async def test_setup_in_single_workspace_mode_points_at_the_settings() -> None:
+    sink = StubSink()
+    async with slack_http(sink) as slack:
+        status, text, _ = await slack.joke("setup <#CMOD|mods> <#CPUB|jokes>", user=MOD)
+
+    assert status == 200
+    assert "SLACK_MOD_CHANNEL" in json.loads(text)["text"]
+    assert sink.requests == []
+    assert sink.scopes == {}
