@@ -14,15 +14,21 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_adapter._config import SlackConfig
+from adapters.slack_adapter._config import DEFAULT_API_BASE, SlackConfig
 from adapters.slack_adapter._installs import PortInstallationStore, PortStateStore
 from adapters.slack_adapter._workspaces import Workspaces
 from bot.ports import Clock, Installations
 
+REFRESH_TIMEOUT_S = 10
+
 
 def workspaces_for(config: SlackConfig, installs: Installations, clock: Clock) -> Workspaces:
-    """The token source of every installed workspace (its own client for the refreshes)."""
-    client = AsyncWebClient(base_url=config.api_base or "https://slack.com/api/")
+    """The token source of every installed workspace (its own client for the refreshes).
+
+    A refresh runs while it holds the installation's lock (on SQLite: the database's write
+    lock), so its call gets a short timeout rather than slack_sdk's 30 s.
+    """
+    client = AsyncWebClient(base_url=config.api_base or DEFAULT_API_BASE, timeout=REFRESH_TIMEOUT_S)
     return Workspaces(
         installs,
         client,
