@@ -5,6 +5,7 @@ database created by any earlier version upgrades in order on open. Each step car
 for every dialect: SQLite here, PostgreSQL in ``_pg_schema.py``.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -213,10 +214,19 @@ SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
 SCHEMA_VERSION_TABLE_PG = pg.SCHEMA_VERSION_TABLE
 
 
-def pending(current: int, target: int = LATEST) -> list[Migration]:
-    """The steps that take a database from ``current`` to ``target``, in order."""
+def pending(
+    current: int, target: int = LATEST, applied: Collection[int] | None = None
+) -> list[Migration]:
+    """The steps that take a database from ``current`` to ``target``, in order.
+
+    With ``applied`` (every version the database recorded), a step below ``current`` that it
+    never got is included too: versions are assigned ahead and merged out of order (7 after 8),
+    and a database migrated to 8 before 7 existed still needs 7.
+    """
     if current > LATEST:
         raise RuntimeError(
             f"database schema version {current} is newer than this code ({LATEST}); upgrade jokebot"
         )
-    return [m for m in MIGRATIONS if current < m.version <= target]
+    if applied is None:
+        return [m for m in MIGRATIONS if current < m.version <= target]
+    return [m for m in MIGRATIONS if m.version not in applied and m.version <= target]

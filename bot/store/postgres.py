@@ -167,7 +167,9 @@ async def _migrate(conn: Conn, target: int) -> str:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
         await conn.execute(SCHEMA_VERSION_TABLE)
-        for step in pending(await _version(conn), target):
+        cursor = await conn.execute("SELECT version FROM schema_version")
+        applied = {int(r[0]) for r in await cursor.fetchall()}
+        for step in pending(await _version(conn), target, applied):
             for statement in step.statements("postgres"):
                 await conn.execute(statement)  # no parameters: '%' is not a placeholder
             await conn.execute(

@@ -66,8 +66,13 @@ class SqliteStore:
             try:
                 await self._db.execute(SCHEMA_VERSION_TABLE)
                 current = await self._version()
-                await snapshot_before_migrating(self.path, current, pending(current, target))
-                for step in pending(current, target):
+                applied = {
+                    int(r[0])
+                    for r in await self._db.execute_fetchall("SELECT version FROM schema_version")
+                }
+                steps = pending(current, target, applied)
+                await snapshot_before_migrating(self.path, current, steps)
+                for step in steps:
                     for statement in step.statements("sqlite"):
                         await self._db.execute(statement)
                     await self._db.execute(
