@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.models import DecideResult, DecideStatus
+from adapters._text import one_line
+from bot.models import DecideResult, DecideStatus, platform_name
 from bot.ports import EventSink
 from bot.review import REVIEW, Card, CardUpdate, ReviewAction, outcome_line
 
@@ -161,9 +162,42 @@ def decided_card(update: CardUpdate) -> Card:
     return shown
 
 
-def status_line(update: CardUpdate) -> str:
-    """The status line of a ``review.update``, e.g. ``✅ Approved by alice via Slack``."""
-    actor = update.get("actor") or "a moderator"
+def requester_elsewhere(card: Card, here: str) -> tuple[str, str] | None:
+    """``(name, platform)`` of a requester who asked on another platform than ``here``.
+
+    A card shows them as "Ana (Discord)": the name is plain text for the renderer to escape
+    and clip (the other platform's mention syntax would mean nothing here, or ping someone
+    else), the platform's name is always shown in full. None when the request came from
+    ``here`` or the card does not say where it came from: the renderer then shows
+    ``card["requester"]`` as its platform shows people (a Slack mention, a Discord name).
+    """
+    origin = card.get("requester_platform") or ""
+    if not origin or origin == here:
+        return None
+    name = one_line(card.get("requester_name") or card.get("requester") or "") or "someone"
+    return name, platform_name(origin)
+
+
+def decider_elsewhere(actor: str, name: str, via: str, here: str) -> str | None:
+    """The plain name of a decider on another platform than ``here`` (``via`` names it).
+
+    ``name`` is a ``review.update``'s ``actor_name`` (``actor`` when it has none). None when
+    the decision came from ``here`` (or nobody said where): the renderer shows ``actor`` as
+    its platform shows people.
+    """
+    if not via or via == platform_name(here):
+        return None
+    return one_line(name or actor) or "a moderator"
+
+
+def status_line(update: CardUpdate, here: str = "") -> str:
+    """The status line of a ``review.update``, e.g. ``✅ Approved by alice via Slack``.
+
+    On platform ``here``, a decider from another platform is named by their plain name.
+    """
+    actor = update.get("actor") or ""
+    via, name = update.get("via") or "", update.get("actor_name") or ""
+    actor = decider_elsewhere(actor, name, via, here) or actor or "a moderator"
     return outcome_line(update["outcome"], actor, update.get("reason") or "", update.get("via", ""))
 
 

@@ -43,6 +43,20 @@ def clean(text: str, *, multiline: bool = True) -> str:
     return "".join(out).strip()
 
 
+def printable(text: str) -> str:
+    r"""``text`` for a terminal: :func:`clean`'s characters removed, layout kept.
+
+    For text the bot prints itself around user strings: leading indentation and blank lines
+    stay, every line break (``\r`` too, which would overwrite the line) becomes ``\n``.
+    """
+    text = text.replace("\r\n", "\n")
+    return "".join(
+        "\n" if ch in _NEWLINES else ch
+        for ch in text
+        if ch in _NEWLINES or ch in "\t" or ch == ZWJ or unicodedata.category(ch) not in _DROP
+    )
+
+
 def one_line(text: str) -> str:
     """:func:`clean` for single-line fields (names, titles): runs of whitespace become one space."""
     return " ".join(clean(text, multiline=False).split())

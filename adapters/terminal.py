@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import TextIO, cast
 
 from adapters._review import status_line
+from adapters._text import printable
 from bot.models import (
     Actor,
     DecideStatus,
@@ -54,7 +55,7 @@ class TerminalSender:
                 f"\n📣 To the audience: {joke['text']}\n   (requested by {joke['requester']})"
             )
         elif kind == EffectKind.REVIEW_UPDATE:
-            self._say(f"   {status_line(cast(CardUpdate, effect.payload))}")
+            self._say(f"   {status_line(cast(CardUpdate, effect.payload), PLATFORM)}")
         elif kind == EffectKind.ALERT:
             self._say(f"⚠️  {cast(TextPayload, effect.payload)['text']}")
         else:
@@ -71,7 +72,7 @@ class TerminalSender:
         return True
 
     def _say(self, text: str) -> None:
-        self._out.write(text + "\n")
+        self._out.write(printable(text) + "\n")  # user text never reaches the TTY as control
         self._out.flush()
 
 
@@ -117,7 +118,7 @@ class ChatApp:
     ) -> None:
         self._sink, self._sender, self._reader, self._out = sink, sender, reader, out
         self._tty, self._label = tty, model_label
-        self._actor = Actor(PLATFORM, user, user, is_moderator=True)
+        self._actor = Actor(PLATFORM, user, user, is_moderator=True, name=user)
 
     async def run(self) -> int:
         """Run until quit or end of input; returns the process exit status."""
@@ -219,7 +220,7 @@ class ChatApp:
             self._out.write("\n")
             raise _Quit
         if not self._tty:
-            self._out.write(line + "\n")  # echo piped input so transcripts read naturally
+            self._out.write(printable(line) + "\n")  # echo piped input: transcripts read well
         return line
 
     async def _goodbye(self) -> None:
@@ -235,5 +236,5 @@ class ChatApp:
             self._out.flush()
 
     def _say(self, text: str) -> None:
-        self._out.write(text + "\n")
+        self._out.write(printable(text) + "\n")  # user text never reaches the TTY as control
         self._out.flush()

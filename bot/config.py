@@ -25,6 +25,12 @@ _NUMBER_RULES = {
     "health_port": "a port number from 0 (off) to 65535",
     "health_stuck_s": "a number of seconds > 0",
     "retention_days": "a number of days >= 0 (0 keeps everything)",
+    "discord_shard_count": "a whole number >= 1",
+    "discord_shards_per_process": "a whole number >= 0 (0: as many as are free)",
+    "discord_shard_lease_s": "a number of seconds >= 3",
+    "console_login_limit": "a whole number >= 1",
+    "console_login_window_s": "a number of seconds > 0",
+    "console_rights_ttl_s": "a number of seconds >= 0",
 }
 
 
@@ -39,6 +45,10 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = None
     discord_guild_id: str | None = None  # only for `--sync` of slash commands to one guild
+    # Several processes: shards 0..N-1 leased through the database (1: one plain client)
+    discord_shard_count: int = Field(default=1, ge=1)
+    discord_shards_per_process: int = Field(default=0, ge=0)  # 0: as many as are free
+    discord_shard_lease_s: float = Field(default=30.0, ge=3)
     # Slack
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None  # Socket Mode
@@ -73,10 +83,24 @@ class Settings(BaseSettings):
     health_port: int = Field(default=8081, ge=0, le=65535)  # 0: no server
     health_stuck_s: float = Field(default=600.0, gt=0)  # an effect open this long is stuck
     retention_days: float = Field(default=90.0, ge=0)  # 0: keep every finished run forever
+    # Web console sign-in (Discord OAuth2, Slack OpenID Connect): docs/console-signin.md
+    console_public_url: str = ""  # where browsers reach the console; redirect URIs use it
+    console_discord_client_id: str = ""
+    console_discord_client_secret: SecretStr | None = None
+    console_discord_guild_id: str = ""  # the server whose members may sign in
+    console_slack_client_id: str = ""
+    console_slack_client_secret: SecretStr | None = None
+    console_slack_team_id: str = ""  # the workspace (T…) whose members may sign in
+    console_admins: str = ""  # discord:<user id>,slack:<user id>,…
+    console_moderators: str = ""
+    console_login_limit: int = Field(default=10, ge=1)  # sign-in requests per address…
+    console_login_window_s: float = Field(default=60.0, gt=0)  # …per this many seconds
+    console_rights_ttl_s: float = Field(default=10.0, ge=0)  # decision-time re-check cache
     # Test-only: point the SDKs at local fake servers.
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
     slack_api_base: str | None = None
+    console_slack_issuer: str | None = None  # Slack's OpenID issuer (https://slack.com)
 
     @field_validator(
         "discord_guild_id",
@@ -84,18 +108,37 @@ class Settings(BaseSettings):
         "discord_api_base",
         "discord_gateway_url",
         "slack_api_base",
+        "console_slack_issuer",
         mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("openai_base_url", "discord_api_base", "slack_api_base")
+    @field_validator(
+        "openai_base_url", "discord_api_base", "slack_api_base", "console_slack_issuer"
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("console_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("console_admins", "console_moderators")
+    @classmethod
+    def _allow_list(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",") if e.strip()):
+            platform, _, user = entry.partition(":")
+            if platform not in ("discord", "slack") or not user:
+                raise ValueError("must list discord:<user id> or slack:<user id> entries")
+        return value
 
     @field_validator("llm_provider", "log_format", mode="before")
     @classmethod

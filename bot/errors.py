@@ -55,3 +55,7 @@ class StoreConflict(BotError):
 
     It was rolled back: nothing of it was written, and doing the same work again may succeed.
     """
+
+
+class LeaseLost(BotError):
+    """This process no longer holds the lease that work needs (a shard's): stop that work."""

@@ -12,12 +12,17 @@ from typing import Any, TypedDict
 
 @dataclass(frozen=True)
 class Actor:
-    """Someone who asks or decides: a platform user id plus how to show them."""
+    """Someone who asks or decides: a platform user id plus how to show them.
+
+    ``display`` is how their own platform shows them (a Slack ``<@U…>`` mention, a Discord
+    display name); ``name`` is a plain display name for everywhere else ("" when unknown).
+    """
 
     platform: str
     user_id: str
     display: str
     is_moderator: bool = False
+    name: str = ""
 
     @property
     def ref(self) -> str:
@@ -84,7 +89,8 @@ class Origin:
                 "platform": self.requester.platform,
                 "user_id": self.requester.user_id,
                 "display": self.requester.display,
-            },
+            }
+            | ({"name": self.requester.name} if self.requester.name else {}),
             "mod_channel": self.mod_channel,
             "public_channel": self.public_channel,
             "reply_channel": self.reply_channel,
@@ -100,7 +106,7 @@ class Origin:
         return cls(
             platform=data["platform"],
             scope=data["scope"],
-            requester=Actor(r["platform"], r["user_id"], r["display"]),
+            requester=Actor(r["platform"], r["user_id"], r["display"], name=r.get("name", "")),
             mod_channel=data["mod_channel"],
             public_channel=data["public_channel"],
             reply_channel=data.get("reply_channel", ""),

@@ -2,7 +2,8 @@
 
 Flows depend on :class:`LLM` and :class:`Classifier`; the runtime on :class:`Clock` and
 :class:`EffectSender`; adapters on :class:`EventSink` (what they call) and implement
-:class:`EffectSender`.
+:class:`EffectSender`; they report their live platform connection through a
+:class:`ConnectionHook` the wiring hands them.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -105,6 +106,18 @@ class EffectSender(Protocol):
     async def reconcile(self, effect: OutboxEffect) -> str | None: ...
 
     async def exists(self, effect: OutboxEffect) -> bool | None: ...
+
+
+class ConnectionHook(Protocol):
+    """Where an adapter reports whether it is connected to its platform right now.
+
+    Called with True once the platform can reach the bot (Discord's gateway READY or
+    RESUMED, a Slack socket's ``hello``, the HTTP listener bound) and with False when that
+    stops; ``detail`` says what happened, for readiness checks. The wiring passes one per
+    surface (``bot.supervisor.SurfaceStatus.report``); it must not block or raise.
+    """
+
+    def __call__(self, connected: bool, detail: str) -> None: ...
 
 
 class EventSink(Protocol):

@@ -34,7 +34,12 @@ NEEDS: dict[str, tuple[str, ...]] = {ReviewAction.EDIT: ("text",)}
 
 
 class Card(TypedDict):
-    """What a review card shows: the draft and where it stands."""
+    """What a review card shows: the draft and where it stands.
+
+    ``requester`` is how the request's own platform shows them (a Slack mention); a card on
+    another platform shows ``requester_name`` and ``requester_platform`` instead
+    (``adapters._review.requester_elsewhere``). Both are absent on cards made before them.
+    """
 
     topic: str
     draft: str
@@ -42,6 +47,8 @@ class Card(TypedDict):
     max_attempts: int
     model_label: str
     requester: str
+    requester_name: NotRequired[str]  # a plain display name, no markup
+    requester_platform: NotRequired[str]  # the platform the request came from
 
 
 class CardPost(TypedDict):
@@ -60,7 +67,8 @@ class CardUpdate(TypedDict):
     token: str
     card: Card
     outcome: str  # a ReviewAction, or "cancel"
-    actor: str  # display name of who decided
+    actor: str  # display name of who decided (as their own platform shows them)
+    actor_name: NotRequired[str]  # their plain name, for the other platforms' cards
     reason: str  # a rejection's reason, or ""
     text: str  # an edit's new text, or ""
     via: NotRequired[str]  # the platform the decision came from ("" for the timer)
@@ -77,6 +85,7 @@ def card_update(
     *,
     via: str = "",
     surface: Mapping[str, str] | None = None,
+    actor_name: str = "",
 ) -> CardUpdate:
     """The update payload for a decided card (``data`` is the decision's data mapping)."""
     update = CardUpdate(
@@ -90,6 +99,8 @@ def card_update(
     )
     if surface is not None:
         update["surface"] = dict(surface)
+    if actor_name:
+        update["actor_name"] = actor_name
     return update
 
 

@@ -40,14 +40,28 @@ class SurfaceStatus:
     detail: str = ""
     failures: int = 0
     since: float = 0.0
-    # The readiness hook for adapters: None means "not reported" (RUNNING counts as ready);
-    # an adapter that knows (gateway READY, socket hello) sets True / False. Reset every try.
+    # What the adapter last reported through :meth:`report` (gateway READY, socket hello,
+    # listener bound): None means "not reported" (RUNNING counts as ready). Reset every try.
     connected: bool | None = None
+    connection: str = ""  # the adapter's words for its last report ("gateway READY")
 
     @property
     def ready(self) -> bool:
         """RUNNING, and not known to be disconnected."""
         return self.state == SurfaceState.RUNNING and self.connected is not False
+
+    def report(self, connected: bool, detail: str) -> None:
+        """The adapter's :class:`bot.ports.ConnectionHook`: connected to its platform or not."""
+        if connected != self.connected:
+            lost = self.connected and not connected  # a warning; "connecting" at start is not
+            log.log(
+                logging.WARNING if lost else logging.INFO,
+                "%s %s: %s",
+                self.name,
+                "connected" if connected else "not connected",
+                detail,
+            )
+        self.connected, self.connection = connected, detail
 
 
 async def supervise(
@@ -70,7 +84,8 @@ async def _supervise(
 ) -> None:
     streak = 0
     while True:
-        status.state, status.since, status.connected = SurfaceState.RUNNING, clock.now(), None
+        status.state, status.since = SurfaceState.RUNNING, clock.now()
+        status.connected, status.connection = None, ""
         try:
             await run()
             problem = "stopped serving by itself"

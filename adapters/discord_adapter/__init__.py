@@ -3,7 +3,8 @@
 Entry points for the wiring (``bot/app/``):
 
 - ``build_discord(sink, **client_options) -> (client, sender)``: the client to run and the
-  :class:`bot.ports.EffectSender` to register with ``core.register_sender("discord", sender)``.
+  :class:`bot.ports.EffectSender` to register with ``core.register_sender("discord", sender)``;
+  with ``shard_ids=…, shard_count=N, fence=…`` the client is a ``ShardedJokeClient``.
 - ``run_discord(token, sink, client=...)``: log in and serve until cancelled.
 - ``sync_only(token, guild_id)``: ``jokebot discord --sync [--guild ID]``.
 - ``DiscordCheck(token, scopes)``: ``jokebot doctor``'s Discord check (and ``--fix``).
@@ -19,6 +20,7 @@ inert: escaped, cleaned, clipped). What both platforms share is in ``adapters/_r
 
 from adapters.discord_adapter._client import (
     JokeClient,
+    ShardedJokeClient,
     SyncReport,
     build_discord,
     run_discord,
@@ -34,6 +36,7 @@ __all__ = [
     "DiscordCheck",
     "DiscordSender",
     "JokeClient",
+    "ShardedJokeClient",
     "SyncReport",
     "build_discord",
     "invite_url",

@@ -32,7 +32,7 @@ def joke_request(
     topic: str,
 ) -> JokeRequest:
     """The neutral request for ``/joke``; channels come from the guild's config in the service."""
-    requester = Actor(PLATFORM, str(user_id), display)
+    requester = Actor(PLATFORM, str(user_id), display, name=display)  # a name, never a ping
     origin = Origin(
         platform=PLATFORM,
         scope=str(guild_id),

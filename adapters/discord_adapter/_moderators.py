@@ -53,4 +53,5 @@ async def actor_for(interaction: discord.Interaction, sink: EventSink) -> Actor:
         interaction.permissions.manage_messages,
         config.moderator_role if config else None,
     )
-    return Actor(PLATFORM, str(user.id), user.display_name, is_moderator=moderator)
+    name = user.display_name
+    return Actor(PLATFORM, str(user.id), name, is_moderator=moderator, name=name)

@@ -10,7 +10,8 @@ clipped) on its way in; each embed is then held to Discord's 6,000-character tot
 
 import discord
 
-from adapters._review import Form, decided_card, shown_draft, status_line
+from adapters._review import Form, decided_card, requester_elsewhere, shown_draft, status_line
+from adapters.discord_adapter._config import PLATFORM
 from adapters.discord_adapter._text import clip, form_value, md, plain, unescape
 from bot.review import Card, CardUpdate, ReviewAction, outcome_line
 
@@ -61,7 +62,10 @@ def fit(embed: discord.Embed, total: int = EMBED_TOTAL_MAX) -> discord.Embed:
 
 
 def card_embed(card: Card, *, key: str | None, status: str = PENDING) -> discord.Embed:
-    """The review card: draft, topic, requester, attempt n of N; model label in the footer."""
+    """The review card: draft, topic, requester, attempt n of N; model label in the footer.
+
+    A requester from another platform is named with it: "Ana (Slack)".
+    """
     embed = discord.Embed(
         title="Joke draft for review",
         description=md(str(card.get("draft", "")), DESCRIPTION_MAX) or EMPTY_DRAFT,
@@ -69,12 +73,19 @@ def card_embed(card: Card, *, key: str | None, status: str = PENDING) -> discord
     )
     topic = md(str(card.get("topic", "")), FIELD_MAX, multiline=False)
     embed.add_field(name="Topic", value=topic or "(none)")
-    requester = md(str(card.get("requester", "")), NAME_MAX, multiline=False)
-    embed.add_field(name="Requested by", value=requester or "someone")
+    embed.add_field(name="Requested by", value=_requester(card))
     attempt, total = card.get("attempt", 1), card.get("max_attempts", 1)
     embed.add_field(name="Attempt", value=md(f"{attempt} of {total}", FIELD_MAX))
     embed.set_footer(text=_footer(str(card.get("model_label", "unknown model")), key))
     return fit(embed)
+
+
+def _requester(card: Card) -> str:
+    elsewhere = requester_elsewhere(card, PLATFORM)
+    if elsewhere is None:
+        return md(str(card.get("requester", "")), NAME_MAX, multiline=False) or "someone"
+    name, platform = elsewhere
+    return f"{md(name, NAME_MAX, multiline=False) or 'someone'} ({platform})"
 
 
 def decided_line(outcome: str, actor: str, reason: str = "") -> str:
@@ -84,7 +95,7 @@ def decided_line(outcome: str, actor: str, reason: str = "") -> str:
 
 def decided_embed(update: CardUpdate) -> tuple[str, discord.Embed]:
     """Content (the status line) and embed of a decided card, from a ``review.update``."""
-    line = md(status_line(update), CONTENT_MAX, multiline=False)
+    line = md(status_line(update, PLATFORM), CONTENT_MAX, multiline=False)
     return line, card_embed(decided_card(update), key=None, status=update["outcome"])
 
 

@@ -3,13 +3,14 @@
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import aiohttp
-from aiohttp import web
+from aiohttp import WSMessage, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
@@ -27,7 +28,7 @@ from adapters.slack_adapter._oauth import add_oauth_routes, oauth_flow, workspac
 from adapters.slack_adapter._sender import SlackSender
 from adapters.slack_adapter._workspaces import WorkspaceAuthorize, Workspaces
 from bot.errors import ConfigError
-from bot.ports import Clock, EventSink, Installations
+from bot.ports import Clock, ConnectionHook, EventSink, Installations
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +141,23 @@ async def serve_http(
             await drain_listeners(app, DRAIN_S)
 
 
-async def run_http(app: AsyncApp, config: SlackConfig, *, host: str, port: int) -> None:
-    """Run in HTTP mode until cancelled; bad signatures and stale timestamps get 401."""
-    async with serve_http(app, config, host=host, port=port):
+async def run_http(
+    app: AsyncApp,
+    config: SlackConfig,
+    *,
+    host: str,
+    port: int,
+    on_connection: ConnectionHook | None = None,
+) -> None:
+    """Run in HTTP mode until cancelled; bad signatures and stale timestamps get 401.
+
+    ``on_connection`` hears True once the listener is bound (Slack can reach it from then on).
+    """
+    if on_connection is not None:
+        on_connection(False, "starting the listener")
+    async with serve_http(app, config, host=host, port=port) as bound:
+        if on_connection is not None:
+            on_connection(True, f"listening on {host}:{bound}{EVENTS_PATH}")
         await asyncio.Event().wait()
 
 
@@ -198,9 +213,19 @@ def signed(secret: str, raw: bytes, headers: Mapping[str, str], now: float) -> b
 
 
 async def run_socket_mode(
-    app: AsyncApp, config: SlackConfig, *, check: bool = True, watchdog_s: float = 30.0
+    app: AsyncApp,
+    config: SlackConfig,
+    *,
+    check: bool = True,
+    watchdog_s: float = 30.0,
+    on_connection: ConnectionHook | None = None,
+    presence_s: float = 1.0,
 ) -> None:
-    """Run in Socket Mode until cancelled (one process per app: several would split events)."""
+    """Run in Socket Mode until cancelled (one process per app: several would split events).
+
+    ``on_connection`` hears True at each socket's ``hello`` and False within ``presence_s``
+    of the socket closing (the SDK then reconnects by itself).
+    """
     if not config.app_token.startswith("xapp-"):
         raise ConfigError("Slack Socket Mode: set SLACK_APP_TOKEN to an app-level token (xapp-…)")
     if config.multi_workspace:
@@ -208,17 +233,66 @@ async def run_socket_mode(
             "Slack multi-workspace mode (SLACK_CLIENT_ID) needs HTTP mode: the install flow "
             "has to be reachable from the browser (jokebot slack --http)"
         )
+    if on_connection is not None:
+        on_connection(False, "connecting")
     async with shared_session(app.client):
         if check:
             await preflight(app.client, config)
         handler = AsyncSocketModeHandler(app, config.app_token, web_client=app.client)
         try:
             async with asyncio.TaskGroup() as tasks:
+                if on_connection is not None:
+                    presence = SocketPresence(handler, on_connection)
+                    handler.client.on_message_listeners.append(presence.on_message)
+                    tasks.create_task(presence.watch(presence_s))
                 tasks.create_task(handler.start_async())  # type: ignore[no-untyped-call]  # bolt leaves this untyped
                 tasks.create_task(_watchdog(handler, watchdog_s))
         finally:
             await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves this untyped
             await drain_listeners(app, DRAIN_S)
+
+
+class SocketPresence:
+    """Whether a Socket Mode connection is up: Slack said ``hello`` on the current socket.
+
+    slack_sdk reports no connection events of its own that hold in every path (its close
+    listeners run only after a reconnect attempt that may raise), so ``hello`` marks the
+    socket up and a cheap poll of ``is_connected()`` notices it going down.
+    """
+
+    def __init__(self, handler: AsyncSocketModeHandler, report: ConnectionHook) -> None:
+        self._client, self._report = handler.client, report
+        self._greeted: object = None  # the session Slack last said hello on
+        self._up = False  # run_socket_mode reported "connecting"
+
+    async def on_message(self, message: WSMessage) -> None:
+        data = message.data
+        if not isinstance(data, str) or '"hello"' not in data:
+            return  # an envelope: Bolt parses it; no second parse on the hot path
+        try:
+            kind = json.loads(data).get("type")
+        except (ValueError, AttributeError):
+            return
+        if kind == "hello":
+            self._greeted = self._client.current_session
+            await self.check()
+
+    async def check(self) -> None:
+        """Report a change of state: up when connected on the socket that said hello."""
+        up = (
+            self._greeted is not None
+            and self._client.current_session is self._greeted
+            and await self._client.is_connected()
+        )
+        if up != self._up:
+            self._up = up
+            self._report(up, "hello on the socket" if up else "socket closed, reconnecting")
+
+    async def watch(self, interval_s: float) -> None:
+        """Check every ``interval_s`` until cancelled."""
+        while True:
+            await asyncio.sleep(interval_s)
+            await self.check()
 
 
 async def _watchdog(handler: AsyncSocketModeHandler, interval_s: float) -> None:

@@ -26,7 +26,11 @@ NEEDED: Mapping[str, str] = {
     "channels:history": "conversations.history on a public channel: never posting twice",
     "groups:history": "conversations.history on a private channel",
     "usergroups:read": "usergroups.users.list: SLACK_MODERATOR_GROUP's members",
+    "users:read": "users.info: the web console's decision-time check of a moderator",
 }
+# Needed only with a feature: usergroups:read with SLACK_MODERATOR_GROUP; users:read with the
+# web console's Slack sign-in, which this adapter's config does not know (not checked here).
+OPTIONAL = ("usergroups:read", "users:read")
 TOKEN_FIX = "copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page"  # noqa: S105
 APP_TOKEN_FIX = "make an app-level token with connections:write (Basic Information)"  # noqa: S105
 
@@ -75,7 +79,8 @@ class SlackCheck:
             msg = "Slack did not report the token's scopes (no x-oauth-scopes header)"
             return [Finding(Level.WARN, self.area, msg)]
         granted = {s.strip() for s in header.split(",") if s.strip()}
-        needed = [s for s in NEEDED if s != "usergroups:read" or self.config.moderator_group]
+        wanted = {"usergroups:read": bool(self.config.moderator_group), "users:read": False}
+        needed = [s for s in NEEDED if s not in OPTIONAL or wanted[s]]
         lacking = [s for s in needed if s not in granted]
         if not lacking:
             return [Finding(Level.OK, self.area, f"scopes ok ({len(needed)} needed, granted)")]

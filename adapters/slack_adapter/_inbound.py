@@ -24,6 +24,7 @@ class Command:
     trigger_id: str
     topic: str
     response_url: str | None
+    user_name: str = ""  # the invoker's name as the command carries it (plain text)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Click:
     message_ts: str
     response_url: str | None
     blocks: tuple[Mapping[str, Any], ...] = field(default=())
+    user_name: str = ""  # the clicker's name in the payload (plain text)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Submission:
     interaction_id: str
     text: str
     team_id: str = ""
+    user_name: str = ""
 
 
 def to_command(body: Mapping[str, Any]) -> Command:
@@ -69,6 +72,7 @@ def to_command(body: Mapping[str, Any]) -> Command:
         trigger_id=_text(body, "trigger_id"),
         topic=unescape(str(body.get("text") or "")).strip(),
         response_url=_optional(body.get("response_url")),
+        user_name=str(body.get("user_name") or ""),
     )
 
 
@@ -102,6 +106,7 @@ def to_click(body: Mapping[str, Any]) -> Click:
         blocks=tuple(b for b in blocks if isinstance(b, Mapping))
         if isinstance(blocks, list)
         else (),
+        user_name=user_name(body),
     )
 
 
@@ -123,7 +128,14 @@ def to_submission(body: Mapping[str, Any]) -> Submission:
         interaction_id=_submission_id(body, view, values),
         text=text,
         team_id=str(_mapping(body, "team", False).get("id") or ""),
+        user_name=user_name(body),
     )
+
+
+def user_name(body: Mapping[str, Any]) -> str:
+    """The acting user's name in an interaction payload (``user.name``, else ``username``)."""
+    who = _mapping(body, "user", False)
+    return str(who.get("name") or who.get("username") or "")
 
 
 def _submission_id(body: Mapping[str, Any], view: Mapping[str, Any], values: Any) -> str:
@@ -143,9 +155,9 @@ def _submission_id(body: Mapping[str, Any], view: Mapping[str, Any], values: Any
     return f"view:{view_id}:{view.get('hash', '')}:{hashlib.sha256(state).hexdigest()[:16]}"
 
 
-def actor(user_id: str, is_moderator: bool = False) -> Actor:
-    """A Slack user as a neutral Actor, shown as their mention."""
-    return Actor(PLATFORM, user_id, f"<@{user_id}>", is_moderator=is_moderator)
+def actor(user_id: str, is_moderator: bool = False, *, name: str = "") -> Actor:
+    """A Slack user as a neutral Actor, shown as their mention on Slack, ``name`` elsewhere."""
+    return Actor(PLATFORM, user_id, f"<@{user_id}>", is_moderator=is_moderator, name=name)
 
 
 def to_joke_request(command: Command, config: SlackConfig) -> JokeRequest:
@@ -153,7 +165,7 @@ def to_joke_request(command: Command, config: SlackConfig) -> JokeRequest:
     origin = Origin(
         platform=PLATFORM,
         scope=command.team_id,
-        requester=actor(command.user_id),
+        requester=actor(command.user_id, name=command.user_name),
         mod_channel=config.mod_channel,
         public_channel=config.public_channel,
         reply_channel=command.channel_id,

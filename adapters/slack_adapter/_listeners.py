@@ -195,7 +195,9 @@ class SlackListeners:
             is_moderator = await self._moderators.check_within(click.user_id, LOOKUP_BUDGET_S)
         if is_moderator is False:
             # Let the runtime give its FORBIDDEN answer instead of showing a useless form.
-            await self._decide_and_tell(click, form.action, actor(click.user_id), client, respond)
+            await self._decide_and_tell(
+                click, form.action, actor(click.user_id, name=click.user_name), client, respond
+            )
             return
         draft = draft_from_blocks(click.blocks) if form.prefilled else ""
         if draft is None:  # the card does not show it: ask the store, within the budget
@@ -225,7 +227,8 @@ class SlackListeners:
         self, click: Click, client: AsyncWebClient, respond: AsyncRespond | None
     ) -> None:
         """Approve or plain Reject: decide in the click, then stamp the card at once."""
-        clicker = actor(click.user_id, await self._moderators.check(click.user_id))
+        moderator = await self._moderators.check(click.user_id)
+        clicker = actor(click.user_id, moderator, name=click.user_name)
         result = await self._decide_and_tell(click, click.action, clicker, client, respond)
         if result is not None and result.status is DecideStatus.APPLIED:
             await self._stamp_card(client, click, status(click.action, clicker.display))
@@ -290,7 +293,8 @@ class SlackListeners:
             return
 
         async def decide() -> DecideResult | None:
-            clicker = actor(sub.user_id, await self._moderators.check(sub.user_id))
+            moderator = await self._moderators.check(sub.user_id)
+            clicker = actor(sub.user_id, moderator, name=sub.user_name)
             request = DecisionRequest(sub.token, sub.form.action, clicker, sub.interaction_id, data)
             return await self._decide(request)
 

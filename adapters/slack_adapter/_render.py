@@ -8,7 +8,7 @@ live markup in a card is the requester's or decider's mention, built from a vali
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters._review import Form, decided_card
+from adapters._review import Form, decided_card, decider_elsewhere, requester_elsewhere
 from adapters._text import clean, clip
 from adapters.slack_adapter._buttons import (
     ACTIONS_BLOCK,
@@ -17,6 +17,7 @@ from adapters.slack_adapter._buttons import (
     Block,
     actions_block,
 )
+from adapters.slack_adapter._config import PLATFORM
 from adapters.slack_adapter._markup import (
     NAME_MAX,
     TEXT_OBJECT_MAX,
@@ -49,8 +50,7 @@ def card_blocks(card: Card, *, token: str | None, status: str = "") -> list[Bloc
     ``status`` is an already escaped status line (:func:`status`).
     """
     topic = escaped(str(card.get("topic", "")), TOPIC_MAX, multiline=False)
-    requester = user(str(card.get("requester") or "?"))
-    head = f"*Joke for review* · topic *{topic}* · requested by {requester}"
+    head = f"*Joke for review* · topic *{topic}* · requested by {_requester(card)}"
     label = escaped(str(card.get("model_label", "")), LABEL_MAX, multiline=False)
     meta = f"Draft {_int(card.get('attempt'), 1)} of {_int(card.get('max_attempts'), 1)} · {label}"
     blocks: list[Block] = [
@@ -66,11 +66,28 @@ def card_blocks(card: Card, *, token: str | None, status: str = "") -> list[Bloc
     return blocks
 
 
-def status(outcome: str, actor: str, reason: str = "", via: str = "") -> str:
-    """The escaped status line of a decided card, e.g. ``✅ Approved by <@U1> via Discord``."""
+def _requester(card: Card) -> str:
+    elsewhere = requester_elsewhere(card, PLATFORM)
+    if elsewhere is None:
+        return user(str(card.get("requester") or "?"))
+    name, platform = elsewhere  # "Ana (Discord)": never a mention, whatever the name looks like
+    return f"{escaped(name, NAME_MAX, multiline=False) or 'someone'} ({platform})"
+
+
+def status(outcome: str, actor: str, reason: str = "", via: str = "", name: str = "") -> str:
+    """The escaped status line of a decided card, e.g. ``✅ Approved by Mo via Discord``.
+
+    A decider from another platform (``via`` names it) is shown by ``name`` (else ``actor``)
+    as plain text: a Discord name that looks like ``<@U…>`` must not ping anyone here.
+    """
     shown_reason = escaped(reason, REASON_MAX, multiline=False)
     shown_via = escaped(via, NAME_MAX, multiline=False)
-    return outcome_line(outcome, user(actor or "a moderator"), shown_reason, shown_via)
+    elsewhere = decider_elsewhere(actor, name, via, PLATFORM)
+    if elsewhere is not None:
+        shown = escaped(elsewhere, NAME_MAX, multiline=False) or "a moderator"
+    else:
+        shown = user(actor or "a moderator")
+    return outcome_line(outcome, shown, shown_reason, shown_via)
 
 
 def decided(update: CardUpdate) -> tuple[str, list[Block]]:
@@ -81,6 +98,7 @@ def decided(update: CardUpdate) -> tuple[str, list[Block]]:
         update.get("actor") or "",
         update.get("reason") or "",
         update.get("via") or "",
+        update.get("actor_name") or "",
     )
     topic = escaped(str(card.get("topic", "")), TOPIC_MAX, multiline=False)
     return f"{line}: {topic}", card_blocks(card, token=None, status=line)

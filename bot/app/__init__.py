@@ -2,8 +2,8 @@
 
 ``_core`` builds the platform-free core, ``_llm`` the configured model, ``_platforms`` the
 single-surface commands, ``_serve`` the every-surface ``jokebot serve`` and ``_ops`` its health
-server and the operations commands, ``_doctor`` ``jokebot doctor``; the CLI calls what this
-package exports and nothing else.
+server and the operations commands, ``_doctor`` ``jokebot doctor``, ``_signin`` the console's
+sign-in settings; the CLI calls what this package exports and nothing else.
 """
 
 from bot.app._core import Core, open_core, options_from
@@ -27,6 +27,7 @@ from bot.app._platforms import (
     sync_discord,
 )
 from bot.app._serve import SurfacePlan, describe, plan_surfaces, run_serve
+from bot.app._signin import signin_config
 
 __all__ = [
     "Core",
@@ -52,5 +53,6 @@ __all__ = [
     "run_serve",
     "run_slack",
     "serving_llm",
+    "signin_config",
     "sync_discord",
 ]

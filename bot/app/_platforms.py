@@ -73,6 +73,14 @@ async def run_discord(settings: Settings) -> int:
         serving_llm(settings) as llm,
         open_core(database_url=settings.database_url, llm=llm, options=options) as core,
     ):
+        if settings.discord_shard_count > 1:
+            from bot.app._shards import serve_shards, shard_leases
+
+            async with core.serving():
+                settle_heap()
+                leases = shard_leases(settings, core)
+                await serve_shards(secret(settings.discord_token), core, leases)
+            return 0
         client, sender = build_discord(core.service)
         core.register_sender("discord", sender)
         async with core.serving():

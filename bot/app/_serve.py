@@ -19,6 +19,7 @@ from bot.app._platforms import secret, settle_heap, slack_config, slack_extras
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.ports import ConnectionHook
 from bot.supervisor import SurfaceStatus, supervise
 
 __all__ = ["SurfacePlan", "describe", "plan_surfaces", "run_serve"]
@@ -70,23 +71,30 @@ def describe(plans: list[SurfacePlan]) -> list[str]:
 
 
 class DiscordSurface:
-    """The Discord client of ``serve``: a fresh client (and sender) for every attempt."""
+    """The Discord client of ``serve``: a fresh client (and sender) for every attempt.
+
+    ``report`` hears the gateway session's state (READY / RESUMED / disconnected).
+    With ``DISCORD_SHARD_COUNT`` > 1, each attempt serves the shards this process leases
+    (``bot.app._shards``); their clients and senders come and go with the leases.
+    """
 
     name = "discord"
 
-    def __init__(self, settings: Settings, core: Core) -> None:
+    def __init__(self, settings: Settings, core: Core, report: ConnectionHook) -> None:
         from adapters.discord_adapter import use_endpoints
 
         use_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-        self._token, self._core = secret(settings.discord_token), core
+        self._token, self._core, self._report = secret(settings.discord_token), core, report
+        self._settings, self._sharded = settings, settings.discord_shard_count > 1
         self._client: Any = None
-        self.prepare()
+        if not self._sharded:
+            self.prepare()
 
     def prepare(self) -> None:
         """Build a client and register its sender (replacing the previous one)."""
         from adapters.discord_adapter import build_discord
 
-        self._client, sender = build_discord(self._core.service)
+        self._client, sender = build_discord(self._core.service, on_connection=self._report)
         self._core.register_sender(self.name, sender)
 
     async def run(self) -> None:
@@ -94,6 +102,15 @@ class DiscordSurface:
 
         from adapters.discord_adapter import run_discord
 
+        if self._sharded:
+            from bot.app._shards import serve_shards, shard_leases
+
+            try:
+                leases = shard_leases(self._settings, self._core)
+                await serve_shards(self._token, self._core, leases, on_connection=self._report)
+            except discord.LoginFailure as exc:
+                raise ConfigError(f"Discord refused DISCORD_TOKEN: {exc}") from None
+            return
         if self._client is None or self._client.is_closed():
             self.prepare()
         try:
@@ -105,12 +122,15 @@ class DiscordSurface:
 
 
 class SlackSurface:
-    """The Slack app of ``serve`` in Socket Mode or HTTP mode, rebuilt for every attempt."""
+    """The Slack app of ``serve`` in Socket Mode or HTTP mode, rebuilt for every attempt.
+
+    ``report`` hears the socket's state (Socket Mode) or that the listener is bound (HTTP).
+    """
 
     name = "slack"
 
-    def __init__(self, settings: Settings, core: Core) -> None:
-        self._config, self._core = slack_config(settings), core
+    def __init__(self, settings: Settings, core: Core, report: ConnectionHook) -> None:
+        self._config, self._core, self._report = slack_config(settings), core, report
         self._http = self._config.multi_workspace or not self._config.app_token
         self._port = settings.slack_http_port
         self._app: Any = None
@@ -131,12 +151,18 @@ class SlackSurface:
             self.prepare()
         app, self._app = self._app, None
         if self._http:
-            await run_http(app, self._config, host="0.0.0.0", port=self._port)  # noqa: S104
+            await run_http(
+                app,
+                self._config,
+                host="0.0.0.0",  # noqa: S104  # Slack must reach it
+                port=self._port,
+                on_connection=self._report,
+            )
         else:
-            await run_socket_mode(app, self._config)
+            await run_socket_mode(app, self._config, on_connection=self._report)
 
 
-SURFACES: dict[str, Callable[[Settings, Core], DiscordSurface | SlackSurface]] = {
+SURFACES: dict[str, Callable[[Settings, Core, ConnectionHook], DiscordSurface | SlackSurface]] = {
     "discord": DiscordSurface,
     "slack": SlackSurface,
 }
@@ -160,8 +186,8 @@ async def run_serve(settings: Settings, *, say: Callable[[str], None] = print) -
             database_url=settings.database_url, llm=llm, clock=clock, options=options_from(settings)
         ) as core,
     ):
-        surfaces = [SURFACES[name](settings, core) for name in wanted]
-        statuses = [SurfaceStatus(s.name) for s in surfaces]
+        statuses = [SurfaceStatus(name) for name in wanted]
+        surfaces = [SURFACES[s.name](settings, core, s.report) for s in statuses]
         async with (
             ops_server(settings, core, statuses),  # answers /health/live during recovery too
             core.serving(),

@@ -41,6 +41,9 @@ class AwaitReview(Node):
             model_label=shared["model_label"],
             requester=shared["requester"],
         )
+        if "requester_platform" in shared:  # runs started before these fields have neither
+            card["requester_name"] = shared.get("requester_name", "")
+            card["requester_platform"] = shared["requester_platform"]
         audit(
             "review_requested",
             attempt=shared["attempt"],

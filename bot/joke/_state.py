@@ -1,7 +1,7 @@
 """The joke run's shared state, its action and outcome names, and the effect helpers."""
 
 import zlib
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from bot.errors import BadRequest
 from bot.joke import prompts
@@ -52,6 +52,8 @@ class JokeState(TypedDict):
 
     topic: str
     requester: str  # display name, for cards and notices
+    requester_name: NotRequired[str]  # a plain name for other platforms' cards (Actor.name)
+    requester_platform: NotRequired[str]  # where the request came from
     attempt: int  # drafts shown to moderators so far
     max_attempts: int
     draft: str
@@ -120,9 +122,10 @@ def request_state(
     request: JokeRequest, config: ScopeConfig | None, options: JokeOptions
 ) -> dict[str, Any]:
     """The initial state for ``request`` from its scope's ``config`` (BadRequest: bad topic)."""
+    requester = request.origin.requester
     state = new_joke_state(
         request.topic,
-        request.origin.requester.display,
+        requester.display,
         max_attempts=options.max_attempts,
         max_topic_len=options.topic_max_len,
         # seeds derive from the run's state: vary them per request, or every "/joke cats"
@@ -130,6 +133,8 @@ def request_state(
         seed_base=zlib.crc32(request.request_key.encode()) & 0x7FFFFFFF,
         screen=screen_policy(config, options),
     )
+    state["requester_name"] = requester.name or requester.display
+    state["requester_platform"] = request.origin.platform
     return dict(state)
 
 

@@ -100,12 +100,13 @@ class Readiness:
 
 
 def surface_check(status: SurfaceStatus) -> Check:
-    """A surface is ready when RUNNING and not reported disconnected."""
+    """A surface is ready when RUNNING and not reported disconnected by its adapter."""
     name = f"surface:{status.name}"
+    how = f" ({status.connection})" if status.connection else ""
     if status.ready:
         connected = " and connected" if status.connected else ""
-        return Check(name, True, f"{status.state}{connected}")
+        return Check(name, True, f"{status.state}{connected}{how}")
     if status.state == SurfaceState.RUNNING:
-        return Check(name, False, "running but disconnected")
+        return Check(name, False, f"running but not connected{how}")
     detail = f": {status.detail}" if status.detail else ""
     return Check(name, False, f"{status.state}{detail}")

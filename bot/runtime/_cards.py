@@ -58,6 +58,8 @@ def review_updates(
     display: str,
     now: float,
     posts: Sequence[OutboxRow] = (),
+    *,
+    name: str = "",
 ) -> list[OutboxRow]:
     """A ``review.update`` for every card of ``wait``: each shows who decided, and where.
 
@@ -71,7 +73,10 @@ def review_updates(
         for post in copies if len(copies) > 1 else [None]:
             n = len(rows)
             target = None if post is None else post.effect_id
-            rows.append(update_row(run, wait, surface, decision, display, (seq, n), now, target))
+            order = (seq, n)
+            rows.append(
+                update_row(run, wait, surface, decision, display, order, now, target, name=name)
+            )
     return rows
 
 
@@ -85,6 +90,8 @@ def update_row(
     now: float,
     target: str | None = None,
     id_: str | None = None,
+    *,
+    name: str = "",
 ) -> OutboxRow:
     """The ``review.update`` of ``wait``'s card on ``surface`` (the copy ``target``, if given)."""
     origin = Origin.from_json(run.origin)
@@ -99,6 +106,7 @@ def update_row(
         decision.data,
         via=via,
         surface=surface.to_json(),
+        actor_name=name if via else "",  # only another platform's cards need it
     )
     if target is not None:
         payload["copy"] = target

@@ -66,7 +66,8 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
     if missing := [k for k in wait.needs.get(request.action, ()) if not _given(request.data, k)]:
         return DecideResult(DecideStatus.INVALID, msg.missing(request.action, missing))
     decision = Decision(request.action, dict(request.data), request.actor.ref)
-    if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, request.actor.display, now):
+    display, name = request.actor.display, request.actor.name
+    if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, display, now, name=name):
         return await _closed_answer(tx, await tx.get_wait(request.token), request.actor.platform)
     return DecideResult(
         DecideStatus.APPLIED,
@@ -118,9 +119,19 @@ async def expire_in_tx(tx: Tx, wait: WaitRow, now: float) -> bool:
 
 
 async def close_wait(
-    tx: Tx, wait: WaitRow, decision: Decision, status: WaitStatus, display: str, now: float
+    tx: Tx,
+    wait: WaitRow,
+    decision: Decision,
+    status: WaitStatus,
+    display: str,
+    now: float,
+    *,
+    name: str = "",
 ) -> bool:
-    """The compare-and-set; on success the run becomes runnable with the decision."""
+    """The compare-and-set; on success the run becomes runnable with the decision.
+
+    ``name`` is the decider's plain name for other platforms' cards (``Actor.name``).
+    """
     closed = replace(
         wait,
         status=status,
@@ -140,7 +151,7 @@ async def close_wait(
     effects = []
     if wait.kind == REVIEW:
         posts = await tx.card_effects(wait.token)
-        effects = review_updates(run, wait, seq, decision, display, now, posts)
+        effects = review_updates(run, wait, seq, decision, display, now, posts, name=name)
     if not await tx.save_run(resumed, expect_seq=run.seq, expect_runner=None):
         raise RuntimeError(f"run {run.run_id} changed inside a write transaction")
     await tx.insert_effects(effects)

@@ -29,7 +29,7 @@ from adapters.discord_adapter._render import (
 )
 from bot.review import Card, CardUpdate
 from tests.support.fake_discord._rules import message_errors, modal_errors
-from tests.support.hostile import HOSTILE
+from tests.support.hostile import HOSTILE, LOOKALIKE_NAMES
 
 NAMES = [name for name, _ in HOSTILE]
 TEXTS = [text for _, text in HOSTILE]
@@ -172,3 +172,73 @@ def test_fit_holds_any_embed_to_the_total_and_keeps_the_footer() -> None:
     assert fitted.footer.text == "label · ref key123"
     assert fitted.title == "t" * 256
     assert message_errors({"embeds": [fitted.to_dict()]}) == {}
+
+
+def requested_by(embed: discord.Embed) -> str:
+    return next(str(f.value) for f in embed.fields if f.name == "Requested by")
+
+
+@pytest.mark.parametrize(
+    ("origin", "name", "shown"),
+    [
+        ("slack", "ana", "ana (Slack)"),  # the Slack user's name, never their <@U…> mention
+        ("discord", "Ana", "Ana"),  # same platform: the display name, as before
+        ("terminal", "ann", "ann (the terminal)"),
+        ("", "Ana", "Ana"),  # a card from before requesters had platforms
+    ],
+)
+def test_card_names_the_requester_with_their_platform(origin: str, name: str, shown: str) -> None:
+    shape = card("x") | {"requester": "<@UREQ>" if origin == "slack" else name}
+    if origin:
+        shape |= {"requester_name": name, "requester_platform": origin}
+
+    embed = card_embed(shape, key="k1")
+
+    assert requested_by(embed) == shown
+
+
+@pytest.mark.parametrize("text", TEXTS + [t for _, t in LOOKALIKE_NAMES])
+def test_requester_from_another_platform_is_inert(text: str) -> None:
+    shape = card("x") | {"requester": text, "requester_name": text, "requester_platform": "slack"}
+    update: CardUpdate = {
+        "token": "Tok1",
+        "card": shape,
+        "outcome": "approve",
+        "actor": text,
+        "reason": "",
+        "text": "",
+        "via": "Slack",
+    }
+
+    embed = card_embed(shape, key="k1")
+    line, decided = decided_embed(update)
+
+    check_embed(embed)
+    check_embed(decided, line)
+    assert requested_by(embed).endswith("(Slack)")
+
+
+@pytest.mark.parametrize(
+    ("via", "shown"),
+    [
+        ("Slack", "✅ Approved by mo via Slack"),  # the Slack moderator's name, not <@U2>
+        ("Discord", "✅ Approved by Mo via Discord"),  # decided here: the display name
+        ("", "✅ Approved by Mo"),
+    ],
+)
+def test_decider_from_another_platform_is_named(via: str, shown: str) -> None:
+    actor = "<@U2>" if via == "Slack" else "Mo"
+    update: CardUpdate = {
+        "token": "Tok1",
+        "card": card("x"),
+        "outcome": "approve",
+        "actor": actor,
+        "actor_name": "mo" if via == "Slack" else "Mo",
+        "reason": "",
+        "text": "",
+        "via": via,
+    }
+
+    line, _ = decided_embed(update)
+
+    assert line == shown

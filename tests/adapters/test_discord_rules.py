@@ -113,7 +113,7 @@ def test_joke_request_translation() -> None:
     assert request.origin == Origin(
         platform="discord",
         scope="7",
-        requester=Actor("discord", "5", "Alice"),
+        requester=Actor("discord", "5", "Alice", name="Alice"),
         mod_channel="",
         public_channel="",
         reply_channel="9",

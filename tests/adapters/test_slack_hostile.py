@@ -22,7 +22,7 @@ from adapters.slack_adapter._render import form_modal
 from bot.models import Actor, EffectKind, Origin, OutboxEffect
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_slack_rules import check_view
-from tests.support.hostile import HOSTILE
+from tests.support.hostile import HOSTILE, LOOKALIKE_NAMES
 from tests.support.slack_harness import StubSink, slack_config
 
 pytestmark = pytest.mark.usefixtures("no_slack_env")
@@ -145,3 +145,51 @@ def test_hostile_answers_are_inert(name: str, text: str) -> None:
     assert problems(told, markup=True, meant=("<@UMOD>",)) == []
     assert told.startswith("Already approved by <@UMOD>")
     assert len(ack) <= 3000
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), HOSTILE + LOOKALIKE_NAMES, ids=[n for n, _ in HOSTILE + LOOKALIKE_NAMES]
+)
+async def test_names_from_another_platform_are_text_on_every_card(
+    fake: FakeSlack, name: str, text: str
+) -> None:
+    sender = sender_for(fake)
+    card = {
+        "topic": "cats",
+        "draft": "A cat joke.",
+        "attempt": 1,
+        "max_attempts": 3,
+        "model_label": "m",
+        "requester": text,  # a Discord display name: whatever it looks like, not a mention
+        "requester_name": text,
+        "requester_platform": "discord",
+    }
+    ref = await sender.send(effect(EffectKind.REVIEW_POST, {"token": "tok1", "card": card}, 1))
+    decided = {"token": "tok1", "card": card, "outcome": "approve", "actor": text}
+    decided |= {"reason": "", "text": "", "via": "Discord", "actor_name": text}  # on Discord
+    await sender.send(effect(EffectKind.REVIEW_UPDATE, decided, 2, card_ref=ref))
+
+    stored = [(m.text, m.blocks) for m in fake.messages("CMOD")]
+    found = {f"{i}: {p}" for i, (t, b) in enumerate(stored) for p in message_problems(t, b)}
+    assert len(stored) == 1  # the card, edited in place
+    assert not found, f"{name}: {sorted(found)}"
+    head = stored[0][1][0]["text"]["text"]
+    assert head.endswith(" (Discord)")  # "requested by <name> (Discord)"
+    assert "via Discord" in stored[0][1][-1]["elements"][0]["text"]
+
+
+async def test_same_platform_card_keeps_the_requesters_mention(fake: FakeSlack) -> None:
+    card = {
+        "topic": "cats",
+        "draft": "A cat joke.",
+        "attempt": 1,
+        "max_attempts": 3,
+        "model_label": "m",
+        "requester": "<@UREQ>",
+        "requester_name": "ureq",
+        "requester_platform": "slack",
+    }
+    await sender_for(fake).send(effect(EffectKind.REVIEW_POST, {"token": "t1", "card": card}, 1))
+
+    [message] = fake.messages("CMOD")
+    assert message.blocks[0]["text"]["text"].endswith("requested by <@UREQ>")

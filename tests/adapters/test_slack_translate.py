@@ -46,6 +46,7 @@ def test_to_command_reads_the_form_fields() -> None:
 
     assert (command.team_id, command.user_id, command.channel_id) == ("T0TEAM", "U1", "C9")
     assert (command.trigger_id, command.topic, command.response_url) == ("T1", "cats", "http://x/1")
+    assert command.user_name == "u1"  # Slack's user_name field: a plain name for other platforms
 
 
 def test_to_command_decodes_the_entities_slack_sends() -> None:

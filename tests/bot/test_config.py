@@ -100,6 +100,13 @@ def test_moderator_ids_split_on_commas() -> None:
         ("LLM_PROVIDER", "gpt", "LLM_PROVIDER must be one of auto, openai, embedded, got 'gpt'"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("OPENAI_BASE_URL", "localhost:11434", "OPENAI_BASE_URL must be an http:// or https://"),
+        ("DISCORD_SHARD_COUNT", "0", "DISCORD_SHARD_COUNT must be a whole number >= 1, got '0'"),
+        (
+            "DISCORD_SHARDS_PER_PROCESS",
+            "-1",
+            "DISCORD_SHARDS_PER_PROCESS must be a whole number >= 0 (0: as many as are free)",
+        ),
+        ("DISCORD_SHARD_LEASE_S", "1", "DISCORD_SHARD_LEASE_S must be a number of seconds >= 3"),
     ],
 )
 def test_load_settings_names_the_bad_setting(

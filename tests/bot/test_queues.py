@@ -123,3 +123,33 @@ async def test_queue_link_code_expires(tmp_path: Path) -> None:
 
         with pytest.raises(BadRequest):
             await stack.service.link(code.code, Surface("discord", "mods"))
+
+
+async def test_queue_cards_carry_plain_names_for_the_other_platforms(
+    tmp_path: Path, discord: FakePlatform, slack: FakePlatform
+) -> None:
+    asker = Actor("slack", "U9", "<@U9>", name="ana")
+    request = JokeRequest(
+        "slack:T1:t1",
+        Origin("slack", "T1", asker, "CMOD", "CPUB", "CGEN", review_surfaces=QUEUE),
+        "cats",
+    )
+    decider = Actor("slack", "U2", "<@U2>", is_moderator=True, name="mo")
+    async with joke_stack(tmp_path, llm=FakeLLM("Cats nap. A lot."), serve=False) as stack:
+        stack.register("discord", discord)
+        stack.register("slack", slack)
+        result = await stack.service.request_joke(request)
+        assert result.run_id is not None
+        await stack.drain()
+        token = discord.latest_token(result.run_id)
+        assert token is not None
+        await stack.service.decide(DecisionRequest(token, "approve", decider, "s1"))
+        await stack.drain()
+
+    (card,) = discord.cards(result.run_id)
+    shown = card.payload["card"]
+    assert (shown["requester"], shown["requester_name"]) == ("<@U9>", "ana")
+    assert shown["requester_platform"] == "slack"
+    assert [(e["actor"], e["actor_name"], e["via"]) for e in card.edits] == [
+        ("<@U2>", "mo", "Slack")
+    ]

@@ -112,3 +112,32 @@ async def test_supervisor_restarts_a_surface_that_returns_by_itself() -> None:
 
     assert calls == 2
     assert status.detail == "stopped serving by itself"
+
+
+async def test_supervisor_connection_reports_count_until_the_next_try() -> None:
+    clock = FakeClock()
+    status = SurfaceStatus("slack")
+    reported: list[tuple[bool | None, str, bool]] = []
+
+    async def run() -> None:
+        status.report(False, "connecting")
+        reported.append((status.connected, status.connection, status.ready))
+        status.report(True, "hello on the socket")
+        reported.append((status.connected, status.connection, status.ready))
+        if len(reported) == 2:
+            raise OSError("socket lost")
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(supervise(status, run, clock))
+    await settle()
+    retrying = (status.state, status.connected, status.connection)
+    clock.advance(BACKOFF_S[0])
+    await settle()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert reported[:2] == [(False, "connecting", False), (True, "hello on the socket", True)]
+    assert retrying == (SurfaceState.RETRYING, True, "hello on the socket")  # not ready anyway
+    assert not SurfaceStatus("slack", SurfaceState.RETRYING, connected=True).ready
+    assert reported[2] == (False, "connecting", False)  # the new try starts from "not reported"

@@ -55,7 +55,7 @@ async def test_approve_passes_a_moderator_actor_and_edits_the_card(
     assert request == DecisionRequest(
         "Tok1",
         "approve",
-        Actor("discord", str(MOD), "Mo", is_moderator=True),
+        Actor("discord", str(MOD), "Mo", is_moderator=True, name="Mo"),
         request.interaction_id,
     )
     assert answer.body["type"] == 7

@@ -90,7 +90,7 @@ async def test_joke_defers_first_then_answers_ephemerally(bot: Session, sink: St
             origin=Origin(
                 platform="discord",
                 scope=str(GUILD_ID),
-                requester=Actor("discord", str(ALICE), "Alice"),
+                requester=Actor("discord", str(ALICE), "Alice", name="Alice"),
                 mod_channel="",
                 public_channel="",
                 reply_channel=str(GENERAL_CHANNEL),

@@ -1,4 +1,7 @@
+import asyncio
+import contextlib
 import json
+import socket
 import time
 from dataclasses import dataclass
 
@@ -6,7 +9,7 @@ import aiohttp
 import pytest
 
 from adapters._review import GENERIC_FAILURE
-from adapters.slack_adapter import EVENTS_PATH, build_slack, serve_http
+from adapters.slack_adapter import EVENTS_PATH, build_slack, run_http, serve_http
 from bot.errors import ConfigError
 from bot.models import JokeRequest, RequestResult
 from tests.support.fake_slack import FakeSlack, sign, signed_headers
@@ -33,6 +36,7 @@ async def test_joke_is_saved_then_answered_in_the_ack() -> None:
     assert (origin.platform, origin.scope, origin.reply_channel) == ("slack", "T0TEAM", "CGEN")
     assert (origin.mod_channel, origin.public_channel) == ("CMOD", "CPUB")
     assert (origin.requester.user_id, origin.requester.display) == ("UREQ", "<@UREQ>")
+    assert origin.requester.name == "ureq"  # the command's user_name, for other platforms
 
 
 @dataclass
@@ -191,3 +195,39 @@ async def test_shutdown_lets_acked_work_finish() -> None:
 
         assert [r.topic for r in sink.requests] == ["cats"]
         assert len(fake.webhooks) == 1
+
+
+async def test_http_mode_reports_connected_only_once_the_port_accepts() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    reports: list[tuple[bool, str, bool]] = []
+
+    def report(connected: bool, detail: str) -> None:
+        # Called from the event loop: a blocking connect succeeds only on a bound listener.
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            accepts = True
+        except OSError:
+            accepts = False
+        reports.append((connected, detail, accepts))
+
+    async with FakeSlack() as fake:
+        config = slack_config(fake, app_token="")
+        app, _ = build_slack(config, StubSink())
+        task = asyncio.create_task(
+            run_http(app, config, host="127.0.0.1", port=port, on_connection=report)
+        )
+        try:
+            async with asyncio.timeout(5):
+                while len(reports) < 2:
+                    await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    assert reports == [
+        (False, "starting the listener", False),  # the preflight runs before the bind
+        (True, f"listening on 127.0.0.1:{port}{EVENTS_PATH}", True),
+    ]

@@ -238,3 +238,35 @@ async def test_watchdog_reconnects_a_dead_socket() -> None:
             await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves this untyped
 
     assert fake.connections_opened == 1
+
+
+async def test_socket_mode_reports_hello_and_a_dropped_socket() -> None:
+    reports: list[tuple[bool, str]] = []
+    async with FakeSlack() as fake:
+        config = slack_config(fake, signing_secret="")
+        app, _ = build_slack(config, StubSink())
+        task = asyncio.create_task(
+            run_socket_mode(
+                app,
+                config,
+                on_connection=lambda up, why: reports.append((up, why)),
+                presence_s=0.02,
+            )
+        )
+        try:
+            async with asyncio.timeout(5):
+                while (True, "hello on the socket") not in reports:
+                    await asyncio.sleep(0.01)
+                await fake.go_down()
+                while reports[-1][0]:
+                    await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    assert reports == [
+        (False, "connecting"),
+        (True, "hello on the socket"),
+        (False, "socket closed, reconnecting"),
+    ]

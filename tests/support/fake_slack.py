@@ -145,6 +145,7 @@ class FakeSlack(SlackApi):
         self.delays: dict[str, float] = {}  # method -> seconds each call takes (real time)
         self.connections_opened = 0  # apps.connections.open calls
         self.links = 0  # websocket connections ever accepted
+        self.socket_down = False  # a Socket Mode outage (go_down / come_back)
         self._envelopes = itertools.count(1)
         self._hook_ids = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -299,6 +300,9 @@ class FakeSlack(SlackApi):
         if method == "oauth.v2.access":
             return self.oauth.access(params, auth)  # client credentials, no token
         token = auth.removeprefix("Bearer ")
+        if method == "apps.connections.open" and self.socket_down:
+            # Slack's documented answer while a service is down (Web API "service_unavailable").
+            return error("service_unavailable")
         if method == "apps.connections.open":
             # Socket Mode URLs need an app-level token (xapp-) with connections:write.
             if not token.startswith("xapp-"):
@@ -352,7 +356,9 @@ class FakeSlack(SlackApi):
 
     # -- Socket Mode -------------------------------------------------------------------
 
-    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+    async def _link(self, request: web.Request) -> web.StreamResponse:
+        if self.socket_down:
+            return web.Response(status=503, text="service unavailable")  # no upgrade
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
@@ -402,6 +408,17 @@ class FakeSlack(SlackApi):
     async def disconnect(self, reason: str = "refresh_requested") -> None:
         """Ask the client to reconnect, as Slack does every few hours."""
         await self._sockets[-1].send_json({"type": "disconnect", "reason": reason})
+
+    async def go_down(self) -> None:
+        """A Socket Mode outage: open sockets drop (1011, server error), new ones are refused
+        and ``apps.connections.open`` answers ``service_unavailable``; the Web API stays up."""
+        self.socket_down = True
+        for ws in list(self._sockets):
+            await ws.close(code=1011, message=b"server error")
+
+    def come_back(self) -> None:
+        """The outage is over: ``apps.connections.open`` and new sockets work again."""
+        self.socket_down = False
 
 
 def caller_of(grant: Grant) -> Caller:

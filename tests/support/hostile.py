@@ -27,3 +27,14 @@ HOSTILE: tuple[tuple[str, str], ...] = (
     ("only_spaces", "   \t  "),
     ("url_bare", "https://evil.example/phish?x=<script>alert(1)</script>"),
 )
+
+# Names that are exactly another platform's mention syntax: a Discord display name may be
+# "<@U0ADMIN1>" (a Slack mention), a Slack name "<@123456789012345678>" (a Discord one). On a
+# card of the other platform they must show as text; HOSTILE's entries say more around them.
+LOOKALIKE_NAMES: tuple[tuple[str, str], ...] = (
+    ("slack_mention_exact", "<@U0ADMIN1>"),
+    ("slack_broadcast_exact", "<!channel>"),
+    ("slack_group_exact", "<!subteam^S0123ABCD>"),
+    ("discord_mention_exact", "<@123456789012345678>"),
+    ("discord_everyone_exact", "@everyone"),
+)

@@ -4,7 +4,7 @@ import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -21,7 +21,9 @@ from bot.joke import (
     build_joke_flow,
     new_joke_state,
     prompts,
+    request_state,
 )
+from bot.models import Actor, JokeRequest, Origin
 from bot.ports import ChatMessage
 from flows import (
     AsyncFlow,
@@ -570,3 +572,19 @@ def test_build_joke_flow_names_every_node_explicitly() -> None:
 def test_build_joke_flow_refuses_zero_limits(option: str) -> None:
     with pytest.raises(ValueError, match=option):
         build_joke_flow(FakeLLM(), JokeOptions(**{option: 0}))
+
+
+async def test_joke_card_names_the_requester_and_their_platform() -> None:
+    requester = Actor("slack", "UREQ", "<@UREQ>", name="ana")
+    origin = Origin("slack", "T1", requester, "CMOD", "CPUB", "CGEN")
+    shared = request_state(JokeRequest("slack:T1:t1", origin, "cats"), None, JokeOptions())
+    legacy = state()  # a run started before cards carried the platform
+
+    run = await started(FakeLLM("A cat joke."), cast(JokeState, shared))
+    old = await started(FakeLLM("A cat joke."), legacy)
+
+    card = run.wait.payload
+    assert (card["requester"], card["requester_name"]) == ("<@UREQ>", "ana")
+    assert card["requester_platform"] == "slack"
+    assert "requester_platform" not in old.wait.payload
+    assert old.wait.payload["requester"] == "Alice"

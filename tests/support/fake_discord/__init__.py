@@ -5,7 +5,8 @@
 - ``_rules``: Discord's limits on messages, embeds, components, modals and callback types;
 - ``_state``: channels, messages, permission checks, nonce dedupe, DMs, the fake's clock;
 - ``_interactions``: interactions (3 s from creation, one ack, 15-minute tokens);
-- ``_gateway``: HELLO / IDENTIFY (privileged intents checked) / READY / GUILD_CREATE;
+- ``_gateway``: HELLO / IDENTIFY (privileged intents and shard checked) / READY /
+  GUILD_CREATE / RESUME, events routed to their guild's shard, every connection logged;
 - ``_faults``: injected errors, lost responses and Discord's kinds of 429;
 - ``_server``: :class:`FakeDiscord` (aiohttp REST + gateway, call log, fault injection) and
   :func:`serve_fake`;
@@ -16,6 +17,7 @@
 
 from tests.support.fake_discord._calls import Call
 from tests.support.fake_discord._faults import Fault
+from tests.support.fake_discord._gateway import INVALID_SHARD, SESSION_TIMED_OUT, Connection
 from tests.support.fake_discord._harness import (
     CONFIGURED,
     Session,
@@ -30,6 +32,7 @@ from tests.support.fake_discord._payloads import (
     button_ids,
     click,
     docs_shaped_slash,
+    in_guild,
     jokeconfig,
     modal_submit,
     overlay,
@@ -64,6 +67,8 @@ from tests.support.fake_discord._world import (
     PUBLIC_CHANNEL,
     RANDO,
     TOKEN,
+    guild_on_shard,
+    shard_of,
     snowflake_at,
 )
 
@@ -79,6 +84,7 @@ __all__ = [
     "GENERAL_CHANNEL",
     "GENERAL_THREAD",
     "GUILD_ID",
+    "INVALID_SHARD",
     "MANAGE_GUILD",
     "MANAGE_MESSAGES",
     "MEMBER_PERMS",
@@ -92,9 +98,11 @@ __all__ = [
     "REQUIRED_OVERLAY_KEYS",
     "SEND",
     "SEND_IN_THREADS",
+    "SESSION_TIMED_OUT",
     "TOKEN",
     "VIEW",
     "Call",
+    "Connection",
     "DiscordState",
     "FakeDiscord",
     "Fault",
@@ -106,11 +114,14 @@ __all__ = [
     "connected",
     "discord_session",
     "docs_shaped_slash",
+    "guild_on_shard",
+    "in_guild",
     "jokeconfig",
     "modal_submit",
     "overlay",
     "running",
     "serve_fake",
+    "shard_of",
     "slash",
     "snowflake_at",
 ]

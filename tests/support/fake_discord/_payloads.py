@@ -182,3 +182,12 @@ def button_ids(message: Mapping[str, Any]) -> list[str]:
         for child in row.get("components", [])
         if "custom_id" in child
     ]
+
+
+def in_guild(payload: Mapping[str, Any], guild_id: int) -> dict[str, Any]:
+    """The same interaction from another guild (one of the fake's other, empty guilds)."""
+    channel_id = str(guild_id + 1)  # a channel the client has not cached: sent partial
+    out = {**payload, "guild_id": str(guild_id), "channel_id": channel_id}
+    out["channel"] = {**payload["channel"], "id": channel_id, "guild_id": str(guild_id)}
+    out["authorizing_integration_owners"] = {"0": str(guild_id)}
+    return out

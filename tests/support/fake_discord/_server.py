@@ -45,7 +45,10 @@ class FakeDiscord(CallLog, FaultInjection):
 
     Options: ``deadline_s`` (initial-response deadline), ``nonce_window_s``,
     ``bot_permissions`` (what the bot's role grants), ``enabled_intents`` (privileged intents
-    switched on), ``guild_available`` (False: the guild never arrives in GUILD_CREATE).
+    switched on), ``guild_available`` (False: the guild never arrives in GUILD_CREATE),
+    ``shard_count`` (what ``GET /gateway/bot`` recommends), ``guilds`` (the ids of the bot's
+    other, empty guilds: see ``guild_on_shard``), ``heartbeat_ms`` and ``zombie_after_s``
+    (close a connection that stopped heartbeating).
     """
 
     def __init__(
@@ -56,6 +59,10 @@ class FakeDiscord(CallLog, FaultInjection):
         bot_permissions: int | None = None,
         enabled_intents: int = 0,
         guild_available: bool = True,
+        shard_count: int = 1,
+        guilds: tuple[int, ...] = (),
+        heartbeat_ms: int = 41250,
+        zombie_after_s: float | None = None,
     ) -> None:
         self.state = DiscordState(nonce_window_s=nonce_window_s, bot_permissions=bot_permissions)
         self.interactions = Interactions(self.state, deadline_s=deadline_s)
@@ -64,6 +71,10 @@ class FakeDiscord(CallLog, FaultInjection):
             self.state.perms,
             enabled_intents=enabled_intents,
             guild_available=guild_available,
+            shard_count=shard_count,
+            guilds=guilds,
+            heartbeat_ms=heartbeat_ms,
+            zombie_after_s=zombie_after_s,
         )
         CallLog.__init__(self)
         FaultInjection.__init__(self)
@@ -85,6 +96,10 @@ class FakeDiscord(CallLog, FaultInjection):
     def clients(self) -> int:
         """How many identified gateway connections are open."""
         return len(self.gateway.sockets)
+
+    def shards_connected(self) -> set[int]:
+        """The shard ids with an identified (or resumed) gateway connection open now."""
+        return {shard_id for shard_id, _ in self.gateway.sockets.values()}
 
     def messages(self, channel_id: int) -> list[dict[str, Any]]:
         """Messages visible in a channel (ephemerals excluded), oldest first."""
@@ -176,6 +191,10 @@ class FakeDiscord(CallLog, FaultInjection):
         st = self.state
         if shape == ("GET", "users", "@me"):
             return 200, user(BOT_ID)
+        if shape == ("GET", "gateway", "bot"):
+            return 200, self.gateway.bot_gateway()
+        if shape == ("GET", "gateway"):
+            return 200, {"url": f"ws://127.0.0.1:{self.port}/gateway"}
         if shape == ("GET", "oauth2", "applications", "@me"):
             return 200, app_info()
         if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":

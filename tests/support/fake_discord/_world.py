@@ -114,16 +114,72 @@ def roles(perms: GuildPermissions | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def ready(port: int) -> dict[str, Any]:
-    """READY for the bot user, with the guild still unavailable (GUILD_CREATE follows)."""
+SESSION_ID = "fake-session"  # a READY's session id starts with it; a RESUME must name one
+
+
+def shard_of(guild_id: int, count: int) -> int:
+    """The shard a guild's events go to: ``(guild_id >> 22) % num_shards`` (Discord's docs)."""
+    return (guild_id >> 22) % count
+
+
+def guild_on_shard(shard_id: int, count: int, n: int = 0) -> int:
+    """A guild id (other than the fake guild) whose events go to ``shard_id`` of ``count``."""
+    base = (GUILD_ID >> 22) + 1_000 + n * count
+    return ((base - base % count + shard_id) << 22) | 7
+
+
+def ready(
+    port: int,
+    *,
+    shard: tuple[int, int] = (0, 1),
+    guilds: list[int] | None = None,
+    session_id: str = SESSION_ID,
+) -> dict[str, Any]:
+    """READY for the bot user, with its guilds still unavailable (GUILD_CREATE follows)."""
     return {
         "v": 10,
         "user": user(BOT_ID),
-        "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-        "session_id": "fake-session",
+        "guilds": [{"id": str(g), "unavailable": True} for g in guilds or [GUILD_ID]],
+        "session_id": session_id,
         "resume_gateway_url": f"ws://127.0.0.1:{port}/gateway",
-        "shard": [0, 1],
+        "shard": list(shard),
         "application": {"id": str(APP_ID), "flags": 0},
+    }
+
+
+def small_guild(guild_id: int) -> dict[str, Any]:
+    """GUILD_CREATE of another, empty guild: @everyone, the bot as its only member."""
+    everyone = {"id": str(guild_id), "name": "@everyone", "permissions": str(MEMBER_PERMS)}
+    bot = {**member(BOT_ID), "roles": []}
+    return {
+        "id": str(guild_id),
+        "name": f"Guild {guild_id % 10_000}",
+        "owner_id": str(ADMIN),
+        "unavailable": False,
+        "member_count": 1,
+        "large": False,
+        "roles": [
+            {
+                **everyone,
+                "position": 0,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            }
+        ],
+        "channels": [],
+        "members": [bot],
+        "threads": [],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "voice_states": [],
+        "presences": [],
+        "premium_tier": 0,
+        "preferred_locale": "en-US",
+        "joined_at": iso(time.time() * 1000),
     }
 
 
