@@ -14,6 +14,7 @@ BOT_SCOPES = (
     "groups:read",
     "im:write",
     "usergroups:read",
+    "users:read",
 )
 
 
