@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     slack_moderators: str = ""  # comma-separated user ids
     slack_moderator_group: str = ""
     slack_http_port: int = Field(default=3000, ge=1, le=65535)  # HTTP mode under `serve`
+    # Slack multi-workspace mode (the OAuth install flow): both set turn it on
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr | None = None
+    slack_oauth_redirect_url: str = ""  # https://<host>/slack/oauth_redirect
     # LLM
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
@@ -175,6 +179,11 @@ class Settings(BaseSettings):
         return tuple(v for v in [*found, password or ""] if v)
 
     @property
+    def slack_multi_workspace(self) -> bool:
+        """Whether ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` turn on the OAuth install."""
+        return bool(self.slack_client_id.strip()) and _is_set(self.slack_client_secret)
+
+    @property
     def slack_moderator_ids(self) -> tuple[str, ...]:
         """``SLACK_MODERATORS`` split on commas, blanks dropped."""
         return tuple(u.strip() for u in self.slack_moderators.split(",") if u.strip())
@@ -214,7 +223,19 @@ def require_discord(settings: Settings) -> None:
 
 
 def require_slack(settings: Settings, *, http: bool) -> None:
-    """Raise :class:`ConfigError` unless the Slack adapter can start (HTTP or Socket Mode)."""
+    """Raise :class:`ConfigError` unless the Slack adapter can start (HTTP or Socket Mode).
+
+    In multi-workspace mode (``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET``) the tokens come
+    from each workspace's install: HTTP mode and the signing secret are what it needs.
+    """
+    if settings.slack_multi_workspace:
+        if not http:
+            raise ConfigError(
+                "Slack multi-workspace mode (SLACK_CLIENT_ID) needs HTTP mode: "
+                "run `jokebot slack --http` (the install page must be reachable)"
+            )
+        _require(settings, "Slack (multi-workspace)", ["slack_signing_secret"])
+        return
     needed = ["slack_bot_token", "slack_signing_secret" if http else "slack_app_token"]
     _require(settings, f"Slack ({'HTTP mode' if http else 'Socket Mode'})", needed)
 

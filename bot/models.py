@@ -385,6 +385,34 @@ class RouteInfo:
     surface: Surface
 
 
+@dataclass(frozen=True)
+class Installation:
+    """A chat app installed into one workspace by its OAuth flow (Slack multi-workspace mode).
+
+    Keyed by ``(enterprise_id, team_id)``; either may be ``""`` (no Enterprise Grid; an
+    org-wide install has no team). With token rotation on, ``bot_token`` expires at
+    ``expires_at`` (epoch seconds) and ``refresh_token`` buys the next pair exactly once.
+
+    Attributes:
+        scopes: the bot token's granted scopes, comma-separated as Slack reports them.
+        installer_id: the user who installed the app.
+    """
+
+    enterprise_id: str
+    team_id: str
+    bot_token: str
+    bot_id: str = ""
+    bot_user_id: str = ""
+    scopes: str = ""
+    refresh_token: str = ""
+    expires_at: float | None = None
+    app_id: str = ""
+    team_name: str = ""
+    installer_id: str = ""
+    is_enterprise_install: bool = False
+    installed_at: float = 0.0
+
+
 class Level(StrEnum):
     """How bad a doctor finding is: ``error`` makes ``jokebot doctor`` exit 1."""
 

@@ -7,7 +7,7 @@ live platform connection through a :class:`ConnectionHook` the wiring hands them
 console also reads :class:`ReviewBoard`.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -18,6 +18,7 @@ from bot.models import (
     DecisionRequest,
     DraftEvent,
     Finding,
+    Installation,
     JokeRequest,
     LinkCode,
     OutboxEffect,
@@ -243,4 +244,46 @@ class Check(Protocol):
 
     async def fix(self) -> list[Finding]:
         """Do this area's safe repairs (``--fix``); one finding per repair done or refused."""
+        ...
+
+
+class Installations(Protocol):
+    """Where multi-workspace installs live (the store), and the OAuth flow's single-use states.
+
+    ``rotate`` is how a token is refreshed: serialised per installation across every process
+    on the database, so a single-use refresh token is exchanged once.
+    """
+
+    async def save_installation(self, installation: Installation) -> None:
+        """Insert or replace the installation of its ``(enterprise_id, team_id)``."""
+        ...
+
+    async def find_installation(self, enterprise_id: str, team_id: str) -> Installation | None:
+        """The installation of a workspace (``""`` for an absent id), or None."""
+        ...
+
+    async def delete_installation(self, enterprise_id: str, team_id: str) -> bool: ...
+
+    async def rotate(
+        self,
+        enterprise_id: str,
+        team_id: str,
+        due: Callable[[Installation], bool],
+        exchange: Callable[[Installation], Awaitable[Installation]],
+    ) -> Installation | None:
+        """Refresh an installation's token if it is still ``due`` once we hold its lock.
+
+        Locks the installation (other processes rotating it wait), reads it again, calls
+        ``exchange`` only if ``due`` still says so, and stores what it returns in the same
+        transaction. The installation as it is afterwards, or None if there is none. An
+        exception from ``exchange`` leaves the stored one unchanged and propagates.
+        """
+        ...
+
+    async def issue_state(self, state: str, expires_at: float) -> None:
+        """Remember an OAuth ``state`` until ``expires_at``."""
+        ...
+
+    async def consume_state(self, state: str, now: float) -> bool:
+        """Use up ``state``: True once if it was issued and has not expired."""
         ...

@@ -24,9 +24,11 @@ from adapters.slack_adapter._checks import preflight
 from adapters.slack_adapter._config import DEFAULT_API_BASE, PLATFORM, SlackConfig
 from adapters.slack_adapter._listeners import SlackListeners, drain_listeners
 from adapters.slack_adapter._moderators import Moderators
+from adapters.slack_adapter._oauth import add_oauth_routes, oauth_flow, workspaces_for
 from adapters.slack_adapter._sender import SlackSender
+from adapters.slack_adapter._workspaces import WorkspaceAuthorize, Workspaces
 from bot.errors import ConfigError
-from bot.ports import ConnectionHook, EventSink
+from bot.ports import Clock, ConnectionHook, EventSink, Installations
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +38,41 @@ HTTP_TIMEOUT_S = 30  # slack_sdk's default; a shared session must carry it itsel
 MAX_SKEW_S = 300  # Slack's replay window for signed requests
 
 
-def build_slack(config: SlackConfig, sink: EventSink) -> tuple[AsyncApp, SlackSender]:
-    """The Bolt app (listeners registered) and the outbox sender, from plain values."""
+def build_slack(
+    config: SlackConfig,
+    sink: EventSink,
+    *,
+    installs: Installations | None = None,
+    clock: Clock | None = None,
+) -> tuple[AsyncApp, SlackSender]:
+    """The Bolt app (listeners registered) and the outbox sender, from plain values.
+
+    In multi-workspace mode (``config.multi_workspace``) ``installs`` and ``clock`` are
+    needed: the app then serves the OAuth install flow and every request and every effect
+    uses its own workspace's token.
+    """
     client = AsyncWebClient(
-        token=config.bot_token,
+        token=None if config.multi_workspace else config.bot_token,
         base_url=config.api_base or DEFAULT_API_BASE,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(),
             AsyncRateLimitErrorRetryHandler(max_retry_count=config.rate_limit_retries),
         ],
     )
-    app = AsyncApp(client=client, signing_secret=config.signing_secret, name="jokebot")
+    workspaces: Workspaces | None = None
+    if config.multi_workspace:
+        if installs is None or clock is None:
+            raise ConfigError("Slack multi-workspace mode needs the store's installations")
+        workspaces = workspaces_for(config, installs, clock)
+        app = AsyncApp(
+            client=client,
+            signing_secret=config.signing_secret,
+            name="jokebot",
+            oauth_flow=oauth_flow(config, installs, clock, client),
+            authorize=WorkspaceAuthorize(workspaces),  # type: ignore[arg-type]  # bolt takes an AsyncAuthorize too (isinstance)
+        )
+    else:
+        app = AsyncApp(client=client, signing_secret=config.signing_secret, name="jokebot")
     moderators = Moderators(
         client, config.moderators, config.moderator_group, ttl_s=config.group_cache_s
     )
@@ -57,6 +83,7 @@ def build_slack(config: SlackConfig, sink: EventSink) -> tuple[AsyncApp, SlackSe
         reconcile_pages=config.reconcile_pages,
         clock_skew_s=config.clock_skew_s,
         pool=client,
+        workspaces=workspaces,
     )
     return app, sender
 
@@ -65,7 +92,7 @@ def _sender_client(config: SlackConfig) -> AsyncWebClient:
     # The outbox retries only what certainly was not applied: a connection never made. A
     # connection lost mid-request becomes OutcomeUnknown, and the runtime reconciles first.
     return AsyncWebClient(
-        token=config.bot_token,
+        token=None if config.multi_workspace else config.bot_token,
         base_url=config.api_base or DEFAULT_API_BASE,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(error_types=[aiohttp.ClientConnectorError]),
@@ -100,7 +127,7 @@ async def serve_http(
             "Slack HTTP mode: set SLACK_SIGNING_SECRET (Basic Information → App Credentials)"
         )
     async with shared_session(app.client):
-        if check:
+        if check and not config.multi_workspace:  # no token to check before an install
             await preflight(app.client, config)
         runner = web.AppRunner(events_app(app, config.signing_secret), access_log=None)
         await runner.setup()
@@ -164,6 +191,8 @@ def events_app(app: AsyncApp, signing_secret: str) -> web.Application:
 
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, handle)
+    if app.oauth_flow is not None:
+        add_oauth_routes(web_app, app.oauth_flow)
     return web_app
 
 
@@ -199,6 +228,11 @@ async def run_socket_mode(
     """
     if not config.app_token.startswith("xapp-"):
         raise ConfigError("Slack Socket Mode: set SLACK_APP_TOKEN to an app-level token (xapp-…)")
+    if config.multi_workspace:
+        raise ConfigError(
+            "Slack multi-workspace mode (SLACK_CLIENT_ID) needs HTTP mode: the install flow "
+            "has to be reachable from the browser (jokebot slack --http)"
+        )
     if on_connection is not None:
         on_connection(False, "connecting")
     async with shared_session(app.client):

@@ -4,6 +4,18 @@ from dataclasses import dataclass
 
 PLATFORM = "slack"
 DEFAULT_API_BASE = "https://slack.com/api/"
+# what manifest.yml asks for (tests/adapters check they agree)
+BOT_SCOPES = (
+    "channels:history",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "groups:history",
+    "groups:read",
+    "im:write",
+    "usergroups:read",
+    "users:read",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,13 @@ class SlackConfig:
         command: the slash command's name.
         team_id: the workspace (``T…``) this bot serves; empty: the bot token's own, as
             ``auth.test`` reports it. Requests from any other workspace are refused.
+        client_id: the app's client id; with ``client_secret`` it turns on multi-workspace
+            mode (HTTP only): workspaces install the app at ``/slack/install`` and each is
+            served with its own, rotating, bot token; ``bot_token`` is then unused.
+        client_secret: the app's client secret (Basic Information → App Credentials).
+        redirect_url: the OAuth Redirect URL, ``https://<host>/slack/oauth_redirect``.
+        bot_scopes: the bot scopes the install asks for.
+        authorize_url: Slack's authorize page; only tests point it elsewhere.
     """
 
     bot_token: str
@@ -51,3 +70,13 @@ class SlackConfig:
     request_budget_s: float = 2.0
     command: str = "/joke"
     team_id: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    redirect_url: str = ""
+    bot_scopes: tuple[str, ...] = BOT_SCOPES
+    authorize_url: str | None = None
+
+    @property
+    def multi_workspace(self) -> bool:
+        """Whether the OAuth install flow (and one token per workspace) is on."""
+        return bool(self.client_id and self.client_secret)

@@ -40,6 +40,7 @@ from adapters.slack_adapter._messages import answer as answer_text, status_answe
 from adapters.slack_adapter._moderators import Moderators
 from adapters.slack_adapter._render import decided_blocks, draft_from_blocks, form_modal, status
 from adapters.slack_adapter._screen import is_screen, screen
+from adapters.slack_adapter._setup import is_setup, setup
 from bot.errors import BadRequest
 from bot.models import Actor, DecideResult, DecideStatus, DecisionRequest
 from bot.ports import EventSink
@@ -135,6 +136,10 @@ class SlackListeners:
             return
         if is_screen(command):
             answer = await screen(command, self._sink, self._moderators, self._config)
+            await ack(text=answer_text(answer), response_type="ephemeral")
+            return
+        if is_setup(command):
+            answer = await setup(command, self._sink, self._moderators, self._config)
             await ack(text=answer_text(answer), response_type="ephemeral")
             return
         request = to_joke_request(command, self._config)

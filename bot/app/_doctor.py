@@ -74,7 +74,8 @@ async def _platform_checks(
         guild = int(settings.discord_guild_id) if settings.discord_guild_id else None
         discord = DiscordCheck(secret(settings.discord_token), scopes, guild)
         checks.append(Audited(discord, store, clock.now) if store is not None else discord)
-    if settings.slack_bot_token is not None:
+    # multi-workspace mode: no one token to check (per-workspace checks are not written yet)
+    if settings.slack_bot_token is not None and not settings.slack_multi_workspace:
         from adapters.slack_adapter import SlackCheck
 
         checks.append(SlackCheck(slack_config(settings)))

@@ -129,7 +129,7 @@ async def run_slack(settings: Settings, *, http: bool, host: str, port: int) -> 
         serving_llm(settings) as llm,
         open_core(database_url=settings.database_url, llm=llm, options=options) as core,
     ):
-        slack_app, sender = build_slack(config, core.service)
+        slack_app, sender = build_slack(config, core.service, **slack_extras(config, core))
         core.register_sender("slack", sender)
         async with core.serving():
             settle_heap()
@@ -140,19 +140,39 @@ async def run_slack(settings: Settings, *, http: bool, host: str, port: int) -> 
     return 0
 
 
+def slack_extras(config: "SlackConfig", core: Core) -> dict[str, Any]:
+    """What ``build_slack`` needs besides the config (multi-workspace mode only).
+
+    The store's installations (every process on the database sees every install) and the clock.
+    """
+    if not config.multi_workspace:
+        return {}
+    from bot.store.installations import StoreInstallations
+
+    return {"installs": StoreInstallations(core.store), "clock": core.clock}
+
+
 def slack_config(settings: Settings) -> "SlackConfig":
-    """The plain values the Slack adapter is built from."""
+    """The plain values the Slack adapter is built from.
+
+    In multi-workspace mode there is no one pair of channels: each workspace has its own
+    (``/joke setup``), so ``SLACK_MOD_CHANNEL`` / ``SLACK_PUBLIC_CHANNEL`` are not used.
+    """
     from adapters.slack_adapter import SlackConfig
 
+    multi = settings.slack_multi_workspace
     return SlackConfig(
-        bot_token=secret(settings.slack_bot_token),
-        mod_channel=settings.slack_mod_channel,
-        public_channel=settings.slack_public_channel,
+        bot_token="" if multi else secret(settings.slack_bot_token),
+        mod_channel="" if multi else settings.slack_mod_channel,
+        public_channel="" if multi else settings.slack_public_channel,
         moderators=settings.slack_moderator_ids,
         moderator_group=settings.slack_moderator_group,
         app_token=secret(settings.slack_app_token),
         signing_secret=secret(settings.slack_signing_secret),
         api_base=settings.slack_api_base,
+        client_id=settings.slack_client_id.strip() if multi else "",
+        client_secret=secret(settings.slack_client_secret) if multi else "",
+        redirect_url=settings.slack_oauth_redirect_url.strip(),
     )
 
 

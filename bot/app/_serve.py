@@ -18,7 +18,7 @@ from bot.app._console import ConsoleSurface, check_binding, console_config, open
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
 from bot.app._ops import ops_server, pruning_duty
-from bot.app._platforms import secret, settle_heap, slack_config
+from bot.app._platforms import secret, settle_heap, slack_config, slack_extras
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -44,7 +44,16 @@ def plan_surfaces(settings: Settings) -> list[SurfacePlan]:
         if secret(settings.discord_token)
         else SurfacePlan("discord", False, "set DISCORD_TOKEN to run it")
     )
-    if not secret(settings.slack_bot_token):
+    if settings.slack_multi_workspace:
+        port = settings.slack_http_port
+        slack = (
+            SurfacePlan(
+                "slack", True, f"multi-workspace HTTP mode on port {port} (SLACK_CLIENT_ID)"
+            )
+            if secret(settings.slack_signing_secret)
+            else SurfacePlan("slack", False, "set SLACK_SIGNING_SECRET (multi-workspace mode)")
+        )
+    elif not secret(settings.slack_bot_token):
         slack = SurfacePlan("slack", False, "set SLACK_BOT_TOKEN to run it")
     elif secret(settings.slack_app_token):
         slack = SurfacePlan("slack", True, "Socket Mode (SLACK_APP_TOKEN is set)")
@@ -132,7 +141,7 @@ class SlackSurface:
 
     def __init__(self, settings: Settings, core: Core, report: ConnectionHook) -> None:
         self._config, self._core, self._report = slack_config(settings), core, report
-        self._http = not self._config.app_token
+        self._http = self._config.multi_workspace or not self._config.app_token
         self._port = settings.slack_http_port
         self._app: Any = None
         self.prepare()
@@ -141,7 +150,8 @@ class SlackSurface:
         """Build the Bolt app and register its sender (replacing the previous one)."""
         from adapters.slack_adapter import build_slack
 
-        self._app, sender = build_slack(self._config, self._core.service)
+        extras = slack_extras(self._config, self._core)
+        self._app, sender = build_slack(self._config, self._core.service, **extras)
         self._core.register_sender(self.name, sender)
 
     async def run(self) -> None:

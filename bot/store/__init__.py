@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
 from bot.errors import ConfigError
-from bot.models import ScopeConfig, Surface
+from bot.models import Installation, ScopeConfig, Surface
 from bot.store.bell import Bell
 from bot.store.records import (
     EVERY_LOOP,
@@ -344,6 +344,29 @@ class Tx(Protocol):
 
     async def all_routes(self) -> list[tuple[str, str, Surface]]:
         """Every route: ``(platform, scope, surface)``, by scope then in the order added."""
+
+    # Slack multi-workspace installs (``bot.store.installations``)
+
+    async def get_installation(
+        self, enterprise_id: str, team_id: str, *, lock: bool = False
+    ) -> Installation | None:
+        """The installation of a workspace; ``lock`` holds it until the transaction ends.
+
+        Other transactions locking it meanwhile wait (PostgreSQL: ``FOR UPDATE``; SQLite: every
+        write transaction excludes the others already).
+        """
+        ...
+
+    async def save_installation(self, installation: Installation) -> None:
+        """Insert, or replace every field of the installation with the same key."""
+        ...
+
+    async def delete_installation(self, enterprise_id: str, team_id: str) -> bool: ...
+
+    async def add_oauth_state(self, state: str, expires_at: float) -> None: ...
+
+    async def take_oauth_state(self, state: str, now: float) -> bool:
+        """True once for an issued, unexpired state (it is used up); expired ones are dropped."""
         ...
 
 

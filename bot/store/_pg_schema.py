@@ -140,6 +140,27 @@ V6 = (
     "CREATE INDEX requests_requester ON requests(requester, id)",
 )
 
+V7 = (
+    """CREATE TABLE slack_installations (
+        enterprise_id TEXT NOT NULL,
+        team_id TEXT NOT NULL,
+        bot_token TEXT NOT NULL,
+        bot_id TEXT NOT NULL,
+        bot_user_id TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        refresh_token TEXT NOT NULL,
+        expires_at DOUBLE PRECISION,
+        app_id TEXT NOT NULL,
+        team_name TEXT NOT NULL,
+        installer_id TEXT NOT NULL,
+        is_enterprise_install INTEGER NOT NULL,
+        installed_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (enterprise_id, team_id))""",
+    """CREATE TABLE oauth_states (
+        state TEXT PRIMARY KEY,
+        expires_at DOUBLE PRECISION NOT NULL)""",
+)
+
 V8 = (
     "ALTER TABLE scopes ADD COLUMN blocked_words_json TEXT NOT NULL DEFAULT '[]'",
     "ALTER TABLE scopes ADD COLUMN screen_threshold DOUBLE PRECISION",

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.store import _cards_sql as cards_sql
+from bot.store._installs_sql import InstallQueries
 from bot.store._pg_board import PgBoard
 from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import PgOutbox
@@ -31,8 +32,11 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQueries):
+class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQueries, InstallQueries):
     """Statements of one PostgreSQL transaction."""
+
+    MARK = "%s"
+    LOCKS_ROWS = True
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return list(await self._all(sql, params))

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.models import ScopeConfig, Surface
+from bot.store._installs_sql import InstallQueries
 from bot.store._requests_sql import RequestQueries
 from bot.store._rows import (
     HEAD,
@@ -29,7 +30,9 @@ from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries, RequestQueries):
+class SqliteTx(
+    SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries, RequestQueries, InstallQueries
+):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: LoopConnection) -> None:

@@ -27,7 +27,9 @@ TABLES = (
     "routes",
     "link_codes",
     "requests",
-)  # waits refer to runs; duties are not copied: leases of the source's processes, not data
+    "slack_installations",
+)  # waits refer to runs; duties and OAuth states are not copied: the source's leases and
+# sign-ins in progress, not data
 
 
 class StoreNotEmpty(UserFacingError):

@@ -5,6 +5,7 @@ database created by any earlier version upgrades in order on open. Each step car
 for every dialect: SQLite here, PostgreSQL in ``_pg_schema.py``.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -193,7 +194,32 @@ _V6 = Migration(
     pg.V6,
 )
 
-# 7 is assigned to other work in progress; versions only need to increase
+_V7 = Migration(
+    7,
+    "slack_installations (multi-workspace OAuth installs, rotating tokens) and oauth_states",
+    (
+        """CREATE TABLE slack_installations (
+            enterprise_id TEXT NOT NULL,
+            team_id TEXT NOT NULL,
+            bot_token TEXT NOT NULL,
+            bot_id TEXT NOT NULL,
+            bot_user_id TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            refresh_token TEXT NOT NULL,
+            expires_at REAL,
+            app_id TEXT NOT NULL,
+            team_name TEXT NOT NULL,
+            installer_id TEXT NOT NULL,
+            is_enterprise_install INTEGER NOT NULL,
+            installed_at REAL NOT NULL,
+            PRIMARY KEY (enterprise_id, team_id)) WITHOUT ROWID""",
+        """CREATE TABLE oauth_states (
+            state TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL) WITHOUT ROWID""",
+    ),
+    pg.V7,
+)
+
 _V8 = Migration(
     8,
     "scopes: the screen's per-scope blocked words and classifier threshold",
@@ -204,7 +230,7 @@ _V8 = Migration(
     pg.V8,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
@@ -215,7 +241,7 @@ SCHEMA_VERSION_TABLE_PG = pg.SCHEMA_VERSION_TABLE
 
 
 def pending(
-    current: int, target: int = LATEST, applied: frozenset[int] | None = None
+    current: int, target: int = LATEST, applied: Collection[int] | None = None
 ) -> list[Migration]:
     """The steps that take a database from ``current`` to ``target``, in order.
 

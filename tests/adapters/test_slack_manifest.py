@@ -2,6 +2,7 @@ import re
 from pathlib import Path
 
 from adapters.slack_adapter import SlackConfig
+from tests.support.fake_slack_rules import manifest_scopes
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
@@ -42,3 +43,7 @@ def test_manifest_defaults_to_socket_mode_with_interactivity() -> None:
     assert "socket_mode_enabled: true" in text
     assert re.search(r"interactivity:\n\s+is_enabled: true", text)
     assert "request_url:" not in text  # HTTP mode only, left commented out
+
+
+def test_the_oauth_install_asks_for_exactly_the_manifests_bot_scopes() -> None:
+    assert set(SlackConfig("x", "C", "C").bot_scopes) == manifest_scopes()

@@ -24,6 +24,12 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         (["serve"], {}, "DISCORD_TOKEN"),
         (["serve"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
         (["serve"], {"SLACK_HTTP_PORT": "70000"}, "SLACK_HTTP_PORT"),
+        (["slack"], {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "cs"}, "--http"),
+        (
+            ["check-config", "--platform", "slack-http"],
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "cs"},
+            "SLACK_SIGNING_SECRET",
+        ),
     ],
 )
 def test_cli_missing_or_bad_setting_is_named_with_exit_status_2(
@@ -43,6 +49,23 @@ def test_cli_missing_or_bad_setting_is_named_with_exit_status_2(
     assert named in err
     assert "Traceback" not in err
     assert "xoxb-1" not in err  # secrets never echoed
+
+
+def test_cli_check_config_accepts_multi_workspace_http_without_a_bot_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key, value in {
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "cs-secret",
+        "SLACK_SIGNING_SECRET": "ss-secret",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+    status = main(["check-config", "--platform", "slack-http"])
+
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "cs-secret" not in out + err
 
 
 def test_cli_check_config_says_which_llm(

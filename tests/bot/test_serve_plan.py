@@ -37,6 +37,22 @@ from bot.config import load_settings
             ],
         ),
         (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "cs-1", "SLACK_SIGNING_SECRET": "s"},
+            [
+                "discord: off (set DISCORD_TOKEN to run it)",
+                "slack: runs (multi-workspace HTTP mode on port 3000 (SLACK_CLIENT_ID))",
+                "terminal: off (never under serve; use `jokebot chat`)",
+            ],
+        ),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "cs-1"},
+            [
+                "discord: off (set DISCORD_TOKEN to run it)",
+                "slack: off (set SLACK_SIGNING_SECRET (multi-workspace mode))",
+                "terminal: off (never under serve; use `jokebot chat`)",
+            ],
+        ),
+        (
             {"SLACK_BOT_TOKEN": "xoxb-1"},
             [
                 "discord: off (set DISCORD_TOKEN to run it)",
@@ -73,4 +89,4 @@ def test_serve_plan_names_each_surface_and_why(
     lines = describe(plan_surfaces(load_settings(_env_file=None)))
 
     assert lines == expected
-    assert not any(secret in " ".join(lines) for secret in ("xoxb-1", "xapp-1"))
+    assert not any(secret in " ".join(lines) for secret in ("xoxb-1", "xapp-1", "cs-1"))

@@ -3,10 +3,11 @@
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
-from bot.models import ScopeConfig, Surface
+from bot.models import Installation, ScopeConfig, Surface
 from bot.store import (
     AuditRow,
     EffectStatus,
@@ -566,3 +567,69 @@ async def test_store_prune_runs_deletes_their_requests(store: Store) -> None:
     assert pruned == 1
     assert gone is None
     assert kept is not None
+
+
+ROTATED = "xoxe.xoxb-rotated"  # a made-up token
+
+
+def an_installation(team: str = "T1", **changes: Any) -> Installation:
+    return replace(
+        Installation(
+            "",
+            team,
+            f"xoxe.xoxb-{team}",
+            bot_id="B1",
+            bot_user_id="U1",
+            scopes="commands,chat:write",
+            refresh_token=f"xoxe-1-{team}",
+            expires_at=43_200.0,
+            app_id="A1",
+            team_name="One",
+            installer_id="U9",
+            installed_at=10.0,
+        ),
+        **changes,
+    )
+
+
+async def test_store_installations_round_trip_and_replace(store: Store) -> None:
+    first, grid = an_installation("T1"), an_installation("", enterprise_id="E1")
+    grid = replace(grid, is_enterprise_install=True, expires_at=None, refresh_token="")
+    async with store.transaction() as tx:
+        await tx.save_installation(first)
+        await tx.save_installation(grid)
+        await tx.save_installation(replace(first, bot_token=ROTATED, expires_at=99.5))
+    async with store.read() as tx:
+        got = await tx.get_installation("", "T1")
+        got_grid = await tx.get_installation("E1", "")
+        missing = await tx.get_installation("", "T2")
+
+    assert got == replace(first, bot_token=ROTATED, expires_at=99.5)
+    assert got_grid == grid
+    assert missing is None
+
+
+async def test_store_installations_are_deleted_by_key(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.save_installation(an_installation("T1"))
+        await tx.save_installation(an_installation("T2"))
+    async with store.transaction() as tx:
+        deleted = await tx.delete_installation("", "T1")
+        again = await tx.delete_installation("", "T1")
+        left = await tx.get_installation("", "T2", lock=True)
+
+    assert (deleted, again) == (True, False)
+    assert left == an_installation("T2")
+
+
+async def test_store_oauth_states_are_single_use_and_expire(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.add_oauth_state("s-live", expires_at=100.0)
+        await tx.add_oauth_state("s-old", expires_at=50.0)
+    async with store.transaction() as tx:
+        taken = await tx.take_oauth_state("s-live", now=60.0)
+        twice = await tx.take_oauth_state("s-live", now=60.0)
+        expired = await tx.take_oauth_state("s-old", now=60.0)
+        unknown = await tx.take_oauth_state("s-never", now=60.0)
+
+    assert (taken, twice, expired, unknown) == (True, False, False, False)

@@ -21,7 +21,8 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 from tests.support.clock import FakeClock
-from tests.support.fake_slack_api import SlackApi, error
+from tests.support.fake_slack_api import Caller, SlackApi, error
+from tests.support.fake_slack_oauth import Grant, SlackOAuth, Workspace
 from tests.support.fake_slack_rules import manifest_scopes
 from tests.support.fake_slack_world import (
     BOT_USER,
@@ -33,7 +34,16 @@ from tests.support.fake_slack_world import (
     is_user_id,
 )
 
-__all__ = ["BOT_USER", "TEAM", "Channel", "FakeSlack", "Message", "sign", "signed_headers"]
+__all__ = [
+    "BOT_USER",
+    "TEAM",
+    "Channel",
+    "FakeSlack",
+    "Message",
+    "Workspace",
+    "sign",
+    "signed_headers",
+]
 
 BOT_TOKEN = "xoxb-test"  # noqa: S105  # a fake token for the fake server
 APP_TOKEN = "xapp-test"  # noqa: S105  # a fake token for the fake server
@@ -132,6 +142,7 @@ class FakeSlack(SlackApi):
         self.faults: dict[str, Fault] = {}
         self.losses: dict[str, Loss] = {}
         self.hooks: dict[str, Hook] = {}
+        self.delays: dict[str, float] = {}  # method -> seconds each call takes (real time)
         self.connections_opened = 0  # apps.connections.open calls
         self.links = 0  # websocket connections ever accepted
         self.socket_down = False  # a Socket Mode outage (go_down / come_back)
@@ -142,12 +153,14 @@ class FakeSlack(SlackApi):
         self._runner: web.AppRunner | None = None
         self._bind = (host, port)  # tests/container/fake_slack.py serves it to containers
         self.port = 0
+        self.oauth = SlackOAuth(self.clock)
 
     async def __aenter__(self) -> "FakeSlack":
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/webhook/{hook}", self._webhook)
         app.router.add_get("/link", self._link)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, *self._bind).start()
@@ -164,6 +177,19 @@ class FakeSlack(SlackApi):
     def base_url(self) -> str:
         """The ``base_url`` for ``AsyncWebClient`` (ends in ``/api/``)."""
         return f"http://127.0.0.1:{self.port}/api/"
+
+    @property
+    def authorize_url(self) -> str:
+        """Where an app sends the browser to install it (``authorization_url`` for Bolt)."""
+        return f"http://127.0.0.1:{self.port}/oauth/v2/authorize"
+
+    def add_workspace(self, workspace: Workspace, channels: Mapping[str, str]) -> None:
+        """Another workspace that may install the app, with its channels (the bot in them)."""
+        self.oauth.add_workspace(workspace)
+        for cid, name in channels.items():
+            self.channels[cid] = Channel(
+                name, is_private=cid.startswith("G"), team=workspace.team_id
+            )
 
     def webhook_url(self, hook: str) -> str:
         """A new ``response_url`` (valid 30 min, 5 posts) whose posts land in :attr:`webhooks`."""
@@ -242,7 +268,9 @@ class FakeSlack(SlackApi):
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                 body = {"ok": False, "error": fault.error}
                 return web.json_response(body, status=fault.status, headers=headers)
-        result = self._apply(method, params, auth.removeprefix("Bearer "))
+        if delay := self.delays.get(method):
+            await asyncio.sleep(delay)  # a slow answer, so that racing callers overlap
+        result = self._apply(method, params, auth)
         await self._record()
         if fault is not None and applying and fault.apply_then_drop and request.transport:
             request.transport.close()  # applied, but the client never hears back
@@ -256,16 +284,22 @@ class FakeSlack(SlackApi):
 
     def _scope_headers(self, auth: str) -> dict[str, str]:
         # Slack answers every bot-token call with the token's granted scopes in this header.
-        if auth.removeprefix("Bearer ") != BOT_TOKEN:
+        token = auth.removeprefix("Bearer ")
+        grant = self.oauth.grants.get(token)
+        if token != BOT_TOKEN and grant is None:
             return {}
-        return {"x-oauth-scopes": ",".join(sorted(self.scopes))}
+        scopes = self.scopes if grant is None else grant.scopes
+        return {"x-oauth-scopes": ",".join(sorted(scopes))}
 
     def _lost(self, loss: Loss, params: dict[str, Any]) -> bool:
         if loss.channel is not None and params.get("channel") != loss.channel:
             return False
         return self.rng.random() < loss.rate
 
-    def _apply(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
+    def _apply(self, method: str, params: dict[str, Any], auth: str) -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            return self.oauth.access(params, auth)  # client credentials, no token
+        token = auth.removeprefix("Bearer ")
         if method == "apps.connections.open" and self.socket_down:
             # Slack's documented answer while a service is down (Web API "service_unavailable").
             return error("service_unavailable")
@@ -280,12 +314,23 @@ class FakeSlack(SlackApi):
                 "ok": True,
                 "url": f"ws://127.0.0.1:{self.port}/link?n={self.connections_opened}",
             }
-        if token != BOT_TOKEN:
-            # Web API methods need the bot token; an app token is the wrong type.
-            return error(
-                "invalid_auth" if not token.startswith("xapp-") else "not_allowed_token_type"
-            )
-        return self.call(method, params)
+        if token.startswith("xapp-"):
+            return error("not_allowed_token_type")  # Web API methods need a bot token
+        if token == BOT_TOKEN:
+            return self.call(method, params)
+        if (refused := self.oauth.token_error(token)) is not None:
+            return error(refused)  # invalid_auth, or token_expired for a rotated-out one
+        grant = self.oauth.grants[token]
+        with self.calling_as(caller_of(grant)):
+            return self.call(method, params)
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        # The browser's side of the install: the user approves and is sent back with a code.
+        status, where = self.oauth.authorize(request.query_string)
+        await self._record()
+        if status != 302:
+            return web.Response(status=status, text=where)
+        raise web.HTTPFound(where)
 
     # -- response_url ------------------------------------------------------------------
 
@@ -374,6 +419,12 @@ class FakeSlack(SlackApi):
     def come_back(self) -> None:
         """The outage is over: ``apps.connections.open`` and new sockets work again."""
         self.socket_down = False
+
+
+def caller_of(grant: Grant) -> Caller:
+    """Who calls with a token issued by the OAuth flow."""
+    ws = grant.workspace
+    return Caller(ws.team_id, ws.bot_user, ws.bot_id, grant.scopes)
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

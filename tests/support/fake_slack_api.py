@@ -4,7 +4,9 @@ Every rule carries a comment naming the Slack behaviour it models. Block Kit, vi
 validation is in :mod:`tests.support.fake_slack_rules`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from tests.support.fake_slack_rules import (
@@ -34,6 +36,17 @@ from tests.support.fake_slack_world import (
 HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX = 100, 999
 
 
+@dataclass(frozen=True)
+class Caller:
+    """The workspace, bot and scopes of the token a call is made with (scopes None: the
+    legacy bot token's, :attr:`SlackApi.scopes`)."""
+
+    team: str
+    bot_user: str
+    bot_id: str
+    scopes: frozenset[str] | None
+
+
 def error(name: str, **extra: Any) -> dict[str, Any]:
     """Slack's error envelope: HTTP 200, ``{"ok": false, "error": ...}``."""
     return {"ok": False, "error": name, **extra}
@@ -55,13 +68,31 @@ class SlackApi(World):
         self.plan = plan
         self.short_pages = short_pages
         self.views: dict[str, dict[str, Any]] = {}
+        # who is calling: the legacy bot token's workspace unless a call is made for a grant
+        self.caller = Caller(TEAM, BOT_USER, BOT_ID, None)
+
+    @property
+    def granted(self) -> set[str]:
+        """The scopes of the token making the current call."""
+        return set(self.caller.scopes) if self.caller.scopes is not None else self.scopes
+
+    @contextmanager
+    def calling_as(self, caller: "Caller") -> Iterator[None]:
+        """Answer the calls made inside as ``caller``'s workspace and bot (handlers are sync)."""
+        before, self.caller = self.caller, caller
+        try:
+            yield
+        finally:
+            self.caller = before
 
     def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """One authorised Web API call (the token was checked by the server)."""
         needed = METHOD_SCOPES.get(method, ())
-        if missing := [s for s in needed if s not in self.scopes]:
+        if missing := [s for s in needed if s not in self.granted]:
             # A token without a method's scope: missing_scope, naming what was needed.
-            return error("missing_scope", needed=missing[0], provided=",".join(sorted(self.scopes)))
+            return error(
+                "missing_scope", needed=missing[0], provided=",".join(sorted(self.granted))
+            )
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return error("unknown_method")
@@ -73,22 +104,25 @@ class SlackApi(World):
     def _find(self, cid: str, *, read: dict[str, str] | None = None) -> Channel | dict[str, Any]:
         """A conversation the bot can see, or Slack's error for it."""
         channel = self.channels.get(cid)
-        # Private channels and DMs the bot is not in do not exist for it: channel_not_found.
-        if channel is None or (channel.kind != "public" and not channel.is_member):
+        # Private channels and DMs the bot is not in do not exist for it: channel_not_found;
+        # nor does any channel of another workspace.
+        if channel is None or channel.team != self.caller.team:
             return error("channel_not_found")
-        if read is not None and (scope := read[channel.kind]) not in self.scopes:
-            return error("missing_scope", needed=scope, provided=",".join(sorted(self.scopes)))
+        if channel.kind != "public" and not channel.is_member:
+            return error("channel_not_found")
+        if read is not None and (scope := read[channel.kind]) not in self.granted:
+            return error("missing_scope", needed=scope, provided=",".join(sorted(self.granted)))
         return channel
 
     def _target(self, cid: str) -> tuple[str, Channel] | dict[str, Any]:
         """Where chat.postMessage posts: a user id posts in the app's DM with that user."""
         if is_user_id(cid):
-            cid = self.dm(cid)
+            cid = self.dm(cid, self.caller.team)
         found = self._find(cid)
         if isinstance(found, dict):
             return found
         # A public channel the bot is not in: not_in_channel (chat:write.public would allow it).
-        if not found.is_member and "chat:write.public" not in self.scopes:
+        if not found.is_member and "chat:write.public" not in self.granted:
             return error("not_in_channel")
         return cid, found
 
@@ -96,9 +130,9 @@ class SlackApi(World):
         users = [u for u in str(params.get("users", "")).split(",") if u]
         if len(users) != 1 or not is_user_id(users[0]):
             return error("user_not_found")
-        if users[0] == BOT_USER:
+        if users[0] == self.caller.bot_user:
             return error("cannot_dm_bot")  # an app cannot open a DM with itself
-        return {"ok": True, "channel": {"id": self.dm(users[0])}}
+        return {"ok": True, "channel": {"id": self.dm(users[0], self.caller.team)}}
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         cid = str(params.get("channel", ""))
@@ -226,9 +260,9 @@ class SlackApi(World):
             "url": "https://fake.slack.com/",
             "team": "Fake",
             "user": "jokebot",
-            "team_id": TEAM,
-            "user_id": BOT_USER,
-            "bot_id": BOT_ID,
+            "team_id": self.caller.team,
+            "user_id": self.caller.bot_user,
+            "bot_id": self.caller.bot_id,
         }
 
     def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:

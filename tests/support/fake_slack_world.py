@@ -68,6 +68,7 @@ class Channel:
     is_im: bool = False
     user: str = ""  # the other person of a DM
     members: set[str] | None = None
+    team: str = TEAM  # the workspace it belongs to; other workspaces' tokens cannot see it
     messages: list[Message] = field(default_factory=list)
 
     @property
@@ -129,12 +130,14 @@ class World:
         self.triggers.setdefault(trigger, Trigger(self.clock.now()))
         return trigger
 
-    def dm(self, user: str) -> str:
+    def dm(self, user: str, team: str = TEAM) -> str:
         """The app's DM channel with ``user`` (created on first use), a ``D…`` id."""
         if user not in self._dms:
             cid = f"D{next(self._ids):08d}"
             self._dms[user] = cid
-            self.channels[cid] = Channel(f"dm-{user}", is_im=True, user=user, members={user})
+            self.channels[cid] = Channel(
+                f"dm-{user}", is_im=True, user=user, members={user}, team=team
+            )
         return self._dms[user]
 
     def dm_messages(self, user: str) -> list[Message]:
