@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncPipeline
 from psycopg.rows import TupleRow
 
 from bot.models import ScopeConfig
@@ -33,10 +33,17 @@ _OUTBOX_VALUES = ", ".join(["%s"] * len(OUTBOX_COLS.split(",")))
 
 
 class PgStatements:
-    """Helpers over the one connection of a transaction (the store holds BEGIN ... COMMIT)."""
+    """Helpers over the one connection of a transaction (the store holds BEGIN ... COMMIT).
 
-    def __init__(self, conn: Conn) -> None:
-        self._conn = conn
+    The connection is in pipeline mode: a statement is only queued. Reads (``_one``, ``_all``)
+    and compare-and-sets (``_changed``: the caller needs the row count) send the queue and
+    wait, one round trip; a statement whose result nobody reads (``_conn.execute``,
+    ``_many``) goes with the next of those, or with the COMMIT. Its error, if any, is raised
+    there: still inside the transaction block, which then rolls back.
+    """
+
+    def __init__(self, conn: Conn, pipeline: AsyncPipeline) -> None:
+        self._conn, self._pipeline = conn, pipeline
         self.wakes: set[str] = set()  # loops this transaction made work for (NOTIFY at commit)
         self.leased = False  # a step commit under our run lease: we deliver its effects ourselves
         self.audited = False  # audit rows were added: the store rings its bell after COMMIT
@@ -60,6 +67,7 @@ class PgStatements:
 
     async def _changed(self, sql: str, params: Sequence[Any]) -> int:
         cursor = await self._conn.execute(sql, params)
+        await self._pipeline.sync()  # a Sync inside BEGIN ... COMMIT ends no transaction
         return cursor.rowcount
 
     async def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:

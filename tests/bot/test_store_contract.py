@@ -1,8 +1,10 @@
 """The Store contract, run against every backend: SQLite and PostgreSQL (``db_url``)."""
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
+import psycopg
 import pytest
 
 from bot.models import ScopeConfig, Surface
@@ -14,6 +16,7 @@ from bot.store import (
     RunRow,
     RunStatus,
     Store,
+    Tx,
     WaitRow,
     WaitStatus,
     open_store,
@@ -100,6 +103,67 @@ async def test_store_transaction_rolls_back_on_any_exception(store: Store) -> No
 
     async with store.read() as tx:
         assert await tx.get_run("r1") is None
+
+
+# a write whose result nobody reads may be sent only with the next read or the COMMIT
+# (PostgreSQL's pipeline): its failure must still raise from the block and roll it all back
+DUPLICATES: dict[str, Callable[[Tx], Awaitable[object]]] = {
+    "wait": lambda tx: tx.insert_wait(a_wait("t1")),
+    "effects": lambda tx: tx.insert_effects([an_effect("r1", 1, 0)]),
+    "link code": lambda tx: tx.add_link_code("CODE", "discord", "g1", expires_at=1.0),
+}
+FAILED_WRITE = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+async def seeded_with_duplicates(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run("r1"))
+        for write in DUPLICATES.values():
+            await write(tx)
+
+
+@pytest.mark.parametrize("duplicate", DUPLICATES)
+async def test_store_a_failing_last_write_raises_from_the_block_and_rolls_back(
+    store: Store, duplicate: str
+) -> None:
+    await seeded_with_duplicates(store)
+
+    async def ends_with_the_duplicate() -> None:
+        async with store.transaction() as tx:
+            await tx.insert_run(a_run("r2"))
+            await tx.add_audit([AuditRow("r2", 1.0, "a", "e", {})])
+            await DUPLICATES[duplicate](tx)
+
+    with pytest.raises(FAILED_WRITE):
+        await ends_with_the_duplicate()
+
+    async with store.read() as tx:
+        assert await tx.get_run("r2") is None
+        assert await tx.audit("r2") == []
+
+
+@pytest.mark.parametrize("duplicate", DUPLICATES)
+async def test_store_a_failing_write_stops_the_block_at_the_latest_at_its_next_read(
+    store: Store, duplicate: str
+) -> None:
+    await seeded_with_duplicates(store)
+    reached: list[str] = []
+
+    async def reads_after_the_duplicate() -> None:
+        async with store.transaction() as tx:
+            await tx.add_audit([AuditRow("r1", 1.0, "a", "e", {})])
+            await DUPLICATES[duplicate](tx)
+            await tx.get_run("r1")
+            reached.append("after the read")
+            await tx.insert_run(a_run("r2"))
+
+    with pytest.raises(FAILED_WRITE):
+        await reads_after_the_duplicate()
+
+    async with store.read() as tx:
+        assert await tx.get_run("r2") is None
+        assert await tx.audit("r1") == []
+    assert reached == []
 
 
 async def test_store_save_run_is_compare_and_set_on_seq_and_runner(store: Store) -> None:
