@@ -166,6 +166,42 @@ async def test_store_a_failing_write_stops_the_block_at_the_latest_at_its_next_r
     assert reached == []
 
 
+async def test_store_reads_after_writes_see_the_writes(store: Store) -> None:
+    # on PostgreSQL, closing a wait reads its run and cards ahead: a write in between wins
+    waiting = a_run("run-t1", status=RunStatus.WAITING)
+    waiting.wait_token = a_wait("t1").token
+    async with store.transaction() as tx:
+        await tx.insert_run(waiting)
+        await tx.insert_wait(a_wait("t1", "run-t1"))
+        await tx.insert_effects([a_card("t1", 1, 0, "review.post", "pending")])
+    closed = replace(a_wait("t1", "run-t1"), status=WaitStatus.DECIDED, decision={"action": "a"})
+
+    async with store.transaction() as tx:
+        inserted = await tx.insert_inbox(InboxRow("fake", "i1", "t1", 1.0))
+        await tx.set_inbox_result("fake", "i1", "applied")
+        wait = await tx.get_wait("t1")
+        first = await tx.close_wait(closed)
+        await tx.save_run(a_run("run-t1", seq=1), expect_seq=0, expect_runner=None)
+        run = await tx.get_run("run-t1")
+        await tx.insert_effects([a_card("t1", 2, 0, "review.post", "pending")])
+        cards = await tx.card_effects("t1")
+        inbox = await tx.get_inbox("fake", "i1")
+        second = await tx.close_wait(closed)
+        after = await tx.get_wait("t1")
+
+    assert inserted
+    assert wait is not None
+    assert wait.status == WaitStatus.PENDING
+    assert (first, second) == (True, False)
+    assert run is not None
+    assert (run.seq, run.status) == (1, RunStatus.RUNNING)
+    assert [c.effect_id for c in cards] == ["run-t1:1:0", "run-t1:2:0"]
+    assert inbox is not None
+    assert inbox.result == "applied"
+    assert after is not None
+    assert after.status == WaitStatus.DECIDED
+
+
 async def test_store_save_run_is_compare_and_set_on_seq_and_runner(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.insert_run(a_run(runner_id="me"))
