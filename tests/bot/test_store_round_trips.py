@@ -12,7 +12,7 @@ from bot.models import DecideStatus
 from bot.store import AuditRow, InboxRow, Store, open_store
 from tests.bot.test_store_contract import a_run, a_wait, an_effect
 from tests.support.postgres import scratch_schema
-from tests.support.round_trips import counting_round_trips
+from tests.support.round_trips import READ, SYNC, counting_round_trips
 from tests.support.runtime_harness import Harness
 
 pytestmark = pytest.mark.postgres
@@ -45,7 +45,7 @@ async def test_writes_nobody_reads_cost_one_round_trip_with_the_commit(store: St
             await tx.add_audit([AuditRow("r1", 1.0, "a", "e", {"k": 1})])
             await tx.set_inbox_result("fake", "i1", "applied")
 
-    assert trips.waits == [POOL_CHECK, "pipeline"]
+    assert trips.waits == [POOL_CHECK, SYNC]
 
 
 async def test_each_read_costs_one_round_trip_and_carries_the_queued_writes(
@@ -60,7 +60,7 @@ async def test_each_read_costs_one_round_trip_and_carries_the_queued_writes(
 
     assert wait is not None
     assert inserted
-    assert trips.waits == [POOL_CHECK, "pipeline", "pipeline", "pipeline"]
+    assert trips.waits == [POOL_CHECK, READ, SYNC, SYNC]  # the read; the insert's count; COMMIT
 
 
 async def test_a_read_only_snapshot_costs_one_round_trip_per_read(store: Store) -> None:
@@ -69,10 +69,10 @@ async def test_a_read_only_snapshot_costs_one_round_trip_per_read(store: Store) 
             run = await tx.get_run("r1")
 
     assert run is not None
-    assert trips.waits == [POOL_CHECK, "pipeline", "pipeline"]  # BEGIN with the read; COMMIT
+    assert trips.waits == [POOL_CHECK, READ, SYNC]  # BEGIN with the read; COMMIT
 
 
-async def test_a_decision_costs_four_round_trips(pg_url: str) -> None:
+async def test_a_decision_costs_four_round_trips_and_the_pools_check(pg_url: str) -> None:
     h = Harness(pg_url)
     await h.boot()
     try:
@@ -88,4 +88,4 @@ async def test_a_decision_costs_four_round_trips(pg_url: str) -> None:
     # BEGIN, the inbox insert and the wait read ahead; the wait's compare-and-set with the
     # run and its cards read ahead; the run's compare-and-set; then effects, audit and the
     # inbox result with NOTIFY and COMMIT
-    assert trips.waits == [POOL_CHECK] + ["pipeline"] * 4
+    assert trips.waits == [POOL_CHECK, SYNC, SYNC, SYNC, SYNC]
