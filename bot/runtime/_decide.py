@@ -5,7 +5,7 @@ the same compare-and-set on ``waits.status = 'pending'``.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +15,7 @@ from bot.runtime import _messages as msg, _transitions as transitions
 from bot.runtime._cards import review_updates
 from bot.runtime._context import Context
 from bot.runtime._effects import SYSTEM, audit
-from bot.store import EffectStatus, InboxRow, RunStatus, Tx, WaitRow, WaitStatus
+from bot.store import EffectStatus, InboxRow, OutboxRow, RunStatus, Tx, WaitRow, WaitStatus
 from flows import Decision
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,11 @@ async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
     """Record one click; the answer is durable before this returns (ack only afterwards)."""
     now = ctx.clock.now()
     async with ctx.store.transaction() as tx:
-        result = await _decide_in_tx(tx, request, now)
+        result, posted = await _decide_in_tx(tx, request, now)
         if result.status != DecideStatus.DUPLICATE:
             await tx.set_inbox_result(
                 request.actor.platform, request.interaction_id, str(result.status)
             )
-        applied = result.status == DecideStatus.APPLIED
-        posted = await card_posted_at(tx, request.token) if applied else None
         ctx.crash.hit("decide.in_tx", status=str(result.status))
     ctx.telemetry.decided(request.actor.platform, str(result.status))
     if posted is not None:
@@ -52,7 +50,34 @@ async def decide(ctx: Context, request: DecisionRequest) -> DecideResult:
     return result
 
 
-async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideResult:
+async def _decide_in_tx(
+    tx: Tx, request: DecisionRequest, now: float
+) -> tuple[DecideResult, float | None]:
+    """The answer, and when an applied review's first card was posted (for telemetry)."""
+    checked = await _decidable(tx, request, now)
+    if isinstance(checked, DecideResult):
+        return checked, None
+    wait = checked
+    decision = Decision(request.action, dict(request.data), request.actor.ref)
+    display, name = request.actor.display, request.actor.name
+    if not name and not display.startswith("<"):  # a plain display (not a platform mention)
+        name = display
+    posts = await closing(tx, wait, decision, WaitStatus.DECIDED, display, now, name=name)
+    if posts is None:
+        wait_now = await tx.get_wait(request.token)
+        return await _closed_answer(tx, wait_now, request.actor.platform), None
+    applied = DecideResult(
+        DecideStatus.APPLIED,
+        msg.applied(request.action),
+        decided_by=request.actor.display,
+        decided_at=now,
+        decision=request.action,
+    )
+    return applied, posted_at(posts)
+
+
+async def _decidable(tx: Tx, request: DecisionRequest, now: float) -> DecideResult | WaitRow:
+    """The pending wait this click may decide, or the answer that refuses it."""
     inbox = InboxRow(request.actor.platform, request.interaction_id, request.token, now)
     if not await tx.insert_inbox(inbox):
         return DecideResult(DecideStatus.DUPLICATE, msg.DUPLICATE)
@@ -71,24 +96,16 @@ async def _decide_in_tx(tx: Tx, request: DecisionRequest, now: float) -> DecideR
         return DecideResult(DecideStatus.INVALID, msg.not_allowed(request.action, allowed))
     if missing := [k for k in wait.needs.get(request.action, ()) if not _given(request.data, k)]:
         return DecideResult(DecideStatus.INVALID, msg.missing(request.action, missing))
-    decision = Decision(request.action, dict(request.data), request.actor.ref)
-    display, name = request.actor.display, request.actor.name
-    if not name and not display.startswith("<"):  # a plain display (not a platform mention)
-        name = display
-    if not await close_wait(tx, wait, decision, WaitStatus.DECIDED, display, now, name=name):
-        return await _closed_answer(tx, await tx.get_wait(request.token), request.actor.platform)
-    return DecideResult(
-        DecideStatus.APPLIED,
-        msg.applied(request.action),
-        decided_by=request.actor.display,
-        decided_at=now,
-        decision=request.action,
-    )
+    return wait
 
 
 async def card_posted_at(tx: Tx, token: str) -> float | None:
     """When the first card of review ``token`` was posted (or queued, if not yet); None: none."""
-    cards = await tx.card_effects(token)
+    return posted_at(await tx.card_effects(token))
+
+
+def posted_at(cards: Sequence[OutboxRow]) -> float | None:
+    """When the first of a review's ``cards`` was posted (or queued, if not yet); None: none."""
     if not cards:
         return None
     posted = [c.updated_at if c.status == EffectStatus.DONE else c.created_at for c in cards]
@@ -141,6 +158,20 @@ async def close_wait(
     ``name`` is the decider's plain name for other platforms' cards (``Actor.name``); it is
     kept with the wait's decision (:data:`ACTOR_NAME`) for late clickers and repaired cards.
     """
+    return await closing(tx, wait, decision, status, display, now, name=name) is not None
+
+
+async def closing(
+    tx: Tx,
+    wait: WaitRow,
+    decision: Decision,
+    status: WaitStatus,
+    display: str,
+    now: float,
+    *,
+    name: str = "",
+) -> list[OutboxRow] | None:
+    """:func:`close_wait`, returning the wait's card posts as read (None: it was not pending)."""
     closed = replace(
         wait,
         status=status,
@@ -150,14 +181,15 @@ async def close_wait(
         decided_at=now,
     )
     if not await tx.close_wait(closed):
-        return False
+        return None
     run = await tx.get_run(wait.run_id)
     if run is None or run.status != RunStatus.WAITING or run.wait_token != wait.token:
         log.error("wait %s closed but run %s is not waiting on it", wait.token, wait.run_id)
-        return True
+        return await tx.card_effects(wait.token)
     resumed = transitions.resume(run, decision.to_json(), wait.token, now)
     seq = resumed.seq
     effects = []
+    posts: list[OutboxRow] = []  # only a review wait has cards (``card_effects`` of review.post)
     if wait.kind == REVIEW:
         posts = await tx.card_effects(wait.token)
         effects = review_updates(run, wait, seq, decision, display, now, posts, name=name)
@@ -181,7 +213,7 @@ async def close_wait(
             )
         ]
     )
-    return True
+    return posts
 
 
 async def _closed_answer(tx: Tx, wait: WaitRow | None, clicker_platform: str) -> DecideResult:

@@ -47,7 +47,7 @@ class PgQueues(PgStatements):
         return [Surface(str(r[0]), str(r[1])) for r in rows]
 
     async def add_link_code(self, code: str, platform: str, scope: str, expires_at: float) -> None:
-        await self._changed(
+        await self._send(
             "INSERT INTO link_codes (code, platform, scope, expires_at) VALUES (%s, %s, %s, %s)",
             (code, platform, scope, expires_at),
         )
@@ -57,7 +57,7 @@ class PgQueues(PgStatements):
         row = await self._one(
             "DELETE FROM link_codes WHERE code = %s RETURNING platform, scope, expires_at", (code,)
         )
-        await self._changed("DELETE FROM link_codes WHERE expires_at <= %s", (now,))
+        await self._send("DELETE FROM link_codes WHERE expires_at <= %s", (now,))
         if row is None or float(row[2]) <= now:
             return None
         return str(row[0]), str(row[1])
@@ -126,7 +126,7 @@ class PgOps(PgStatements):
             "DELETE FROM outbox WHERE run_id = ANY(%s)",
             "DELETE FROM runs WHERE run_id = ANY(%s)",
         ):
-            await self._changed(sql, (ids,))
+            await self._send(sql, (ids,))  # queued: sent with the COMMIT
         return len(ids)
 
 

@@ -37,12 +37,9 @@ def channel_for(schema: str) -> str:
     return f"jokebot_{hashlib.sha256(schema.encode()).hexdigest()[:32]}"
 
 
-def notify_then_commit(channel: str, loops: Set[str], origin: str) -> sql.Composed:
-    """One statement string: the notification, then COMMIT (one round trip)."""
-    payload = f"{','.join(sorted(loops))} {origin}"
-    return sql.SQL("SELECT pg_notify({}, {}); COMMIT").format(
-        sql.Literal(channel), sql.Literal(payload)
-    )
+def notification(channel: str, loops: Set[str], origin: str) -> tuple[str, tuple[str, str]]:
+    """The ``pg_notify`` statement and its parameters (queued with the COMMIT: one round trip)."""
+    return "SELECT pg_notify(%s, %s)", (channel, f"{','.join(sorted(loops))} {origin}")
 
 
 def loops_of(payload: str, own: str) -> frozenset[str]:

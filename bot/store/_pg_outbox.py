@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor, AsyncPipeline
 from psycopg.rows import TupleRow
 
 from bot.models import ScopeConfig
@@ -29,14 +29,32 @@ from bot.store.records import OUTBOX_LOOP, AuditRow, OutboxRow
 
 Conn = AsyncConnection[TupleRow]
 _O_COLS = ", ".join(f"o.{c.strip()}" for c in OUTBOX_COLS.split(","))
+CARD_EFFECTS = (
+    f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = %s AND kind = 'review.post' "  # noqa: S608
+    "ORDER BY seq, n"
+)
 _OUTBOX_VALUES = ", ".join(["%s"] * len(OUTBOX_COLS.split(",")))
 
 
 class PgStatements:
-    """Helpers over the one connection of a transaction (the store holds BEGIN ... COMMIT)."""
+    """Helpers over the one connection of a transaction (the store holds BEGIN ... COMMIT).
 
-    def __init__(self, conn: Conn) -> None:
-        self._conn = conn
+    The connection is in pipeline mode: a statement is only queued. Reads (``_one``, ``_all``)
+    and compare-and-sets (``_changed``: the caller needs the row count) send the queue and
+    wait, one round trip; a statement whose result nobody reads (``_send``, ``_many``) goes
+    with the next of those, or with the COMMIT. Its error, if any, is raised there: still
+    inside the transaction block, which then rolls back.
+
+    A compare-and-set may also queue the reads its caller asks for next (``ahead``: the
+    decision reads the wait after the inbox insert, the run and its cards after closing the
+    wait). Such a read is answered from that round trip only if it is the very next statement
+    with the same SQL and parameters; any other statement first discards it. It ran at the
+    same place in the transaction's order as asking for it then would have.
+    """
+
+    def __init__(self, conn: Conn, pipeline: AsyncPipeline) -> None:
+        self._conn, self._pipeline = conn, pipeline
+        self._ahead: list[tuple[str, Sequence[Any], AsyncCursor[TupleRow]]] = []
         self.wakes: set[str] = set()  # loops this transaction made work for (NOTIFY at commit)
         self.leased = False  # a step commit under our run lease: we deliver its effects ourselves
         self.audited = False  # audit rows were added: the store rings its bell after COMMIT
@@ -50,19 +68,35 @@ class PgStatements:
         """
         return self.wakes - {OUTBOX_LOOP} if self.leased else set(self.wakes)
 
+    async def _execute(self, sql: str, params: Sequence[Any]) -> AsyncCursor[TupleRow]:
+        """The cursor of ``sql``: read ahead if it was the next statement, else queued now."""
+        ahead = self._ahead[:1]
+        self._ahead = self._ahead[1:] if ahead else []
+        if ahead and ahead[0][0] == sql and list(ahead[0][1]) == list(params):
+            return ahead[0][2]
+        self._ahead = []  # another statement comes first: what was read ahead may be stale
+        return await self._conn.execute(sql, params)
+
+    async def _send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self._execute(sql, params)
+
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> TupleRow | None:
-        cursor = await self._conn.execute(sql, params)
-        return await cursor.fetchone()
+        return await (await self._execute(sql, params)).fetchone()
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[TupleRow]:
-        cursor = await self._conn.execute(sql, params)
-        return await cursor.fetchall()
+        return await (await self._execute(sql, params)).fetchall()
 
-    async def _changed(self, sql: str, params: Sequence[Any]) -> int:
-        cursor = await self._conn.execute(sql, params)
+    async def _changed(
+        self, sql: str, params: Sequence[Any], *, ahead: Sequence[tuple[str, Sequence[Any]]] = ()
+    ) -> int:
+        cursor = await self._execute(sql, params)
+        for read, read_params in ahead:
+            self._ahead.append((read, read_params, await self._conn.execute(read, read_params)))
+        await self._pipeline.sync()  # a Sync inside BEGIN ... COMMIT ends no transaction
         return cursor.rowcount
 
     async def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._ahead = []
         async with self._conn.cursor() as cursor:
             await cursor.executemany(sql, rows)
 
@@ -138,11 +172,7 @@ class PgOutbox(PgStatements):
         return int(row[0]) if row is not None else 0
 
     async def card_effects(self, token: str) -> list[OutboxRow]:
-        rows = await self._all(
-            f"SELECT {OUTBOX_COLS} FROM outbox WHERE token = %s AND kind = 'review.post' "  # noqa: S608
-            "ORDER BY seq, n",
-            (token,),
-        )
+        rows = await self._all(CARD_EFFECTS, (token,))
         return [effect_from(r) for r in rows]
 
     async def add_audit(self, rows: Sequence[AuditRow]) -> None:
@@ -162,7 +192,7 @@ class PgOutbox(PgStatements):
         return [AuditRow(r[1], r[2], r[3], r[4], json.loads(r[5]), id=r[0]) for r in rows]
 
     async def save_scope(self, config: ScopeConfig) -> None:
-        await self._conn.execute(
+        await self._send(
             f"INSERT INTO scopes ({SCOPE_COLS}) VALUES (%s,%s,%s,%s,%s,%s,%s) "  # noqa: S608
             "ON CONFLICT (platform, scope) DO UPDATE SET "
             "mod_channel = EXCLUDED.mod_channel, public_channel = EXCLUDED.public_channel, "

@@ -16,7 +16,7 @@ from bot.store import _cards_sql as cards_sql
 from bot.store._installs_sql import InstallQueries
 from bot.store._pg_board import PgBoard
 from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
-from bot.store._pg_outbox import PgOutbox
+from bot.store._pg_outbox import CARD_EFFECTS, PgOutbox
 from bot.store._requests_sql import RequestQueries
 from bot.store._rows import RUN_COLS, WAIT_COLS, dumps, run_from, run_params, wait_from, wait_params
 from bot.store.records import RUNS_LOOP, TIMERS_LOOP, InboxRow, RunRow, RunStatus, WaitRow
@@ -25,6 +25,8 @@ TIMER_HINT_S = 60.0
 _RUN_VALUES = ", ".join(["%s"] * len(RUN_COLS.split(",")))
 _WAIT_VALUES = ", ".join(["%s"] * len(WAIT_COLS.split(",")))
 _W_COLS = ", ".join(f"w.{c.strip()}" for c in WAIT_COLS.split(","))
+_GET_RUN = f"SELECT {RUN_COLS} FROM runs WHERE run_id = %s"  # noqa: S608
+_GET_WAIT = f"SELECT {WAIT_COLS} FROM waits WHERE token = %s"  # noqa: S608
 # free, expired or ours: who may take a runnable run's lease
 _CLAIMABLE = (
     "status IN ('running', 'resuming') "
@@ -59,7 +61,7 @@ class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQuerie
         return inserted
 
     async def get_run(self, run_id: str) -> RunRow | None:
-        row = await self._one(f"SELECT {RUN_COLS} FROM runs WHERE run_id = %s", (run_id,))  # noqa: S608
+        row = await self._one(_GET_RUN, (run_id,))
         return None if row is None else run_from(row)
 
     async def save_run(self, run: RunRow, *, expect_seq: int, expect_runner: str | None) -> bool:
@@ -129,12 +131,12 @@ class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQuerie
 
     async def insert_wait(self, wait: WaitRow) -> None:
         sql = f"INSERT INTO waits ({WAIT_COLS}) VALUES ({_WAIT_VALUES})"  # noqa: S608
-        await self._conn.execute(sql, wait_params(wait))
+        await self._send(sql, wait_params(wait))
         if wait.expires_at is not None and wait.expires_at - wait.created_at < TIMER_HINT_S:
             self.wakes.add(TIMERS_LOOP)  # the sweeping process may have to fire it sooner
 
     async def get_wait(self, token: str) -> WaitRow | None:
-        row = await self._one(f"SELECT {WAIT_COLS} FROM waits WHERE token = %s", (token,))  # noqa: S608
+        row = await self._one(_GET_WAIT, (token,))
         return None if row is None else wait_from(row)
 
     async def close_wait(self, wait: WaitRow) -> bool:
@@ -149,6 +151,7 @@ class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQuerie
                 wait.decided_at,
                 wait.token,
             ),
+            ahead=[(_GET_RUN, (wait.run_id,)), (CARD_EFFECTS, (wait.token,))],  # what decide reads
         )
         return changed == 1
 
@@ -180,6 +183,7 @@ class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQuerie
             "INSERT INTO inbox (platform, interaction_id, token, received_at, result) "
             "VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
             (row.platform, row.interaction_id, row.token, row.received_at, row.result),
+            ahead=[(_GET_WAIT, (row.token,))],  # a click reads its wait next
         )
         return changed == 1
 
@@ -192,7 +196,7 @@ class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQuerie
         return None if r is None else InboxRow(r[0], r[1], r[2], r[3], r[4])
 
     async def set_inbox_result(self, platform: str, interaction_id: str, result: str) -> None:
-        await self._conn.execute(
+        await self._send(
             "UPDATE inbox SET result = %s WHERE platform = %s AND interaction_id = %s",
             (result, platform, interaction_id),
         )

@@ -24,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from bot.errors import ConfigError, StoreConflict
 from bot.models import ScopeConfig
-from bot.store._pg_listen import Listener, channel_for, notify_then_commit
+from bot.store._pg_listen import Listener, channel_for, notification
 from bot.store._pg_outbox import Conn
 from bot.store._pg_schema import SCHEMA_VERSION_TABLE
 from bot.store._pg_tx import PgTx
@@ -109,13 +109,17 @@ class PostgresStore:
     async def _within(self, begin: str, *, notify: bool = False) -> AsyncIterator[PgTx]:
         async with self._pool.connection() as conn:
             try:
-                await conn.execute(begin)
-                tx = PgTx(conn)
-                yield tx
-                if notify and (hints := tx.hints()):
-                    await conn.execute(notify_then_commit(self.channel, hints, self._origin))
-                else:
+                # pipeline mode: BEGIN and every write whose result nobody reads are queued and
+                # sent with the next read, the last ones with the COMMIT (``_pg_outbox.py``)
+                async with conn.pipeline() as pipeline:
+                    await conn.execute(begin)
+                    tx = PgTx(conn, pipeline)
+                    yield tx
+                    if notify and (hints := tx.hints()):
+                        await conn.execute(*notification(self.channel, hints, self._origin))
                     await conn.execute("COMMIT")
+                # leaving the pipeline waited for every result: a queued write that failed
+                # raised there, inside this ``try``, and the transaction rolls back
                 if tx.audited:
                     self.bell.ring()
             except BaseException as exc:

@@ -1,10 +1,12 @@
 """The Store contract, run against every backend: SQLite and PostgreSQL (``db_url``)."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+import psycopg
 import pytest
 
 from bot.models import Installation, ScopeConfig, Surface
@@ -18,6 +20,7 @@ from bot.store import (
     RunRow,
     RunStatus,
     Store,
+    Tx,
     WaitRow,
     WaitStatus,
     open_store,
@@ -104,6 +107,103 @@ async def test_store_transaction_rolls_back_on_any_exception(store: Store) -> No
 
     async with store.read() as tx:
         assert await tx.get_run("r1") is None
+
+
+# a write whose result nobody reads may be sent only with the next read or the COMMIT
+# (PostgreSQL's pipeline): its failure must still raise from the block and roll it all back
+DUPLICATES: dict[str, Callable[[Tx], Awaitable[object]]] = {
+    "wait": lambda tx: tx.insert_wait(a_wait("t1")),
+    "effects": lambda tx: tx.insert_effects([an_effect("r1", 1, 0)]),
+    "link code": lambda tx: tx.add_link_code("CODE", "discord", "g1", expires_at=1.0),
+}
+FAILED_WRITE = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+async def seeded_with_duplicates(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.insert_run(a_run("r1"))
+        for write in DUPLICATES.values():
+            await write(tx)
+
+
+@pytest.mark.parametrize("duplicate", DUPLICATES)
+async def test_store_a_failing_last_write_raises_from_the_block_and_rolls_back(
+    store: Store, duplicate: str
+) -> None:
+    await seeded_with_duplicates(store)
+
+    async def ends_with_the_duplicate() -> None:
+        async with store.transaction() as tx:
+            await tx.insert_run(a_run("r2"))
+            await tx.add_audit([AuditRow("r2", 1.0, "a", "e", {})])
+            await DUPLICATES[duplicate](tx)
+
+    with pytest.raises(FAILED_WRITE):
+        await ends_with_the_duplicate()
+
+    async with store.read() as tx:
+        assert await tx.get_run("r2") is None
+        assert await tx.audit("r2") == []
+
+
+@pytest.mark.parametrize("duplicate", DUPLICATES)
+async def test_store_a_failing_write_stops_the_block_at_the_latest_at_its_next_read(
+    store: Store, duplicate: str
+) -> None:
+    await seeded_with_duplicates(store)
+    reached: list[str] = []
+
+    async def reads_after_the_duplicate() -> None:
+        async with store.transaction() as tx:
+            await tx.add_audit([AuditRow("r1", 1.0, "a", "e", {})])
+            await DUPLICATES[duplicate](tx)
+            await tx.get_run("r1")
+            reached.append("after the read")
+            await tx.insert_run(a_run("r2"))
+
+    with pytest.raises(FAILED_WRITE):
+        await reads_after_the_duplicate()
+
+    async with store.read() as tx:
+        assert await tx.get_run("r2") is None
+        assert await tx.audit("r1") == []
+    assert reached == []
+
+
+async def test_store_reads_after_writes_see_the_writes(store: Store) -> None:
+    # on PostgreSQL, closing a wait reads its run and cards ahead: a write in between wins
+    waiting = a_run("run-t1", status=RunStatus.WAITING)
+    waiting.wait_token = a_wait("t1").token
+    async with store.transaction() as tx:
+        await tx.insert_run(waiting)
+        await tx.insert_wait(a_wait("t1", "run-t1"))
+        await tx.insert_effects([a_card("t1", 1, 0, "review.post", "pending")])
+    closed = replace(a_wait("t1", "run-t1"), status=WaitStatus.DECIDED, decision={"action": "a"})
+
+    async with store.transaction() as tx:
+        inserted = await tx.insert_inbox(InboxRow("fake", "i1", "t1", 1.0))
+        await tx.set_inbox_result("fake", "i1", "applied")
+        wait = await tx.get_wait("t1")
+        first = await tx.close_wait(closed)
+        await tx.save_run(a_run("run-t1", seq=1), expect_seq=0, expect_runner=None)
+        run = await tx.get_run("run-t1")
+        await tx.insert_effects([a_card("t1", 2, 0, "review.post", "pending")])
+        cards = await tx.card_effects("t1")
+        inbox = await tx.get_inbox("fake", "i1")
+        second = await tx.close_wait(closed)
+        after = await tx.get_wait("t1")
+
+    assert inserted
+    assert wait is not None
+    assert wait.status == WaitStatus.PENDING
+    assert (first, second) == (True, False)
+    assert run is not None
+    assert (run.seq, run.status) == (1, RunStatus.RUNNING)
+    assert [c.effect_id for c in cards] == ["run-t1:1:0", "run-t1:2:0"]
+    assert inbox is not None
+    assert inbox.result == "applied"
+    assert after is not None
+    assert after.status == WaitStatus.DECIDED
 
 
 async def test_store_save_run_is_compare_and_set_on_seq_and_runner(store: Store) -> None:
