@@ -2,7 +2,7 @@
 
 Flows depend on :class:`LLM`; the runtime on :class:`Clock` and :class:`EffectSender`;
 adapters on :class:`EventSink` (what they call) and implement :class:`EffectSender`; the web
-console also reads :class:`ReviewBoard`.
+console also reads :class:`ReviewBoard` and :class:`RunInsights`.
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -14,6 +14,9 @@ from bot.models import (
     DecideResult,
     DecisionRequest,
     Finding,
+    HistoryCursor,
+    HistoryEntry,
+    HistoryFilter,
     JokeRequest,
     LinkCode,
     OutboxEffect,
@@ -22,6 +25,7 @@ from bot.models import (
     RequestResult,
     RouteInfo,
     RunDetail,
+    RunStatsReport,
     ScopeConfig,
     Surface,
     WaitInfo,
@@ -165,6 +169,20 @@ class ReviewBoard(Protocol):
         The iterator ends only when the board closes or the follower falls too far behind
         (it then reconnects with the last seq it saw).
         """
+        ...
+
+
+class RunInsights(Protocol):
+    """What the console's history and stats pages read: every run, and numbers over time."""
+
+    async def history(
+        self, where: HistoryFilter, after: HistoryCursor | None = None, limit: int = 50
+    ) -> list[HistoryEntry]:
+        """Runs matching ``where``, newest first, starting after ``after`` (keyset)."""
+        ...
+
+    async def stats(self, since: float, until: float) -> RunStatsReport:
+        """The numbers over ``[since, until)`` (epoch seconds)."""
         ...
 
 

@@ -119,6 +119,12 @@ V5 = (
         lease_until DOUBLE PRECISION NOT NULL)""",
 )
 
+V10 = (
+    "CREATE INDEX runs_created ON runs(created_at, run_id)",
+    "CREATE INDEX waits_review_created ON waits(created_at) WHERE kind = 'review'",
+    "CREATE INDEX audit_event_at ON audit(event, at)",
+)
+
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,

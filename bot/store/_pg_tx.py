@@ -11,7 +11,7 @@ the earliest expiry again at every poll and lease renewal (5 s and 10 s by defau
 
 from typing import Any
 
-from bot.store._pg_board import PgBoard
+from bot.store._pg_board import PgBoard, PgInsights
 from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import PgOutbox
 from bot.store._rows import RUN_COLS, WAIT_COLS, dumps, run_from, run_params, wait_from, wait_params
@@ -28,7 +28,7 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard):
+class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, PgInsights):
     """Statements of one PostgreSQL transaction."""
 
     async def insert_run(self, run: RunRow) -> bool:

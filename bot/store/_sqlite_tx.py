@@ -20,13 +20,13 @@ from bot.store._rows import (
     wait_from,
     wait_params,
 )
-from bot.store._sqlite_board import SqliteBoardQueries
+from bot.store._sqlite_board import SqliteBoardQueries, SqliteInsights
 from bot.store._sqlite_doctor import SqliteDoctorQueries
 from bot.store._sqlite_ops import SqliteOpsQueries
 from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
-class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries):
+class SqliteTx(SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries, SqliteInsights):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

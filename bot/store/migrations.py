@@ -166,7 +166,19 @@ _V5 = Migration(
     pg.V5,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
+# 6 to 9 are assigned to other work in progress; versions only need to increase
+_V10 = Migration(
+    10,
+    "indexes for the console's history and stats (runs by creation, reviews, audit by event)",
+    (
+        "CREATE INDEX runs_created ON runs(created_at, run_id)",
+        "CREATE INDEX waits_review_created ON waits(created_at) WHERE kind = 'review'",
+        "CREATE INDEX audit_event_at ON audit(event, at)",
+    ),
+    pg.V10,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V10)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
