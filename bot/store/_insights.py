@@ -6,8 +6,8 @@ however many runs arrive meanwhile. Percentiles are nearest-rank, read with one 
 """
 
 import math
-from itertools import pairwise
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from bot.models import (

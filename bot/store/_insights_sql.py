@@ -6,6 +6,8 @@ supplies those pieces. Every query is bounded by an indexed column (schema v10):
 ``created_at``, reviews by ``created_at``, audit rows by ``(event, at)``.
 """
 
+# ruff: noqa: S608  (queries are built from this module's fixed fragments; values are parameters)
+
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,7 +60,7 @@ class Sql:
             "ORDER BY l.seq DESC LIMIT 1)"
         )
         return self.q(
-            f"SELECT r.run_id, r.created_at, r.updated_at, "  # noqa: S608
+            f"SELECT r.run_id, r.created_at, r.updated_at, "
             f"COALESCE({self.platform()}, ''), COALESCE({self.scope()}, ''), "
             f"COALESCE({self.requester()}, ''), COALESCE({self.topic()}, ''), "
             f"COALESCE({self.json('w.payload_json', 'draft')}, ''), {self.outcome()}, "
@@ -96,7 +98,7 @@ class Sql:
     def requests(self) -> str:
         """``(day, platform, runs)`` for runs created in the range."""
         return self.q(
-            f"SELECT {self.day('r.created_at')}, COALESCE({self.platform()}, ''), COUNT(*) "  # noqa: S608
+            f"SELECT {self.day('r.created_at')}, COALESCE({self.platform()}, ''), COUNT(*) "
             "FROM runs r WHERE r.created_at >= ? AND r.created_at < ? GROUP BY 1, 2 ORDER BY 1, 2"
         )
 
@@ -104,7 +106,7 @@ class Sql:
         """``(status, action, reviews)`` for reviews opened in the range."""
         action = self.json("decision_json", "action")
         return self.q(
-            f"SELECT status, COALESCE({action}, ''), COUNT(*) FROM waits "  # noqa: S608
+            f"SELECT status, COALESCE({action}, ''), COUNT(*) FROM waits "
             "WHERE kind = 'review' AND created_at >= ? AND created_at < ? GROUP BY 1, 2"
         )
 
@@ -113,14 +115,14 @@ class Sql:
     def decision_time(self) -> str:
         """The decision time at a rank (placeholders: since, until, offset)."""
         return self.q(
-            "SELECT decided_at - created_at FROM waits "  # noqa: S608
+            "SELECT decided_at - created_at FROM waits "
             f"WHERE {self._DECIDED} ORDER BY 1 LIMIT 1 OFFSET ?"
         )
 
     def moderators(self) -> str:
         """``(name, decisions)``, most first (placeholders: since, until, limit)."""
         return self.q(
-            "SELECT COALESCE(MAX(actor_display), actor), COUNT(*) FROM waits "  # noqa: S608
+            "SELECT COALESCE(MAX(actor_display), actor), COUNT(*) FROM waits "
             f"WHERE {self._DECIDED} GROUP BY actor ORDER BY 2 DESC, 1 LIMIT ?"
         )
 
@@ -129,7 +131,7 @@ class Sql:
         reason = f"TRIM(COALESCE({self.json('decision_json', 'data', 'reason')}, ''))"
         action = self.json("decision_json", "action")
         return self.q(
-            f"SELECT {reason}, COUNT(*) FROM waits "  # noqa: S608
+            f"SELECT {reason}, COUNT(*) FROM waits "
             f"WHERE {self._DECIDED} AND {action} = 'reject' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"
         )
 
@@ -156,10 +158,10 @@ class Sql:
         return self.q(f"{self._drafts()}SELECT x FROM d ORDER BY x LIMIT 1 OFFSET ?")
 
     def llm_failures(self) -> str:
-        """``(day, failures)``: the flow's audit events naming a model failure (since, until, name)."""
+        """``(day, failures)``: the flow's model-failure audit events (since, until, name)."""
         event = self.json("data_json", "event")
         return self.q(
-            f"SELECT {self.day('at')}, COUNT(*) FROM audit "  # noqa: S608
+            f"SELECT {self.day('at')}, COUNT(*) FROM audit "
             f"WHERE event = 'flow' AND at >= ? AND at < ? AND {event} = ? "
             "GROUP BY 1 ORDER BY 1"
         )

@@ -1,5 +1,6 @@
-"""PostgreSQL side of the console's reads on ``Tx``: the queue, one run, the audit tail, routes,
-history and stats.
+"""PostgreSQL side of the console's reads on ``Tx``.
+
+The queue, one run, the audit tail and routes; history and stats (``_insights``).
 """
 
 from collections.abc import Sequence

@@ -1,5 +1,6 @@
-"""SQLite side of the console's reads on ``Tx``: the queue, one run, the audit tail, routes,
-history and stats.
+"""SQLite side of the console's reads on ``Tx``.
+
+The queue, one run, the audit tail and routes; history and stats (``_insights``).
 """
 
 import json
