@@ -5,6 +5,7 @@ approve, reject with reasons and let one review expire; the model fails once. Th
 numbers are recomputed here from the audit log alone, then read back from the page's SVG.
 """
 
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -98,7 +99,7 @@ def expected_from(audit: list[AuditRow]) -> dict[str, Any]:
     drafting = [
         after.at - before.at
         for rows in steps.values()
-        for before, after in zip(rows, rows[1:], strict=False)
+        for before, after in itertools.pairwise(rows)
         if before.data["cursor"] == "draft_joke"
     ]
     actions = Counter(a.data["action"] for a in decided)
@@ -174,7 +175,8 @@ async def test_stats_page_draws_what_the_audit_log_says(tmp_path: Path) -> None:
     assert f"p95 {rank(want['drafting'], 0.95):.1f} s" in html
     buckets = bars(html, "drafting")
     assert sum(buckets.values()) == len(DRAFT_TIMES)
-    assert buckets["< 0.5 s"] == 1 and buckets["5-10 s"] == 1
+    assert buckets["< 0.5 s"] == 1
+    assert buckets["5-10 s"] == 1
     assert figure(html, "failures") == str(want["failures"]) == "1"
     points = [
         float(c.get("data-value", "nan")) for c in chart(html, "requests").iter(f"{SVG}circle")
@@ -189,7 +191,7 @@ async def test_stats_page_without_runs_shows_dashes_and_empty_charts(web: Consol
 
     assert status == 200
     assert figure(html, "requests") == "0"
-    assert figure(html, "decision") == "–"
+    assert figure(html, "decision") == "\N{EN DASH}"  # no decision: a dash
     assert "No data yet" in html
     assert 'value="7" selected' in html
 
