@@ -171,6 +171,10 @@ class ReviewBoard(Protocol):
         """
         ...
 
+    def follow_batches(self, after: int) -> AsyncIterator[list[AuditEvent]]:
+        """:meth:`follow` in batches (each non-empty, in order): what arrived since the last."""
+        ...
+
 
 class RunInsights(Protocol):
     """What the console's history and stats pages read: every run, and numbers over time."""

@@ -13,7 +13,8 @@ bytes are ours to control and test.
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -43,6 +44,26 @@ def frame(event: AuditEvent) -> str:
     return f"id: {event.seq}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+class Frames:
+    """The wire text of the latest events, shared by every stream of one console.
+
+    Every open page gets the same events and an audit row never changes, so a burst is
+    encoded once, not once per page.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._text: OrderedDict[int, str] = OrderedDict()
+
+    def __call__(self, event: AuditEvent) -> str:
+        text = self._text.get(event.seq)
+        if text is None:
+            text = self._text[event.seq] = frame(event)
+            if len(self._text) > self._size:
+                self._text.popitem(last=False)
+        return text
+
+
 def start_seq(last_event_id: str | None, after: str | None) -> int:
     """Where a stream starts: ``Last-Event-ID`` wins over ``?after=``; garbage means "now"."""
     for value in (last_event_id, after):
@@ -52,35 +73,50 @@ def start_seq(last_event_id: str | None, after: str | None) -> int:
 
 
 async def stream(
-    board: ReviewBoard, clock: Clock, after: int, keepalive_s: float
+    board: ReviewBoard,
+    clock: Clock,
+    after: int,
+    keepalive_s: float,
+    encode: Callable[[AuditEvent], str] = frame,
 ) -> AsyncIterator[str]:
-    """The event stream's text: a retry hint, then events and keep-alive comments."""
+    """The event stream's text: a retry hint, then events and keep-alive comments.
+
+    Events come in batches (what arrived since the last write) and each batch is one write.
+    The keep-alive timer is not restarted per batch: when it fires it sends a comment only if
+    nothing was sent for ``keepalive_s``, else it sleeps for the rest of that time.
+    """
     yield f"retry: {RETRY_MS}\n\n"
-    events = board.follow(after if after >= 0 else board.last_seq())
-    upcoming: asyncio.Future[AuditEvent] | None = None
+    batches = board.follow_batches(after if after >= 0 else board.last_seq())
+    upcoming: asyncio.Future[list[AuditEvent]] | None = None
+    beat: asyncio.Future[None] = asyncio.ensure_future(clock.sleep(keepalive_s))
+    sent = clock.now()
     try:
         while True:
             if upcoming is None:
-                upcoming = asyncio.ensure_future(anext(events))
-            beat: asyncio.Future[None] = asyncio.ensure_future(clock.sleep(keepalive_s))
+                upcoming = asyncio.ensure_future(anext(batches))
             waiting: set[asyncio.Future[Any]] = {upcoming, beat}
             done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            beat.cancel()
-            if upcoming not in done:
-                yield ": keep-alive\n\n"
-                continue
-            try:
-                event = upcoming.result()
-            except StopAsyncIteration:
-                return
-            upcoming = None
-            yield frame(event)
+            if upcoming in done:
+                try:
+                    batch = upcoming.result()
+                except StopAsyncIteration:
+                    return
+                upcoming = None
+                sent = clock.now()
+                yield "".join(encode(event) for event in batch)
+            if beat.done():
+                silent = clock.now() - sent
+                if silent >= keepalive_s:
+                    yield ": keep-alive\n\n"
+                    sent, silent = clock.now(), 0.0
+                beat = asyncio.ensure_future(clock.sleep(keepalive_s - silent))
     finally:
+        beat.cancel()
         if upcoming is not None:
             upcoming.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await upcoming
-        await _close(events)
+        await _close(batches)
 
 
 async def _close(events: Any) -> None:
@@ -92,6 +128,7 @@ async def _close(events: Any) -> None:
 def events_router() -> APIRouter:
     """``/events``."""
     router = APIRouter()
+    frames = Frames()
 
     @router.get("/events")
     async def events(
@@ -99,7 +136,7 @@ def events_router() -> APIRouter:
     ) -> StreamingResponse:
         console = state(request)
         start = start_seq(request.headers.get("last-event-id"), after)
-        body = stream(console.board, console.clock, start, console.config.keepalive_s)
+        body = stream(console.board, console.clock, start, console.config.keepalive_s, frames)
         return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
 
     return router
