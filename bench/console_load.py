@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from adapters.console import ConsoleConfig
 from bench._load import ROOT, arrivals, freeze_gc
@@ -96,7 +97,7 @@ async def sign_in(http: aiohttp.ClientSession, console: Console, base: str) -> s
     csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     async with http.post(f"{base}/login/{token}", data={"csrf": csrf}, allow_redirects=False):
         pass
-    cookie = http.cookie_jar.filter_cookies(aiohttp.client.URL(base)).get(COOKIE)
+    cookie = http.cookie_jar.filter_cookies(URL(base)).get(COOKIE)
     assert cookie is not None, "sign-in failed"
     return cookie.value
 
@@ -166,7 +167,8 @@ async def feed_phase(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             stdout=subprocess.PIPE,
             text=True,
         )
-        assert child.stdin is not None and child.stdout is not None
+        assert child.stdin is not None
+        assert child.stdout is not None
         loop = asyncio.get_running_loop()
         ready = await loop.run_in_executor(None, child.stdout.readline)
         assert ready.strip() == "ready", ready
@@ -236,7 +238,7 @@ async def subscribers_role(args: argparse.Namespace) -> None:
     """Open the streams, say ``ready``, read until every subscriber saw the expected ids."""
     url = f"{args.base}/events?after={args.after}"
     jar = aiohttp.CookieJar(unsafe=True)
-    jar.update_cookies({COOKIE: args.cookie}, aiohttp.client.URL(args.base))
+    jar.update_cookies({COOKIE: args.cookie}, URL(args.base))
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(cookie_jar=jar, connector=connector) as http:
         seen: list[list[tuple[int, float]]] = [[] for _ in range(args.subscribers)]
@@ -255,7 +257,7 @@ async def subscribers_role(args: argparse.Namespace) -> None:
         last = max(want, default=0)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not all(s and s[-1][0] >= last for s in seen):
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # noqa: ASYNC110  (the lists other tasks fill)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
