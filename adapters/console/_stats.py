@@ -60,7 +60,7 @@ def charts(report: RunStatsReport) -> dict[str, str]:
     reasons = [(reason or "(no reason given)", float(n)) for reason, n in report.reasons]
     failures = {"model failures": {d: float(n) for d, n in report.llm_failures.items()}}
     return {
-        "requests": svg.line_chart("Requests per day and platform", days, per_platform),
+        "requests": svg.line_chart("Requests per day and platform", days, per_platform, width=1000),
         "results": svg.bar_chart(
             "Review results", [(r, float(report.reviews.get(r, 0))) for r in RESULTS]
         ),
@@ -71,7 +71,7 @@ def charts(report: RunStatsReport) -> dict[str, str]:
         "drafting": svg.bar_chart(
             "Drafting time (model and screen)", [(b, float(n)) for b, n in report.drafting_buckets]
         ),
-        "failures": svg.line_chart("Model failures per day", days, failures),
+        "failures": svg.line_chart("Model failures per day", days, failures, width=1000),
     }
 
 

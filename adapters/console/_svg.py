@@ -113,7 +113,7 @@ def line_chart(
     """One line per series over ``days`` (UTC midnights), a legend, axes and the day labels."""
     if not days or not series:
         return _svg(title, width, 40, [NO_DATA])
-    left, right, top, bottom = 48, 16, 28, 36
+    left, right, top, bottom = 48, 30, 28, 36
     span_x, span_y = width - left - right, height - top - bottom
     end = axis_end([v for s in series.values() for v in s.values()])
     step = span_x / max(1, len(days) - 1)
