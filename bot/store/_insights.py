@@ -53,8 +53,9 @@ class InsightQueries:
     ) -> tuple[list[str], list[Any]]:
         sql, conditions, params = self._sql, [], []  # type: tuple[Sql, list[str], list[Any]]
         if after is not None:
-            conditions.append("(r.created_at < ? OR (r.created_at = ? AND r.run_id < ?))")
-            params += [after.created_at, after.created_at, after.run_id]
+            # a row value: both stores seek the (created_at, run_id) index to it, no OFFSET walk
+            conditions.append("(r.created_at, r.run_id) < (?, ?)")
+            params += [after.created_at, after.run_id]
         if where.since is not None:
             conditions.append("r.created_at >= ?")
             params.append(where.since)

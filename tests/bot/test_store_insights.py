@@ -1,8 +1,11 @@
 """The console's history and stats queries, on every backend: filters, search, keyset pages
 stable under new runs, outcomes, and every number of the stats page counted by the store."""
 
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from bot.models import HistoryCursor, HistoryEntry, HistoryFilter, Percentiles
 from bot.store import AuditRow, RunRow, RunStatus, Store, Tx, WaitRow, WaitStatus, open_store
 from bot.store._insights import like_pattern, rank
+from bot.store._insights_sql import Sql
 
 DAY = 86400.0
 T0 = 20 * 365 * DAY  # a UTC midnight
@@ -304,3 +308,34 @@ def test_rank_is_the_nearest_rank(count: int, p: float, expected: int) -> None:
 
 def test_like_pattern_escapes_wildcards() -> None:
     assert like_pattern("A%b_c\\") == "%a\\%b\\_c\\\\%"
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("history", 1),
+        ("requests", 2),
+        ("reviews", 2),
+        ("decision_time", 3),
+        ("moderators", 3),
+        ("reasons", 3),
+        ("drafting", 3),
+        ("drafting_at", 4),
+        ("llm_failures", 3),
+    ],
+)
+async def test_sqlite_plans_read_through_the_v10_indexes(
+    tmp_path: Path, name: str, params: int
+) -> None:
+    opened = await open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    await opened.close()
+    sql = getattr(Sql("sqlite"), name)()
+    keyset = Sql("sqlite").history("(r.created_at, r.run_id) < (?, ?)")
+
+    with closing(sqlite3.connect(tmp_path / "plan.db")) as db:
+        plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", [0] * params)]
+        paged = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {keyset}", [0] * 3)]
+
+    outer = plan[0] if not plan[0].startswith("CO-ROUTINE") else plan[2]
+    assert "USING INDEX" in outer, plan  # never a full scan of runs, waits or audit
+    assert paged[0].startswith("SEARCH r USING INDEX runs_created"), paged  # a seek, no OFFSET
