@@ -72,8 +72,11 @@ class Board:
     async def queue(self, where: QueueFilter) -> list[QueueItem]:
         status = WaitStatus(where.status) if where.status else WaitStatus.PENDING
         since = 0.0 if where.max_age_s is None else self._clock.now() - where.max_age_s
+        # filters done here need the rows around the ones shown; without them the store's
+        # LIMIT is the page (10,000 pending reviews must not all become QueueItems per view)
+        narrowed = bool(where.platform or where.queue or where.search.strip())
         async with self._store.read() as tx:
-            rows = await tx.reviews(status, since, SCAN)
+            rows = await tx.reviews(status, since, SCAN if narrowed else where.limit)
         items = (queue_item(r) for r in rows)
         return [i for i in items if matches(i, where)][: where.limit]
 

@@ -169,11 +169,14 @@ _V5 = Migration(
 # 6 to 9 are assigned to other work in progress; versions only need to increase
 _V10 = Migration(
     10,
-    "indexes for the console's history and stats (runs by creation, reviews, audit by event)",
+    "indexes for the console's queue, history and stats (runs by creation, reviews, audit)",
     (
         "CREATE INDEX runs_created ON runs(created_at, run_id)",
         "CREATE INDEX waits_review_created ON waits(created_at) WHERE kind = 'review'",
         "CREATE INDEX audit_event_at ON audit(event, at)",
+        # the console's queue: one status, newest activity first (bot/store/_board_sql.REVIEWS)
+        """CREATE INDEX waits_review_activity ON waits(status, (COALESCE(decided_at, created_at)))
+            WHERE kind = 'review'""",
     ),
     pg.V10,
 )

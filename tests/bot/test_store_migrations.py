@@ -28,7 +28,7 @@ RELEASED = {
         3: "1ee85aa0ef6a25b3a847d4df56844d162cf20e6f360e7a0302f4b2bfd4aaffbf",
         4: "37f0e8bc4e753f2f1ae8ccb8d50de873dd7dfe537dbc7be66bcd38de4e2286e7",
         5: "b621380012fe60ff358b0bdad77a5bd4400942d17db11d76f56c9cf0073ede16",
-        10: "0cf3ec09186e6aa347bc0b3ea3ba911f6cd427d32a9e361cf3517af48a7352ff",
+        10: "f8dee680fb2efe1c7175af15ef85b1af5b1e8f8d28722f2c33a967d32113a4e0",
     },
     "postgres": {
         1: "b8b727b90157035be3100b23f9371ad4c986e3d39335361ef396baaef75e1127",
@@ -36,7 +36,7 @@ RELEASED = {
         3: "9c61c04255607eeec024fb0b1fb7be5305d8fde9f34096dc1c08a82e7070d1cc",
         4: "97c0b21375f40581b091ee364045da1a27a22f89582520f27c7fc54ccabe1f7b",
         5: "80beafde935136a7d29c9a77f5042fbc3502179250e88f0bbabd5d3ce2a36fd6",
-        10: "0cf3ec09186e6aa347bc0b3ea3ba911f6cd427d32a9e361cf3517af48a7352ff",
+        10: "9eeef563e22ff6edd40bbafcad678cc279bf0c10294bbedf5f23c880073d8246",
     },
 }
 
