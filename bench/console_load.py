@@ -256,8 +256,12 @@ async def subscribers_role(args: argparse.Namespace) -> None:
         want = set(stamped)
         last = max(want, default=0)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not all(s and s[-1][0] >= last for s in seen):
-            await asyncio.sleep(0.05)  # noqa: ASYNC110  (the lists other tasks fill)
+
+        def caught_up() -> bool:
+            return time.monotonic() >= deadline or all(s and s[-1][0] >= last for s in seen)
+
+        while not caught_up():  # noqa: ASYNC110  (polls the lists the reading tasks fill)
+            await asyncio.sleep(0.05)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
