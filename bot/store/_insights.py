@@ -1,11 +1,13 @@
 """The console's history and stats on ``Tx``, for both stores (each supplies ``_fetch``).
 
 History pages by keyset (``created_at``, ``run_id``), never OFFSET, so a page is the same
-however many runs arrive meanwhile. Percentiles are nearest-rank, read with one ``ORDER BY
-... LIMIT 1 OFFSET k`` each, so no store sends every value here.
+however many runs arrive meanwhile. Percentiles are nearest-rank: decision times are read with
+one ``ORDER BY ... LIMIT 1 OFFSET k`` each; drafting times, which need a window over the step
+rows, are read once, sorted, and ranked here.
 """
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any, ClassVar
@@ -86,8 +88,8 @@ class InsightQueries:
         }
         reviews = _review_counts(await self._fetch(sql.reviews(), span))
         decided = reviews["approved"] + reviews["edited"] + reviews["rejected"]
-        drafts = (*span, draft_node)
-        counts = (await self._fetch(sql.drafting(), drafts))[0]
+        # the drafting times need a window over the range's step rows: read them once, sorted
+        times = [float(r[0]) for r in await self._fetch(sql.drafting_times(), (*span, draft_node))]
         failures = await self._fetch(sql.llm_failures(), (*span, failure_event))
         return RunStatsReport(
             since=since,
@@ -97,9 +99,9 @@ class InsightQueries:
             decision_time=await self._percentiles(sql.decision_time(), span, decided),
             moderators=await self._top(sql.moderators(), span),
             reasons=await self._top(sql.reasons(), span),
-            drafting=await self._percentiles(sql.drafting_at(), drafts, int(counts[0])),
-            drafting_buckets=_buckets(int(counts[0]), [int(c) for c in counts[1:]]),
-            llm_calls=int(counts[0]),
+            drafting=_percentiles_of(times),
+            drafting_buckets=_buckets(len(times), [bisect_left(times, e) for e in BUCKETS]),
+            llm_calls=len(times),
             llm_failures={float(day): int(n) for day, n in failures},
         )
 
@@ -114,6 +116,14 @@ class InsightQueries:
 
     async def _top(self, sql: str, params: Sequence[Any]) -> tuple[tuple[str, int], ...]:
         return tuple((str(name), int(n)) for name, n in await self._fetch(sql, [*params, TOP]))
+
+
+def _percentiles_of(ordered: list[float]) -> Percentiles:
+    """Nearest-rank p50 and p95 of values already sorted."""
+    if not ordered:
+        return Percentiles(0, None, None)
+    count = len(ordered)
+    return Percentiles(count, ordered[rank(count, 0.5)], ordered[rank(count, 0.95)])
 
 
 def _review_counts(rows: Sequence[Sequence[Any]]) -> dict[str, int]:

@@ -146,16 +146,9 @@ class Sql:
             "d AS (SELECT at - prev_at AS x FROM s WHERE prev_cursor = ?) "
         )
 
-    def drafting(self) -> str:
-        """Count and histogram of drafting times (placeholders: since, until, node)."""
-        cases = ", ".join(
-            f"COALESCE(SUM(CASE WHEN x < {edge} THEN 1 ELSE 0 END), 0)" for edge in BUCKETS
-        )
-        return self.q(f"{self._drafts()}SELECT COUNT(*), {cases} FROM d")
-
-    def drafting_at(self) -> str:
-        """The drafting time at a rank (placeholders: since, until, node, offset)."""
-        return self.q(f"{self._drafts()}SELECT x FROM d ORDER BY x LIMIT 1 OFFSET ?")
+    def drafting_times(self) -> str:
+        """Every drafting time in the range, ascending (placeholders: since, until, node)."""
+        return self.q(f"{self._drafts()}SELECT x FROM d ORDER BY x")
 
     def llm_failures(self) -> str:
         """``(day, failures)``: the flow's model-failure audit events (since, until, name)."""

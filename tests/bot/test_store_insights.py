@@ -319,8 +319,7 @@ def test_like_pattern_escapes_wildcards() -> None:
         ("decision_time", 3),
         ("moderators", 3),
         ("reasons", 3),
-        ("drafting", 3),
-        ("drafting_at", 4),
+        ("drafting_times", 3),
         ("llm_failures", 3),
     ],
 )
