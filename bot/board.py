@@ -1,7 +1,8 @@
 """Board: the console's read model (``bot.ports.ReviewBoard``) over the store and the audit feed.
 
-Queue filters on the wait's status and age run in SQL; platform, queue (scope) and the text
-search run here over the rows read (at most ``SCAN`` of them), so both stores share them.
+Queue filters on the wait's status and age run in SQL, and so does the limit when nothing else
+narrows the view; platform, queue (scope) and the text search run here over the rows read (the
+newest ``SCAN``), so both stores share them.
 """
 
 from collections.abc import AsyncIterator, Mapping
@@ -72,10 +73,8 @@ class Board:
     async def queue(self, where: QueueFilter) -> list[QueueItem]:
         status = WaitStatus(where.status) if where.status else WaitStatus.PENDING
         since = 0.0 if where.max_age_s is None else self._clock.now() - where.max_age_s
-        # filters done here need the rows around the ones shown; without them the store's
-        # LIMIT is the page (10,000 pending reviews must not all become QueueItems per view)
         narrowed = bool(where.platform or where.queue or where.search.strip())
-        async with self._store.read() as tx:
+        async with self._store.read() as tx:  # unfiltered: the database keeps only the top rows
             rows = await tx.reviews(status, since, SCAN if narrowed else where.limit)
         items = (queue_item(r) for r in rows)
         return [i for i in items if matches(i, where)][: where.limit]

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -31,6 +31,22 @@ HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RETRY_MS = 2000
 
 
+class Frames:
+    """The wire text of recent events, made once for every stream of one app (by seq)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._texts: OrderedDict[int, str] = OrderedDict()
+        self._size = size
+
+    def __call__(self, event: AuditEvent) -> str:
+        text = self._texts.get(event.seq)
+        if text is None:
+            text = self._texts[event.seq] = frame(event)
+            while len(self._texts) > self._size:
+                self._texts.popitem(last=False)
+        return text
+
+
 def frame(event: AuditEvent) -> str:
     """One event on the wire: ``id:``, one ``data:`` line of JSON, a blank line."""
     data = {
@@ -44,26 +60,6 @@ def frame(event: AuditEvent) -> str:
     return f"id: {event.seq}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-class Frames:
-    """The wire text of the latest events, shared by every stream of one console.
-
-    Every open page gets the same events and an audit row never changes, so a burst is
-    encoded once, not once per page.
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._text: OrderedDict[int, str] = OrderedDict()
-
-    def __call__(self, event: AuditEvent) -> str:
-        text = self._text.get(event.seq)
-        if text is None:
-            text = self._text[event.seq] = frame(event)
-            if len(self._text) > self._size:
-                self._text.popitem(last=False)
-        return text
-
-
 def start_seq(last_event_id: str | None, after: str | None) -> int:
     """Where a stream starts: ``Last-Event-ID`` wins over ``?after=``; garbage means "now"."""
     for value in (last_event_id, after):
@@ -73,11 +69,7 @@ def start_seq(last_event_id: str | None, after: str | None) -> int:
 
 
 async def stream(
-    board: ReviewBoard,
-    clock: Clock,
-    after: int,
-    keepalive_s: float,
-    encode: Callable[[AuditEvent], str] = frame,
+    board: ReviewBoard, clock: Clock, after: int, keepalive_s: float, frames: Frames | None = None
 ) -> AsyncIterator[str]:
     """The event stream's text: a retry hint, then events and keep-alive comments.
 
@@ -85,6 +77,7 @@ async def stream(
     The keep-alive timer is not restarted per batch: when it fires it sends a comment only if
     nothing was sent for ``keepalive_s``, else it sleeps for the rest of that time.
     """
+    render = frames or frame
     yield f"retry: {RETRY_MS}\n\n"
     batches = board.follow_batches(after if after >= 0 else board.last_seq())
     upcoming: asyncio.Future[list[AuditEvent]] | None = None
@@ -103,7 +96,7 @@ async def stream(
                     return
                 upcoming = None
                 sent = clock.now()
-                yield "".join(encode(event) for event in batch)
+                yield "".join(render(event) for event in batch)
             if beat.done():
                 silent = clock.now() - sent
                 if silent >= keepalive_s:
@@ -128,7 +121,7 @@ async def _close(events: Any) -> None:
 def events_router() -> APIRouter:
     """``/events``."""
     router = APIRouter()
-    frames = Frames()
+    frames = Frames()  # this app's: seqs are numbers of one database
 
     @router.get("/events")
     async def events(

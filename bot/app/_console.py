@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -142,6 +143,22 @@ async def open_console(
         yield Console(app, links, feed, config)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening (we bind it: a busy port is a clear error)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot serve the console on {host}:{port} ({exc}); set CONSOLE_PORT"
+        ) from None
+    return sock
+
+
 class _Server(uvicorn.Server):
     """uvicorn without its signal handlers: the CLI owns SIGINT and SIGTERM."""
 
@@ -168,13 +185,16 @@ async def serving_console(
         timeout_graceful_shutdown=2,
     )
     server = _Server(config)
-    task = asyncio.create_task(server.serve(), name="console")
+    sock = listening_socket(host, port)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="console")
     while not server.started:
         if task.done():
-            await task  # raises the bind error
-            raise ConfigError(f"cannot serve the console on {host}:{port}; set CONSOLE_PORT")
+            sock.close()
+            with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot start
+                await task
+            raise ConfigError(f"the console on {host}:{port} did not start")
         await asyncio.sleep(0.01)
-    bound = int(server.servers[0].sockets[0].getsockname()[1])
+    bound = int(sock.getsockname()[1])
     console.listening = f"http://{f'[{host}]' if ':' in host else host}:{bound}"
     try:
         yield bound
@@ -182,6 +202,7 @@ async def serving_console(
         console.feed.end_followers()  # open event streams end: the shutdown need not wait
         server.should_exit = True
         await task
+        sock.close()
 
 
 class ConsoleSurface:

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from adapters.console import ConsoleConfig, Identity, Rights
+from bot.app import Core
 from bot.app._console import Console, open_console, serving_console
 from bot.models import Actor, JokeRequest, Origin, RequestStatus
 from tests.support.clock import FakeClock
@@ -97,11 +98,7 @@ class ConsoleHarness:
     async def signed_in(self) -> Browser:
         """A browser signed in with a fresh login link (as the local admin)."""
         browser = await self.browser()
-        token = self.console.links.issue()
-        await browser.page(f"/login/{token}")
-        status, _ = await browser.post(f"/login/{token}", {}, json=False)
-        assert status == 303, status
-        await browser.page("/")
+        await sign_in(browser, self.console)
         return browser
 
     async def signed_in_as(self, who: Identity) -> Browser:
@@ -126,6 +123,27 @@ class ConsoleHarness:
         token = self.discord.latest_token(run_id)
         assert token is not None
         return token
+
+
+async def sign_in(browser: Browser, console: Console) -> None:
+    """Sign ``browser`` in with a fresh login link (as the local admin)."""
+    token = console.links.issue()
+    await browser.page(f"/login/{token}")
+    status, _ = await browser.post(f"/login/{token}", {}, json=False)
+    assert status == 303, status
+    await browser.page("/")
+
+
+@asynccontextmanager
+async def served_console(
+    core: Core, config: ConsoleConfig | None = None
+) -> AsyncIterator[tuple[Console, str]]:
+    """The console over ``core`` served on a free port: the console and its URL."""
+    async with AsyncExitStack() as exits:
+        config = config or ConsoleConfig(secret=SECRET)
+        console = await exits.enter_async_context(open_console(core, config))
+        port = await exits.enter_async_context(serving_console(console, "127.0.0.1", 0))
+        yield console, f"http://127.0.0.1:{port}"
 
 
 @asynccontextmanager

@@ -97,3 +97,35 @@ async def test_browser_sees_a_discord_click_without_reloading(tmp_path: Path) ->
 
         await expect(page.locator(f"#r-{token} .outcome")).to_contain_text("approve by dana")
         await expect(page.locator(f"#r-{token} .decide")).to_have_count(0)
+
+
+async def test_browser_keyboard_rejects_with_a_reason_and_edits(tmp_path: Path) -> None:
+    async with console_harness(tmp_path, serve=True) as web, chromium() as browser:
+        page = await browser.new_page()
+        await sign_in(page, web)
+        first = await request(web, "discord:1", "cats")
+        web.clock.advance(1)  # the queue shows the newest first
+        second = await request(web, "discord:2", "dogs")
+        await page.reload()
+        await expect(page.locator(".item")).to_have_count(2)
+
+        await page.keyboard.press("j")  # the newest: dogs
+        await page.keyboard.press("r")
+        await page.keyboard.type("not about dogs")
+        await page.keyboard.press("Enter")
+        await until(lambda: bool(web.discord.cards(second)[0].edits), "the rejection")
+        await expect(page.locator(f"[data-run='{second}'] .decide")).to_have_count(0)
+        await page.keyboard.press("j")  # the next one: cats
+        await page.keyboard.press("e")
+        await page.keyboard.press("Control+A")
+        await page.keyboard.type("Cats: the original keyboard warriors.")
+        await page.keyboard.press("Control+Enter")
+        await until(lambda: bool(web.discord.public_posts(first)), "the edited post")
+        await page.keyboard.press("?")
+        await expect(page.locator("#help")).to_be_visible()
+
+        rejected = web.discord.cards(second)[0].edits
+        published = [m.payload["text"] for m in web.discord.public_posts(first)]
+
+    assert [(e["outcome"], e["reason"]) for e in rejected] == [("reject", "not about dogs")]
+    assert published == ["Cats: the original keyboard warriors."]

@@ -9,8 +9,10 @@ import aiohttp
 import pytest
 
 from bot.app import run_console, run_serve
+from bot.app._console import serving_console
 from bot.config import load_settings
 from bot.errors import ConfigError
+from tests.support.console import console_harness
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/login/(\S+)")
 
@@ -57,3 +59,11 @@ async def test_serve_refuses_a_public_console_without_secret_and_provider(tmp_pa
 
     with pytest.raises(ConfigError, match="beyond this machine"):
         await run_serve(settings, say=lambda _: None)
+
+
+async def test_console_on_a_port_in_use_is_a_config_error(tmp_path: Path) -> None:
+    async with console_harness(tmp_path) as web:
+        taken = int(web.base.rsplit(":", 1)[1])
+        with pytest.raises(ConfigError, match="cannot serve the console"):
+            async with serving_console(web.console, "127.0.0.1", taken):
+                pass
