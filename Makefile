@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.screen
 	$(BIN)/python -m bench.discord_load
 	$(BIN)/python -m bench.slack_load --core real
+	$(BIN)/python -m bench.console_load
 
 # Build deploy/Containerfile and run deploy/compose.yaml for real (root podman, podman-compose;
 # not part of `test`: the first build compiles llama.cpp). See docs/operations.md.

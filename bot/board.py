@@ -121,6 +121,9 @@ class Board:
     def follow(self, after: int) -> AsyncIterator[AuditEvent]:
         return self._feed.follow(after)
 
+    def follow_batches(self, after: int) -> AsyncIterator[list[AuditEvent]]:
+        return self._feed.follow_batches(after)
+
 
 def review_record(wait: WaitRow, effects: list[OutboxRow], origin: Origin) -> ReviewRecord:
     """One review wait of a run with the cards posted and updated for it."""

@@ -583,3 +583,103 @@ class DraftEvent:
             "detail": self.detail,
             "final": self.final,
         }
+
+
+# The console's history and stats (``bot.ports.RunHistory``, ``bot.ports.RunStats``)
+
+# a run's outcome: the flow's own (``shared["outcome"]``) once it finished, else where it stands
+OUTCOMES = (
+    "pending",
+    "running",
+    "published",
+    "gave_up",
+    "expired",
+    "cancelled",
+    "no_clean_joke",
+    "model_down",
+    "finished",
+    "failed",
+)
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Which runs the history shows: by origin, outcome, creation time and text.
+
+    ``since``/``until`` bound ``created_at`` (``until`` excluded); ``search`` matches the topic,
+    any draft and the requester's name, case-insensitively.
+    """
+
+    platform: str = ""
+    queue: str = ""
+    outcome: str = ""
+    since: float | None = None
+    until: float | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryCursor:
+    """Where a history page ends (keyset pagination): the last run shown."""
+
+    created_at: float
+    run_id: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One run in the history, newest first."""
+
+    run_id: str
+    created_at: float
+    updated_at: float
+    platform: str
+    scope: str
+    requester: str
+    topic: str
+    draft: str  # the latest draft shown to moderators
+    outcome: str  # one of OUTCOMES
+    attempts: int  # review cards opened
+    decided_by: str  # who decided the latest review ("" if nobody)
+    decision: str  # its action ("" if none)
+    reason: str  # a rejection's reason
+    error: str  # a failed run's error
+
+    @property
+    def cursor(self) -> HistoryCursor:
+        """The cursor of a page that ends with this run."""
+        return HistoryCursor(self.created_at, self.run_id)
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """How many values and their nearest-rank p50 and p95 (None when there are none)."""
+
+    count: int
+    p50: float | None
+    p95: float | None
+
+
+@dataclass(frozen=True)
+class RunStatsReport:
+    """The stats page's numbers over ``[since, until)``, all counted by the store.
+
+    ``requests`` maps ``(day, platform)`` to runs created (``day``: UTC midnight, epoch
+    seconds); ``reviews`` counts reviews opened by result (``approved``, ``edited``,
+    ``rejected``, ``expired``, ``pending``, ``cancelled``); ``moderators`` is
+    ``(name, decisions)``, most first; ``reasons`` the top rejection reasons; ``drafting`` the
+    drafting time (the model call and the screen, from the audit log's step times) and
+    ``llm_failures`` the model's failures by day.
+    """
+
+    since: float
+    until: float
+    requests: Mapping[tuple[float, str], int]
+    reviews: Mapping[str, int]
+    decision_time: Percentiles
+    moderators: tuple[tuple[str, int], ...]
+    reasons: tuple[tuple[str, int], ...]
+    drafting: Percentiles
+    drafting_buckets: tuple[tuple[str, int], ...]
+    llm_calls: int
+    llm_failures: Mapping[float, int]

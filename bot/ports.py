@@ -4,7 +4,7 @@ Flows depend on :class:`LLM`, :class:`Classifier` and :class:`DraftProgress`; th
 :class:`Clock` and :class:`EffectSender`; adapters on :class:`EventSink` and
 :class:`DraftWatch` (what they call) and implement :class:`EffectSender`; they report their
 live platform connection through a :class:`ConnectionHook` the wiring hands them; the web
-console also reads :class:`ReviewBoard`.
+console also reads :class:`ReviewBoard` and :class:`RunInsights`.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -18,6 +18,9 @@ from bot.models import (
     DecisionRequest,
     DraftEvent,
     Finding,
+    HistoryCursor,
+    HistoryEntry,
+    HistoryFilter,
     Installation,
     JokeRequest,
     LinkCode,
@@ -27,6 +30,7 @@ from bot.models import (
     RequestResult,
     RouteInfo,
     RunDetail,
+    RunStatsReport,
     ScopeConfig,
     StatusReport,
     Surface,
@@ -230,6 +234,24 @@ class ReviewBoard(Protocol):
         The iterator ends only when the board closes or the follower falls too far behind
         (it then reconnects with the last seq it saw).
         """
+        ...
+
+    def follow_batches(self, after: int) -> AsyncIterator[list[AuditEvent]]:
+        """:meth:`follow` in batches (each non-empty, in order): what arrived since the last."""
+        ...
+
+
+class RunInsights(Protocol):
+    """What the console's history and stats pages read: every run, and numbers over time."""
+
+    async def history(
+        self, where: HistoryFilter, after: HistoryCursor | None = None, limit: int = 50
+    ) -> list[HistoryEntry]:
+        """Runs matching ``where``, newest first, starting after ``after`` (keyset)."""
+        ...
+
+    async def stats(self, since: float, until: float) -> RunStatsReport:
+        """The numbers over ``[since, until)`` (epoch seconds)."""
         ...
 
 

@@ -2,12 +2,14 @@
 
 ``create_app`` builds the app; ``_identity`` says who is signed in and what they may do,
 ``_login`` the one-time login link, ``_csrf`` the form tokens, one router module per page
-(``_queue``, ``_run``, ``_queues``, ``_decide``, ``_events``), ``_sender`` its outbox side.
+(``_queue``, ``_run``, ``_queues``, ``_decide``, ``_events``, ``_history`` with ``_export``,
+``_stats`` with its charts in ``_svg``), ``_sender`` its outbox side.
 Templates and static files ship in the package: no Node build, no CDN.
 """
 
 from adapters.console._app import create_app
 from adapters.console._config import ConsoleConfig
+from adapters.console._history import history_router
 from adapters.console._identity import (
     LOCAL_ADMIN,
     Identity,
@@ -19,6 +21,7 @@ from adapters.console._identity import (
 )
 from adapters.console._login import LoginLinks
 from adapters.console._sender import CHANNEL, PLATFORM, ConsoleSender
+from adapters.console._stats import stats_router
 
 __all__ = [
     "CHANNEL",
@@ -32,6 +35,8 @@ __all__ = [
     "Rights",
     "Role",
     "create_app",
+    "history_router",
     "sign_in",
     "signed_in",
+    "stats_router",
 ]

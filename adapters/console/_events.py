@@ -71,34 +71,45 @@ def start_seq(last_event_id: str | None, after: str | None) -> int:
 async def stream(
     board: ReviewBoard, clock: Clock, after: int, keepalive_s: float, frames: Frames | None = None
 ) -> AsyncIterator[str]:
-    """The event stream's text: a retry hint, then events and keep-alive comments."""
+    """The event stream's text: a retry hint, then events and keep-alive comments.
+
+    Events come in batches (what arrived since the last write) and each batch is one write.
+    The keep-alive timer is not restarted per batch: when it fires it sends a comment only if
+    nothing was sent for ``keepalive_s``, else it sleeps for the rest of that time.
+    """
     render = frames or frame
     yield f"retry: {RETRY_MS}\n\n"
-    events = board.follow(after if after >= 0 else board.last_seq())
-    upcoming: asyncio.Future[AuditEvent] | None = None
+    batches = board.follow_batches(after if after >= 0 else board.last_seq())
+    upcoming: asyncio.Future[list[AuditEvent]] | None = None
+    beat: asyncio.Future[None] = asyncio.ensure_future(clock.sleep(keepalive_s))
+    sent = clock.now()
     try:
         while True:
             if upcoming is None:
-                upcoming = asyncio.ensure_future(anext(events))
-            beat: asyncio.Future[None] = asyncio.ensure_future(clock.sleep(keepalive_s))
+                upcoming = asyncio.ensure_future(anext(batches))
             waiting: set[asyncio.Future[Any]] = {upcoming, beat}
             done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            beat.cancel()
-            if upcoming not in done:
-                yield ": keep-alive\n\n"
-                continue
-            try:
-                event = upcoming.result()
-            except StopAsyncIteration:
-                return
-            upcoming = None
-            yield render(event)
+            if upcoming in done:
+                try:
+                    batch = upcoming.result()
+                except StopAsyncIteration:
+                    return
+                upcoming = None
+                sent = clock.now()
+                yield "".join(render(event) for event in batch)
+            if beat.done():
+                silent = clock.now() - sent
+                if silent >= keepalive_s:
+                    yield ": keep-alive\n\n"
+                    sent, silent = clock.now(), 0.0
+                beat = asyncio.ensure_future(clock.sleep(keepalive_s - silent))
     finally:
+        beat.cancel()
         if upcoming is not None:
             upcoming.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await upcoming
-        await _close(events)
+        await _close(batches)
 
 
 async def _close(events: Any) -> None:

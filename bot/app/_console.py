@@ -28,6 +28,8 @@ from adapters.console import (
     LoginLinks,
     Rights,
     create_app,
+    history_router,
+    stats_router,
 )
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
@@ -36,10 +38,14 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.feed import AuditFeed
+from bot.insights import FlowSignals, Insights
+from bot.joke import DraftJoke
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8080
+# where the joke flow's drafting shows in the audit log (the flow audits "llm_error" itself)
+JOKE_SIGNALS = FlowSignals(draft_node=DraftJoke.node_id, failure_event="llm_error")
 
 
 def is_loopback(host: str) -> bool:
@@ -128,8 +134,10 @@ async def open_console(
     links = LoginLinks(core.clock, config.login_ttl_s)
     core.register_sender(PLATFORM, ConsoleSender())
     board = Board(core.store, core.clock, feed)
+    insights = Insights(core.store, JOKE_SIGNALS)
+    pages = (history_router(insights), stats_router(insights), *routers)
     app = create_app(
-        config, core.service, board, core.clock, links=links, rights=rights, routers=routers
+        config, core.service, board, core.clock, links=links, rights=rights, routers=pages
     )
     async with feed.running():
         yield Console(app, links, feed, config)

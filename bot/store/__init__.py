@@ -11,7 +11,15 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
 from bot.errors import ConfigError
-from bot.models import Installation, ScopeConfig, Surface
+from bot.models import (
+    HistoryCursor,
+    HistoryEntry,
+    HistoryFilter,
+    Installation,
+    RunStatsReport,
+    ScopeConfig,
+    Surface,
+)
 from bot.store.bell import Bell
 from bot.store.records import (
     EVERY_LOOP,
@@ -367,6 +375,22 @@ class Tx(Protocol):
 
     async def take_oauth_state(self, state: str, now: float) -> bool:
         """True once for an issued, unexpired state (it is used up); expired ones are dropped."""
+        ...
+
+    async def history(
+        self, where: HistoryFilter, after: HistoryCursor | None, limit: int
+    ) -> list[HistoryEntry]:
+        """Up to ``limit`` runs matching ``where``, newest first, after ``after`` (keyset)."""
+        ...
+
+    async def run_stats(
+        self, since: float, until: float, *, draft_node: str, failure_event: str
+    ) -> RunStatsReport:
+        """The stats over ``[since, until)``.
+
+        ``draft_node`` names the flow's drafting node (its time is read from the step rows of
+        the audit log); ``failure_event`` the flow's audit event for a model failure.
+        """
         ...
 
 

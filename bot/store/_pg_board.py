@@ -1,7 +1,15 @@
-"""PostgreSQL side of the console's reads on ``Tx``: the queue, one run, the audit tail, routes."""
+"""PostgreSQL side of the console's reads on ``Tx``.
+
+The queue, one run, the audit tail and routes; history and stats (``_insights``).
+"""
+
+from collections.abc import Sequence
+from typing import Any
 
 from bot.models import Surface
 from bot.store import _board_sql as sql
+from bot.store._insights import InsightQueries
+from bot.store._insights_sql import Sql
 from bot.store._pg_outbox import PgStatements
 from bot.store._rows import effect_from, wait_from
 from bot.store._sqlite_board import audit_from, review_from
@@ -31,3 +39,12 @@ class PgBoard(PgStatements):
     async def all_routes(self) -> list[tuple[str, str, Surface]]:
         rows = await self._all(sql.ALL_ROUTES)
         return [(str(r[0]), str(r[1]), Surface(str(r[2]), str(r[3]))) for r in rows]
+
+
+class PgInsights(PgStatements, InsightQueries):
+    """The console's history and stats on PostgreSQL; mixed into ``PgTx``."""
+
+    _insight_sql = Sql("postgres")
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return await self._all(sql, params)

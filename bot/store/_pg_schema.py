@@ -166,6 +166,15 @@ V8 = (
     "ALTER TABLE scopes ADD COLUMN screen_threshold DOUBLE PRECISION",
 )
 
+V10 = (
+    "CREATE INDEX runs_created ON runs(created_at, run_id)",
+    "CREATE INDEX waits_review_created ON waits(created_at) WHERE kind = 'review'",
+    "CREATE INDEX audit_event_at ON audit(event, at)",
+    # the console's queue: one status, newest activity first (bot/store/_board_sql.REVIEWS)
+    """CREATE INDEX waits_review_activity ON waits(status, (COALESCE(decided_at, created_at)))
+        WHERE kind = 'review'""",
+)
+
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,

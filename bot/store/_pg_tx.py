@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.store import _cards_sql as cards_sql
 from bot.store._installs_sql import InstallQueries
-from bot.store._pg_board import PgBoard
+from bot.store._pg_board import PgBoard, PgInsights
 from bot.store._pg_extra import PgDoctor, PgDuties, PgOps, PgQueues
 from bot.store._pg_outbox import CARD_EFFECTS, PgOutbox
 from bot.store._requests_sql import RequestQueries
@@ -34,7 +34,17 @@ _CLAIMABLE = (
 )
 
 
-class PgTx(PgOutbox, PgQueues, PgOps, PgDoctor, PgDuties, PgBoard, RequestQueries, InstallQueries):
+class PgTx(
+    PgOutbox,
+    PgQueues,
+    PgOps,
+    PgDoctor,
+    PgDuties,
+    PgBoard,
+    PgInsights,
+    RequestQueries,
+    InstallQueries,
+):
     """Statements of one PostgreSQL transaction."""
 
     MARK = "%s"

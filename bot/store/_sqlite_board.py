@@ -1,10 +1,16 @@
-"""SQLite side of the console's reads on ``Tx``: the queue, one run, the audit tail, routes."""
+"""SQLite side of the console's reads on ``Tx``.
+
+The queue, one run, the audit tail and routes; history and stats (``_insights``).
+"""
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.models import Surface
 from bot.store import _board_sql as sql
+from bot.store._insights import InsightQueries
+from bot.store._insights_sql import Sql
 from bot.store._rows import effect_from, wait_from
 from bot.store._sqlite_conn import LoopConnection
 from bot.store.records import AuditRow, OutboxRow, ReviewRow, RunStatus, WaitRow, WaitStatus
@@ -47,3 +53,13 @@ class SqliteBoardQueries:
     async def all_routes(self) -> list[tuple[str, str, Surface]]:
         rows = await self._db.execute_fetchall(sql.ALL_ROUTES)
         return [(str(r[0]), str(r[1]), Surface(str(r[2]), str(r[3]))) for r in rows]
+
+
+class SqliteInsights(InsightQueries):
+    """The console's history and stats on SQLite; mixed into ``SqliteTx``."""
+
+    _db: LoopConnection
+    _insight_sql = Sql("sqlite")
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return list(await self._db.execute_fetchall(sql, params))

@@ -23,7 +23,7 @@ from bot.store._rows import (
     wait_from,
     wait_params,
 )
-from bot.store._sqlite_board import SqliteBoardQueries
+from bot.store._sqlite_board import SqliteBoardQueries, SqliteInsights
 from bot.store._sqlite_conn import LoopConnection
 from bot.store._sqlite_doctor import SqliteDoctorQueries
 from bot.store._sqlite_ops import SqliteOpsQueries
@@ -31,7 +31,12 @@ from bot.store.records import AuditRow, InboxRow, OutboxRow, RunRow, WaitRow
 
 
 class SqliteTx(
-    SqliteOpsQueries, SqliteDoctorQueries, SqliteBoardQueries, RequestQueries, InstallQueries
+    SqliteOpsQueries,
+    SqliteDoctorQueries,
+    SqliteBoardQueries,
+    SqliteInsights,
+    RequestQueries,
+    InstallQueries,
 ):
     """Statements of one SQLite transaction (the caller holds BEGIN ... COMMIT)."""
 

@@ -230,7 +230,22 @@ _V8 = Migration(
     pg.V8,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+_V10 = Migration(
+    10,
+    "indexes for the console's queue, history and stats (runs by creation, reviews, audit)",
+    (
+        "CREATE INDEX runs_created ON runs(created_at, run_id)",
+        "CREATE INDEX waits_review_created ON waits(created_at) WHERE kind = 'review'",
+        "CREATE INDEX audit_event_at ON audit(event, at)",
+        # the console's queue: one status, newest activity first (bot/store/_board_sql.REVIEWS)
+        """CREATE INDEX waits_review_activity ON waits(status, (COALESCE(decided_at, created_at)))
+            WHERE kind = 'review'""",
+    ),
+    pg.V10,
+)
+
+# 9 was never used (it was set aside for work that needed no schema change)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V10)
 LATEST = MIGRATIONS[-1].version
 
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (

@@ -31,6 +31,7 @@ RELEASED = {
         6: "596e8ec7cc6ea900733add9234e15cf89e4a538f8bd30efaf4a252334e65085e",
         7: "c3fef5ae729bb274b56d1b130de8c386abef709e05b31b25e18516eae3de63c2",
         8: "d0a7dfbf7a0e1cb6d3101cc3bb6f3657997bb6c6ac2e90d303a3f1b5c2f4bd4a",
+        10: "f8dee680fb2efe1c7175af15ef85b1af5b1e8f8d28722f2c33a967d32113a4e0",
     },
     "postgres": {
         1: "b8b727b90157035be3100b23f9371ad4c986e3d39335361ef396baaef75e1127",
@@ -41,6 +42,7 @@ RELEASED = {
         6: "db82f9c45186edb73083199764388952bf048d544164fe0d7dc9ba895120428d",
         7: "99b2f80e3fd43a102626cd6ba813e70a50e1d6c8fce772efc23e6ae44f235032",
         8: "9f910add5760ab32bf4c00791536440884cb32579cf5baf46970b670da49477d",
+        10: "9eeef563e22ff6edd40bbafcad678cc279bf0c10294bbedf5f23c880073d8246",
     },
 }
 
@@ -48,7 +50,7 @@ RELEASED = {
 def test_migrations_are_ordered_and_unique() -> None:
     versions = [m.version for m in MIGRATIONS]
 
-    # 6 belongs to work merged separately: increasing is the rule, gaps are allowed
+    # 9 was never used (work merged separately): increasing is the rule, gaps are allowed
     assert versions == sorted(set(versions))
     assert versions[0] == 1
     assert versions[-1] == LATEST
