@@ -18,6 +18,7 @@ import aiohttp
 from adapters.console import ConsoleConfig, Identity, Rights
 from bot.app import Core
 from bot.app._console import Console, open_console, serving_console
+from bot.joke import JokeOptions
 from bot.models import Actor, JokeRequest, Origin, RequestStatus
 from tests.support.clock import FakeClock
 from tests.support.llm import FakeLLM
@@ -165,7 +166,14 @@ async def console_harness(
     config = config or ConsoleConfig(secret=SECRET, keepalive_s=15.0)
     async with AsyncExitStack() as exits:
         stack = await exits.enter_async_context(
-            joke_stack(tmp_path, llm=llm, clock=clock, serve=serve)
+            # no scope limit: the console's tests ask for many jokes in one server at once
+            joke_stack(
+                tmp_path,
+                llm=llm,
+                clock=clock,
+                serve=serve,
+                options=JokeOptions(cooldown_s=0.0, scope_max_active=0),
+            )
         )
         discord = FakePlatform(clock)
         stack.register("discord", discord)
