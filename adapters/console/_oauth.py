@@ -19,7 +19,7 @@ from joserfc.errors import JoseError
 
 from adapters.console._errors import PlatformUnavailable, SignInRefused
 from adapters.console._logins import discord_identity, slack_identity
-from adapters.console._oauth_identity import Identity
+from adapters.console._identity import Identity
 from adapters.console._ratelimit import LoginLimiter
 from adapters.console._rights import ConsoleRights
 from adapters.console._signin_config import DISCORD, SLACK, SignInConfig

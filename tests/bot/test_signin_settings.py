@@ -2,7 +2,7 @@
 
 import pytest
 
-from adapters.console._oauth_identity import Role
+from adapters.console._identity import Role
 from bot.app import signin_config
 from bot.config import load_settings
 from bot.errors import ConfigError
