@@ -18,8 +18,8 @@ from fastapi.responses import PlainTextResponse
 from joserfc.errors import JoseError
 
 from adapters.console._errors import PlatformUnavailable, SignInRefused
-from adapters.console._logins import discord_identity, slack_identity
 from adapters.console._identity import Identity
+from adapters.console._logins import discord_identity, slack_identity
 from adapters.console._ratelimit import LoginLimiter
 from adapters.console._rights import ConsoleRights
 from adapters.console._signin_config import DISCORD, SLACK, SignInConfig
@@ -99,9 +99,12 @@ def oauth_routes(
         if client is None:
             return refuse(request, f"sign-in with {platform!r} is not configured", 404)
         extra = {"team": config.slack.team_id} if platform == SLACK and config.slack else {}
-        response: Response = await client.authorize_redirect(
-            request, config.redirect_uri(platform), **extra
+        redirect = (  # blank public URL: back to the address this browser used
+            config.redirect_uri(platform)
+            if config.public_url
+            else str(request.url_for("callback", platform=platform))
         )
+        response: Response = await client.authorize_redirect(request, redirect, **extra)
         return response
 
     @router.get("/login/{platform}/callback")

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx2
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
@@ -29,8 +30,11 @@ from adapters.console import (
     Rights,
     create_app,
 )
+from adapters.console._providers import configured, provider_routes
+from adapters.console._signin_config import SignInConfig
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
+from bot.app._signin import signin_config
 from bot.board import Board
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -53,8 +57,12 @@ def is_loopback(host: str) -> bool:
 
 
 def sign_in_providers(settings: Settings) -> tuple[str, ...]:
-    """The platform sign-ins configured (Discord, Slack OAuth); none in this build yet."""
-    return ()
+    """The platform sign-ins configured (``discord``, ``slack``).
+
+    Raises:
+        ConfigError: a provider is half configured.
+    """
+    return configured(signin_config(settings))
 
 
 def console_secret(settings: Settings) -> str:
@@ -122,17 +130,37 @@ async def open_console(
     *,
     rights: Rights | None = None,
     routers: Sequence[APIRouter] = (),
+    signin: SignInConfig | None = None,
 ) -> AsyncIterator[Console]:
-    """Build the console over ``core`` and tail its audit log while the block runs."""
+    """Build the console over ``core`` and tail its audit log while the block runs.
+
+    With ``signin`` the configured platforms' sign-in routes are mounted and their
+    decision-time re-checks registered on ``rights`` (one HTTP client, closed afterwards).
+    """
     feed = AuditFeed(core.store, core.clock)
     links = LoginLinks(core.clock, config.login_ttl_s)
     core.register_sender(PLATFORM, ConsoleSender())
     board = Board(core.store, core.clock, feed)
-    app = create_app(
-        config, core.service, board, core.clock, links=links, rights=rights, routers=routers
-    )
-    async with feed.running():
-        yield Console(app, links, feed, config)
+    rights = rights or Rights()
+    providers = configured(signin) if signin is not None else ()
+    async with contextlib.AsyncExitStack() as exits:
+        sign_ins = None
+        if signin is not None and providers:
+            http = await exits.enter_async_context(httpx2.AsyncClient(timeout=10.0))
+            sign_ins = provider_routes(signin, rights, http, core.service.scope, now=core.clock.now)
+        app = create_app(
+            config,
+            core.service,
+            board,
+            core.clock,
+            links=links,
+            rights=rights,
+            routers=routers,
+            sign_ins=sign_ins,
+            providers=providers,
+        )
+        async with feed.running():
+            yield Console(app, links, feed, config)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -230,7 +258,7 @@ async def run_console(
         open_core(
             database_url=settings.database_url, llm=llm, clock=clock, options=options_from(settings)
         ) as core,
-        open_console(core, console_config(settings)) as console,
+        open_console(core, console_config(settings), signin=signin_config(settings)) as console,
         core.serving(),
         serving_console(console, host, port, proxy=settings.console_proxy) as bound,
     ):
