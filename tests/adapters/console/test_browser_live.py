@@ -51,7 +51,9 @@ async def discord_console(tmp_path: Path) -> AsyncIterator[tuple[ConsoleHarness,
             yield web, oauth
 
 
-async def signed_in_page(browser: Browser, web: ConsoleHarness, who: Identity | None = None) -> Page:
+async def signed_in_page(
+    browser: Browser, web: ConsoleHarness, who: Identity | None = None
+) -> Page:
     """A fresh browser context signed in with a login link (as ``who``, else the local admin)."""
     page = await (await browser.new_context()).new_page()
     await page.goto(f"{web.base}/login/{web.console.links.issue(*(who,) if who else ())}")
@@ -105,3 +107,163 @@ async def test_browser_signs_in_with_discord_approves_and_is_refused_once_the_ro
     assert posts == 1
     assert refused == []
     assert errors == []
+
+
+async def test_browser_two_moderators_race_one_wins_the_other_is_told_who_and_where(
+    tmp_path: Path,
+) -> None:
+    async with console_harness(tmp_path, serve=True) as web, chromium() as browser:
+        run_id = await request(web, "discord:1", "cats")
+        ann = await signed_in_page(browser, web)
+        bob = await signed_in_page(browser, web, Identity("console", "bob", "bob", Role.MODERATOR))
+        for page in (ann, bob):  # neither hears of the other's click before its own lands
+            await hold_events(page)
+            await page.goto(web.base + "/")
+            await expect(page.locator(".item .decide")).to_have_count(1)
+
+        await asyncio.gather(
+            ann.click("button.approve"), bob.click("button.reject")
+        )  # both at once
+        for page in (ann, bob):
+            await expect(page.locator("#live")).not_to_be_empty()
+        answers = [await p.locator("#live").text_content() or "" for p in (ann, bob)]
+        edits = web.discord.cards(run_id)[0].edits
+
+    assert len(edits) == 1, edits
+    winner = "local admin" if edits[0]["outcome"] == "approve" else "bob"
+    lost = answers[1] if winner == "local admin" else answers[0]
+    assert edits[0]["actor"] == winner
+    # both on the web console: who, and when (a loser elsewhere also hears "via the web console")
+    done = {"approve": "approved", "reject": "rejected"}[edits[0]["outcome"]]
+    assert lost.startswith(f"Already {done} by {winner} at "), answers
+    assert (answers[0] if winner == "local admin" else answers[1]) in ("Approved.", "Rejected.")
+
+
+async def test_browser_page_follows_a_click_in_slack(tmp_path: Path) -> None:
+    async with console_harness(tmp_path, serve=True) as web, chromium() as browser:
+        slack = FakePlatform(web.clock)
+        web.stack.register("slack", slack)
+        page = await signed_in_page(browser, web)
+        result = await web.stack.service.request_joke(JokeRequest("slack:1", SLACK_ORIGIN, "owls"))
+        assert result.run_id is not None
+        run_id = result.run_id
+        await until(lambda: bool(slack.cards(run_id)), "the Slack card")
+        await page.reload()
+        token = slack.latest_token(run_id)
+        assert token is not None
+        await expect(page.locator(f"#r-{token} .decide")).to_have_count(1)
+
+        await slack.click(web.stack.service.decide, token, "approve", SLACK_MOD)
+
+        await expect(page.locator(f"#r-{token} .outcome")).to_contain_text("approve by umod")
+        await expect(page.locator(f"#r-{token} .decide")).to_have_count(0)
+
+
+async def test_browser_event_stream_cut_mid_burst_ends_with_exactly_the_audits_events(
+    tmp_path: Path,
+) -> None:
+    async with console_harness(tmp_path, serve=True) as web, chromium() as browser:
+        page = await signed_in_page(browser, web)
+        start = int(await page.locator("body").get_attribute("data-seq") or "0")
+        keys = [f"discord:{n}" for n in range(1, 9)]
+        for key in keys[:3]:
+            await request(web, key, "cats")
+        await expect(page.locator("#show-new")).to_have_text("3 new reviews: show")
+
+        await expect(page.locator("body")).to_have_attribute(
+            "data-last-seq", str((await web.console.feed.events_since(start, 10_000))[-1].seq)
+        )
+        asked: list[str] = []  # every reconnection (Chromium adds Last-Event-ID below routing)
+
+        async def cut_off(route: Route) -> None:
+            asked.append("refused")
+            await route.abort("connectionreset")
+
+        async def back_online(route: Route) -> None:
+            asked.append("through")
+            await route.continue_()
+
+        await page.route("**/events?*", cut_off)  # the network drops…
+        web.console.feed.end_followers()  # …and the server's end of the stream closes
+        for key in keys[3:6]:
+            await request(web, key, "dogs")  # the burst goes on while the page is cut off
+        await until(lambda: bool(asked), "a reconnection refused", timeout_s=20)
+        await page.unroute("**/events?*")
+        await page.route("**/events?*", back_online)  # EventSource retries with Last-Event-ID
+        for key in keys[6:]:
+            await request(web, key, "fish")
+        await web.stack.drain()
+        audit = [row.seq for row in await web.console.feed.events_since(start, 10_000)]
+        await expect(page.locator("body")).to_have_attribute("data-last-seq", str(audit[-1]))
+        await expect(page.locator("#show-new")).to_have_text("8 new reviews: show")
+        await page.click("#show-new")
+        shown = await page.locator(".item").evaluate_all("els => els.map(e => e.dataset.run)")
+        seen = await page.evaluate("window.consoleEvents")
+        received = await page.evaluate("window.consoleReceived")
+
+    assert received == seen == len(audit)  # the server sent every row once: none missing or doubled
+    # the replay started at the page's Last-Event-ID: from ?after= it would have doubled rows
+    assert asked[0] == "refused" and asked[-1] == "through", asked
+    assert len(shown) == len(set(shown)) == 8
+
+
+async def test_browser_refuses_a_forged_session_and_another_sites_form(tmp_path: Path) -> None:
+    async with console_harness(tmp_path, serve=True) as web, chromium() as browser:
+        run_id = await request(web, "discord:1", "cats")
+        token = web.token(run_id)
+        page = await signed_in_page(browser, web)
+        status = await page.evaluate(
+            """async (url) => (await fetch(url, {method: "POST", credentials: "same-origin",
+                 headers: {Accept: "application/json"},
+                 body: new URLSearchParams({action: "approve", click: "c1"})})).status""",
+            f"/reviews/{token}/decide",
+        )  # the signed-in browser itself, without the session's CSRF token
+
+        # Another site's page posting the decision form to the console
+        evil = await (await browser.new_context()).new_page()
+        cookies = await page.context.cookies()
+        await evil.context.add_cookies(cookies)  # the same person's browser
+        form = (
+            f'<form id="f" method="post" action="{web.base}/reviews/{token}/decide">'
+            '<input name="action" value="approve"><input name="click" value="c2"></form>'
+            "<script>document.getElementById('f').submit()</script>"
+        )
+
+        async def attacker(route: Route) -> None:
+            await route.fulfill(body=form, content_type="text/html")
+
+        await evil.route("http://evil.test/**", attacker)
+        async with evil.expect_response(f"{web.base}/reviews/{token}/decide") as posted:
+            await evil.goto("http://evil.test/")
+        cross_site = (await posted.value).status
+
+        # A session cookie signed with another key: a stranger, sent to sign in
+        forged = await (await browser.new_context()).new_page()
+        payload = base64.b64encode(
+            json.dumps(
+                {
+                    "who": {
+                        "platform": "console",
+                        "user_id": "admin",
+                        "display": "local admin",
+                        "role": "admin",
+                    },
+                    "csrf": "x",
+                }
+            ).encode()
+        )
+        value = TimestampSigner("not-the-console-secret").sign(payload).decode()
+        await forged.context.add_cookies(
+            [{"name": "jokebot_console", "value": value, "url": web.base}]
+        )
+        await forged.goto(web.base + "/")
+        forged_lands = forged.url
+        await expect(forged.locator("#sign-in-discord, .card h1").first).to_have_text("Sign in")
+
+        await web.stack.drain()
+        edits = web.discord.cards(run_id)[0].edits
+
+    assert status == 403
+    assert cross_site in (401, 403)
+    assert forged_lands == web.base + "/login"
+    assert edits == []
