@@ -14,10 +14,11 @@ from itsdangerous import TimestampSigner
 from playwright.async_api import Browser, Page, Route, expect
 
 from adapters.console import Identity, Role
+from adapters.console._app import COOKIE
 from adapters.console._roles import MANAGE_MESSAGES
 from adapters.console._signin_config import DiscordSignIn, SignInConfig
 from bot.models import Actor, JokeRequest, Origin
-from tests.adapters.console.test_browser import SHOTS, request, sign_in, until
+from tests.adapters.console.test_browser import SHOTS, request, until
 from tests.support.browser import chromium
 from tests.support.console import ConsoleHarness, console_harness
 from tests.support.fake_oauth import DiscordAccount, FakeDiscordOAuth, serving
@@ -80,7 +81,7 @@ async def test_browser_signs_in_with_discord_approves_and_is_refused_once_the_ro
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await page.goto(web.base + "/")  # a stranger is sent to sign in
         await expect(page.locator("#sign-in-discord")).to_have_text("Sign in with Discord")
-        await page.screenshot(path=SHOTS / "login.png")
+        await page.screenshot(path=SHOTS / "login-providers.png")
         await page.click("#sign-in-discord")  # to the fake Discord and back
         await expect(page.locator(".who")).to_contain_text("Mia · moderator")
         first = await request(web, "discord:1", "cats")
@@ -201,9 +202,11 @@ async def test_browser_event_stream_cut_mid_burst_ends_with_exactly_the_audits_e
         seen = await page.evaluate("window.consoleEvents")
         received = await page.evaluate("window.consoleReceived")
 
-    assert received == seen == len(audit)  # the server sent every row once: none missing or doubled
+    # the server sent every row once: none missing, none doubled
+    assert received == seen == len(audit)
     # the replay started at the page's Last-Event-ID: from ?after= it would have doubled rows
-    assert asked[0] == "refused" and asked[-1] == "through", asked
+    assert asked[0] == "refused", asked
+    assert asked[-1] == "through", asked
     assert len(shown) == len(set(shown)) == 8
 
 
@@ -221,8 +224,10 @@ async def test_browser_refuses_a_forged_session_and_another_sites_form(tmp_path:
 
         # Another site's page posting the decision form to the console
         evil = await (await browser.new_context()).new_page()
-        cookies = await page.context.cookies()
-        await evil.context.add_cookies(cookies)  # the same person's browser
+        session = next(c for c in await page.context.cookies() if c["name"] == COOKIE)
+        await evil.context.add_cookies(  # the same person's browser, as the console set it
+            [{"name": COOKIE, "value": session["value"], "url": web.base, "sameSite": "Lax"}]
+        )
         form = (
             f'<form id="f" method="post" action="{web.base}/reviews/{token}/decide">'
             '<input name="action" value="approve"><input name="click" value="c2"></form>'
@@ -253,9 +258,7 @@ async def test_browser_refuses_a_forged_session_and_another_sites_form(tmp_path:
             ).encode()
         )
         value = TimestampSigner("not-the-console-secret").sign(payload).decode()
-        await forged.context.add_cookies(
-            [{"name": "jokebot_console", "value": value, "url": web.base}]
-        )
+        await forged.context.add_cookies([{"name": COOKIE, "value": value, "url": web.base}])
         await forged.goto(web.base + "/")
         forged_lands = forged.url
         await expect(forged.locator("#sign-in-discord, .card h1").first).to_have_text("Sign in")
