@@ -75,9 +75,20 @@ def oauth_routes(
     *,
     refuse: Refuse = refuse_plain,
     now: Callable[[], float] = time.monotonic,
+    local_url: Callable[[], str] | None = None,
 ) -> APIRouter:
-    """The four sign-in routes for the providers ``config`` enables (others answer 404)."""
+    """The four sign-in routes for the providers ``config`` enables (others answer 404).
+
+    With a blank ``config.public_url`` the redirect URIs start with ``local_url()`` (where the
+    console listens), never with the request's ``Host`` header.
+    """
     oauth = register(config)
+
+    def redirect_uri(platform: str) -> str:
+        if config.public_url or local_url is None:
+            return config.redirect_uri(platform)
+        return f"{local_url().rstrip('/')}/login/{platform}/callback"
+
     limiter = LoginLimiter(config.login_limit, config.login_window_s, now=now)
     router = APIRouter()
 
@@ -99,12 +110,9 @@ def oauth_routes(
         if client is None:
             return refuse(request, f"sign-in with {platform!r} is not configured", 404)
         extra = {"team": config.slack.team_id} if platform == SLACK and config.slack else {}
-        redirect = (  # blank public URL: back to the address this browser used
-            config.redirect_uri(platform)
-            if config.public_url
-            else str(request.url_for("callback", platform=platform))
+        response: Response = await client.authorize_redirect(
+            request, redirect_uri(platform), **extra
         )
-        response: Response = await client.authorize_redirect(request, redirect, **extra)
         return response
 
     @router.get("/login/{platform}/callback")

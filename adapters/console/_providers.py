@@ -57,8 +57,14 @@ def provider_routes(
     scopes: ScopeLookup,
     *,
     now: Callable[[], float] = time.monotonic,
+    local_url: Callable[[], str] | None = None,
 ) -> APIRouter:
-    """The sign-in routes of every configured provider; their re-checks registered on ``rights``."""
+    """The sign-in routes of every configured provider; their re-checks registered on ``rights``.
+
+    ``local_url()``: where the console listens, for the redirect URIs when no public URL is set.
+    """
     platform_rights = build_rights(config, http, scopes, now=now)
     register_checks(rights, platform_rights, configured(config))
-    return oauth_routes(config, _signed_in, platform_rights, refuse=_refused, now=now)
+    return oauth_routes(
+        config, _signed_in, platform_rights, refuse=_refused, now=now, local_url=local_url
+    )

@@ -143,11 +143,19 @@ async def open_console(
     board = Board(core.store, core.clock, feed)
     rights = rights or Rights()
     providers = configured(signin) if signin is not None else ()
+    built: list[Console] = []  # the redirect URIs need its address, known once it listens
     async with contextlib.AsyncExitStack() as exits:
         sign_ins = None
         if signin is not None and providers:
             http = await exits.enter_async_context(httpx2.AsyncClient(timeout=10.0))
-            sign_ins = provider_routes(signin, rights, http, core.service.scope, now=core.clock.now)
+            sign_ins = provider_routes(
+                signin,
+                rights,
+                http,
+                core.service.scope,
+                now=core.clock.now,
+                local_url=lambda: built[0].listening,
+            )
         app = create_app(
             config,
             core.service,
@@ -159,8 +167,9 @@ async def open_console(
             sign_ins=sign_ins,
             providers=providers,
         )
+        built.append(Console(app, links, feed, config))
         async with feed.running():
-            yield Console(app, links, feed, config)
+            yield built[0]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
