@@ -441,3 +441,46 @@ def surface_of(kind: str, origin: Origin, payload: Mapping[str, Any]) -> Surface
     if kind == EffectKind.PUBLISH:
         return Surface(origin.platform, origin.public_channel)
     return Surface(origin.platform, origin.reply_channel)
+
+
+class DraftStage(StrEnum):
+    """What a :class:`DraftEvent` says about the draft being written for a run."""
+
+    STARTED = "started"  # a new draft begins: forget any text shown so far
+    DELTA = "delta"  # more text of the draft being written
+    SCREENED = "screened"  # the draft was thrown away by the screen (``detail`` says why)
+    FINISHED = "finished"  # the draft was committed for review (``text`` is that draft)
+    FAILED = "failed"  # the model failed (``detail``); it is tried again unless ``final``
+
+
+@dataclass(frozen=True)
+class DraftEvent:
+    """Drafting progress of one run, as watchers see it; never persisted.
+
+    Attributes:
+        stage: what happened.
+        attempt: the review attempt the draft is for (1 = the first card).
+        text: DELTA: the new piece of text; FINISHED: the committed draft.
+        detail: SCREENED: the screen's reason; FAILED: the model's error.
+        final: no draft follows for now: the request gave up (or the watcher must stop).
+    """
+
+    stage: DraftStage
+    attempt: int
+    text: str = ""
+    detail: str = ""
+    final: bool = False
+
+    @property
+    def closes(self) -> bool:
+        """True when a watch ends with this event (the draft is in the queue, or given up)."""
+        return self.stage == DraftStage.FINISHED or self.final
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": str(self.stage),
+            "attempt": self.attempt,
+            "text": self.text,
+            "detail": self.detail,
+            "final": self.final,
+        }

@@ -1,12 +1,13 @@
 """Protocols between the layers: LLM, classifier, clock, platform senders, event sink, board.
 
-Flows depend on :class:`LLM` and :class:`Classifier`; the runtime on :class:`Clock` and
-:class:`EffectSender`; adapters on :class:`EventSink` (what they call) and implement
-:class:`EffectSender`; they report their live platform connection through a
-:class:`ConnectionHook` the wiring hands them; the web console also reads :class:`ReviewBoard`.
+Flows depend on :class:`LLM`, :class:`Classifier` and :class:`DraftProgress`; the runtime on
+:class:`Clock` and :class:`EffectSender`; adapters on :class:`EventSink` and
+:class:`DraftWatch` (what they call) and implement :class:`EffectSender`; they report their
+live platform connection through a :class:`ConnectionHook` the wiring hands them; the web
+console also reads :class:`ReviewBoard`.
 """
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -14,6 +15,7 @@ from bot.models import (
     AuditEvent,
     DecideResult,
     DecisionRequest,
+    DraftEvent,
     Finding,
     JokeRequest,
     LinkCode,
@@ -35,6 +37,9 @@ class ChatMessage:
 
     role: Literal["system", "user", "assistant"]
     content: str
+
+
+OnDelta = Callable[[str], None]  # receives each new piece of the reply as it is generated
 
 
 class LLM(Protocol):
@@ -62,12 +67,39 @@ class LLM(Protocol):
         temperature: float = 0.8,
         max_tokens: int = 80,
         seed: int | None = None,
+        on_delta: OnDelta | None = None,
     ) -> str:
-        """The assistant's reply text."""
+        """The assistant's reply text.
+
+        With ``on_delta`` the provider streams: it calls ``on_delta`` on the event loop with
+        each new piece of text as it is generated (the pieces join to the reply, before any
+        ``strip``) and still returns the whole reply, or raises as without it. ``on_delta``
+        must be quick and must not raise.
+        """
         ...
 
     async def moderate(self, text: str) -> bool | None:
         """True if the provider's moderation flags ``text``; None if it offers none."""
+        ...
+
+
+class DraftProgress(Protocol):
+    """Where the drafting node reports progress; the run is the one executing in this task."""
+
+    def publish(self, event: DraftEvent) -> None:
+        """Tell the run's watchers (in-process, never persisted); quick, never raises."""
+        ...
+
+
+class DraftWatch(Protocol):
+    """What a live page calls to follow a run's draft as the model writes it."""
+
+    def watch(self, run_id: str) -> AsyncIterator[DraftEvent]:
+        """The run's draft events: first what happened so far, then live ones.
+
+        Ends after an event that ``closes`` (the draft is in the queue, or given up).
+        Raises :class:`bot.errors.BadRequest` for an unknown run.
+        """
         ...
 
 

@@ -1,11 +1,13 @@
 """JokeService: the EventSink every adapter calls; checks requests, then starts or decides runs.
 
-It also answers the terminal's questions about local runs (:class:`bot.ports.ChatSink`).
+It also answers the terminal's questions about local runs (:class:`bot.ports.ChatSink`) and
+lets live pages follow a draft as it is written (:class:`bot.ports.DraftWatch`).
 """
 
+import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -14,6 +16,8 @@ from bot.errors import BadRequest
 from bot.models import (
     DecideResult,
     DecisionRequest,
+    DraftEvent,
+    DraftStage,
     JokeRequest,
     LinkCode,
     Origin,
@@ -24,9 +28,10 @@ from bot.models import (
     WaitInfo,
 )
 from bot.ports import Clock
+from bot.progress import ProgressHub, Subscription
 from bot.queues import Queues
 from bot.review import REVIEW
-from bot.store import Store, WaitStatus
+from bot.store import RUNNABLE, RunStatus, Store, WaitStatus
 from bot.telemetry import NoTelemetry, Telemetry
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,7 @@ NOT_SET_UP = (
     "moderator channel, the public channel and the moderator role."
 )
 FAILED = "Something went wrong on our side; the error was logged. Please try again later."
+NO_SUCH_RUN = "There is no such request."
 
 # the flow's initial shared store from a request and its scope's settings (None: none saved)
 StateFactory = Callable[[JokeRequest, ScopeConfig | None], dict[str, Any]]
@@ -84,6 +90,9 @@ class JokeService:
             config; raises BadRequest (e.g. an empty topic) with a message for the requester.
         cooldown_s: minimum seconds between two new requests of one user.
         telemetry: where answered requests are counted (metrics); nowhere by default.
+        progress: the hub the joke flow publishes drafting progress to (``watch``).
+        watch_poll_s: while a watched run shows no progress here (another process may be
+            drafting it), how often the store is asked whether its draft is in the queue.
     """
 
     def __init__(
@@ -96,8 +105,12 @@ class JokeService:
         flow: str = "joke",
         cooldown_s: float = 30.0,
         telemetry: Telemetry | None = None,
+        progress: ProgressHub | None = None,
+        watch_poll_s: float = 2.0,
     ) -> None:
         self._runtime, self._store, self._clock = runtime, store, clock
+        self._progress = progress or ProgressHub()
+        self._watch_poll_s = watch_poll_s
         self._new_state, self._flow, self._cooldown_s = new_state, flow, cooldown_s
         self._queues = Queues(store, clock)
         self._last_request: dict[str, float] = {}
@@ -202,3 +215,54 @@ class JokeService:
             if await tx.open_effects(run_id):
                 return "delivering"  # finished runs still have effects on their way out
         return str(run.status)
+
+    async def watch(self, run_id: str) -> AsyncIterator[DraftEvent]:
+        with self._progress.subscribe(run_id) as subscription:  # first: nothing is missed
+            settled = await self._settled(run_id)
+            if settled is None and not self._progress.knows(run_id):
+                raise BadRequest(NO_SUCH_RUN)
+            drafting = settled is not None and settled.stage == DraftStage.STARTED
+            if drafting and subscription.replay_closed:  # an earlier draft's end: it drafts again
+                subscription.forget_replay()
+            while True:
+                event = await self._next(run_id, subscription)
+                yield event
+                if event.closes:
+                    return
+
+    async def _next(self, run_id: str, subscription: Subscription) -> DraftEvent:
+        """The next live event; or, while this process sees none, the store's word."""
+        while True:
+            if subscription.pending or self._progress.knows(run_id):
+                return await subscription.next()
+            settled = await self._settled(run_id)
+            if settled is not None and settled.stage != DraftStage.STARTED:
+                return settled
+            ready = asyncio.ensure_future(subscription.ready())
+            tick = asyncio.ensure_future(self._clock.sleep(self._watch_poll_s))
+            try:
+                await asyncio.wait((ready, tick), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ready.cancel()
+                tick.cancel()
+
+    async def _settled(self, run_id: str) -> DraftEvent | None:
+        """What the store says about a run's draft: in the queue, over, or (STARTED) drafting.
+
+        None for an unknown run.
+        """
+        async with self._store.read() as tx:
+            run = await tx.get_run(run_id)
+            wait = None
+            if run is not None and run.wait_token and run.status == RunStatus.WAITING:
+                wait = await tx.get_wait(run.wait_token)
+        if run is None:
+            return None
+        if wait is not None and wait.kind == REVIEW and wait.status == WaitStatus.PENDING:
+            card = wait.payload  # a bot.review.Card
+            attempt = int(card.get("attempt", 1))
+            return DraftEvent(DraftStage.FINISHED, attempt, str(card.get("draft", "")))
+        if run.status in RUNNABLE or run.status == RunStatus.WAITING:
+            return DraftEvent(DraftStage.STARTED, 0)  # drafting, or waiting to retry the model
+        detail = f"this request is no longer drafting ({run.status})"
+        return DraftEvent(DraftStage.FAILED, 0, detail=detail, final=True)

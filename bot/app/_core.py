@@ -16,6 +16,7 @@ from bot.joke import JokeOptions, build_joke_flow, request_state
 from bot.llm.probe import ObservedLLM
 from bot.ops.metrics import PrometheusTelemetry
 from bot.ports import LLM, Classifier, Clock, EffectSender
+from bot.progress import ProgressHub
 from bot.runtime import CrashPoints, Runtime
 from bot.service import JokeService
 from bot.store import Store, open_store
@@ -47,6 +48,7 @@ class Core:
     clock: Clock
     telemetry: PrometheusTelemetry  # this core's own metrics registry
     classifier: Classifier  # the screen's; warmed up in the background by serving()
+    progress: ProgressHub  # drafting progress, for pages that watch a draft being written
 
     def register_sender(self, platform: str, sender: EffectSender) -> None:
         """Deliver the effects of ``platform``'s runs through ``sender``."""
@@ -103,10 +105,11 @@ async def open_core(
     store = await open_store(database_url)
     telemetry = PrometheusTelemetry()
     observed = ObservedLLM(llm, clock, telemetry.llm_call)
+    progress = ProgressHub()
     try:
         runtime = Runtime(
             store,
-            {"joke": build_joke_flow(observed, options, classifier=classifier)},
+            {"joke": build_joke_flow(observed, options, classifier=classifier, progress=progress)},
             None,
             clock,
             runner_id=runner_id or f"{socket.gethostname()}:{os.getpid()}",
@@ -122,7 +125,8 @@ async def open_core(
             functools.partial(request_state, options=options),
             cooldown_s=options.cooldown_s,
             telemetry=telemetry,
+            progress=progress,
         )
-        yield Core(store, runtime, service, llm, observed, clock, telemetry, classifier)
+        yield Core(store, runtime, service, llm, observed, clock, telemetry, classifier, progress)
     finally:
         await store.close()

@@ -1,10 +1,16 @@
-"""The drafting node: ask the model for a joke and screen it before anyone sees it."""
+"""The drafting node: ask the model for a joke and screen it before anyone sees it.
+
+With a :class:`bot.ports.DraftProgress` the model streams and watchers follow the draft as it
+is written (:class:`DraftRelay`); only ``post`` changes the state, so what is committed is
+exactly what it was without streaming.
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import LLMError
 from bot.joke import prompts
+from bot.joke._progress import DraftRelay
 from bot.joke._state import (
     DRAFTED,
     MODEL_DOWN,
@@ -19,8 +25,8 @@ from bot.joke._state import (
 )
 from bot.joke.hygiene import clean_joke, is_near_duplicate, looks_unfinished
 from bot.joke.screen import DEFAULT_THRESHOLD, Screen, ScreenPolicy
-from bot.models import EffectKind
-from bot.ports import LLM, ChatMessage, Classifier
+from bot.models import DraftEvent, DraftStage, EffectKind
+from bot.ports import LLM, ChatMessage, Classifier, DraftProgress
 from flows import AsyncNode
 
 
@@ -32,6 +38,7 @@ class DraftRequest:
     seed: int
     known: tuple[str, ...]
     policy: ScreenPolicy = field(default_factory=ScreenPolicy)
+    attempt: int = 1  # the review attempt this draft is for
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,11 @@ class DraftJoke(AsyncNode):
         retry_s: float,
         classifier: Classifier | None = None,
         screen_threshold: float = DEFAULT_THRESHOLD,
+        progress: DraftProgress | None = None,
     ) -> None:
         super().__init__(max_retries=1)  # the provider retries; no second retry layer here
         self.llm = llm
+        self.progress = progress
         self.screen = Screen(classifier)
         self.screen_threshold = screen_threshold  # for runs started before scopes had one
         self.retry_s = retry_s
@@ -88,15 +97,24 @@ class DraftJoke(AsyncNode):
             tuple(shared.get("screen_words", ())),
             shared.get("screen_threshold", self.screen_threshold),
         )
-        return DraftRequest(tuple(messages), seed + shared["screen_tries"], tuple(known), policy)
+        seed += shared["screen_tries"]
+        return DraftRequest(tuple(messages), seed, tuple(known), policy, shared["attempt"] + 1)
 
     async def exec_async(self, prep_res: DraftRequest) -> DraftResult:
+        relay = None
+        if self.progress is not None:
+            words = prep_res.policy.blocked_words
+            relay = DraftRelay(self.progress, prep_res.attempt, self.joke_max_len, words)
+            relay.start()
         raw = await self.llm.complete(
             prep_res.messages,
             temperature=prompts.TEMPERATURE,
             max_tokens=prompts.MAX_TOKENS,
             seed=prep_res.seed,
+            on_delta=relay,
         )
+        if relay is not None:
+            relay.end()
         text = clean_joke(raw, self.joke_max_len)
         if not text:
             return DraftResult(text, "empty")
@@ -120,14 +138,22 @@ class DraftJoke(AsyncNode):
     async def post_async(self, shared: JokeState, prep_res: DraftRequest, exec_res: Any) -> str:
         result: DraftResult = exec_res
         if result.error:
-            return self._model_failed(shared, result.error)
+            action = self._model_failed(shared, result.error)
+            self._tell(DraftStage.FAILED, prep_res, result.error, final=action == MODEL_DOWN)
+            return action
         shared["llm_failures"], shared["llm_error"] = 0, ""
         if result.problem:
-            return self._screened_out(shared, prep_res, result)
+            action = self._screened_out(shared, prep_res, result)
+            self._tell(DraftStage.SCREENED, prep_res, result.problem, final=action != SCREENED)
+            return action
         shared["draft"], shared["screen_tries"] = result.text, 0
         shared["screen"] = result.screen
         shared["model_id"], shared["model_label"] = self.llm.model_id, self.llm.label
         return DRAFTED
+
+    def _tell(self, stage: DraftStage, req: DraftRequest, detail: str, *, final: bool) -> None:
+        if self.progress is not None:
+            self.progress.publish(DraftEvent(stage, req.attempt, detail=detail, final=final))
 
     def _model_failed(self, shared: JokeState, reason: str) -> str:
         shared["llm_failures"] += 1

@@ -28,7 +28,7 @@ from bot.joke._state import (
     TIMEOUT,
     UNAVAILABLE,
 )
-from bot.ports import LLM, Classifier
+from bot.ports import LLM, Classifier, DraftProgress
 from flows import AsyncFlow
 
 
@@ -44,13 +44,15 @@ def build_joke_flow(
     options: JokeOptions | None = None,
     *,
     classifier: Classifier | None = None,
+    progress: DraftProgress | None = None,
     **changes: Any,
 ) -> AsyncFlow:
     """The joke flow wired to ``llm``, with ``options`` (defaults) and any ``changes`` to them.
 
     ``classifier`` scores every draft (None: the screen has no classifier part).
     ``max_attempts`` and ``screen_threshold`` apply to states that do not carry their own (see
-    new_joke_state).
+    new_joke_state). With ``progress`` the model streams and the drafting is published there
+    as it happens.
     """
     opts = replace(options or JokeOptions(), **changes)
     draft = DraftJoke(
@@ -61,11 +63,13 @@ def build_joke_flow(
         retry_s=opts.retry_s,
         classifier=classifier,
         screen_threshold=opts.screen_threshold,
+        progress=progress,
     )
     review = AwaitReview(
         max_attempts=opts.max_attempts,
         review_timeout_s=opts.review_timeout_s,
         joke_max_len=opts.joke_max_len,
+        progress=progress,
     )
     wait = WaitForModel(retry_s=opts.retry_s)
     publish = PublishJoke()

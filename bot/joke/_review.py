@@ -14,6 +14,8 @@ from bot.joke._state import (
     audit,
 )
 from bot.joke.hygiene import clean_joke
+from bot.models import DraftEvent, DraftStage
+from bot.ports import DraftProgress
 from bot.review import NEEDS, Card
 from flows import Decision, DecisionNotAllowed, Node, Wait
 
@@ -24,12 +26,25 @@ class AwaitReview(Node):
     node_id = "await_review"
 
     def __init__(
-        self, *, max_attempts: int, review_timeout_s: float | None, joke_max_len: int
+        self,
+        *,
+        max_attempts: int,
+        review_timeout_s: float | None,
+        joke_max_len: int,
+        progress: DraftProgress | None = None,
     ) -> None:
         super().__init__()
         self.max_attempts = max_attempts
         self.review_timeout_s = review_timeout_s
         self.joke_max_len = joke_max_len
+        self.progress = progress
+
+    def prep(self, shared: JokeState) -> None:
+        # The runtime commits a step before every node: the draft is durable by now, and the
+        # card's wait is committed next by this same run (after a crash, by its resumption).
+        if self.progress is not None:
+            event = DraftEvent(DraftStage.FINISHED, shared["attempt"] + 1, shared["draft"])
+            self.progress.publish(event)
 
     def post(self, shared: JokeState, prep_res: None, exec_res: None) -> Wait:
         shared["attempt"] += 1

@@ -16,6 +16,8 @@ def to_llm_error(exc: Exception, *, host: str, model: str, timeout: float) -> LL
         )
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc, host=host, model=model)
+    if type(exc) is openai.APIError:  # an error event inside a reply stream
+        return LLMError("unavailable", f"{host} failed mid-reply: {str(exc.message)[:200]}")
     if isinstance(exc, openai.APIResponseValidationError | ValueError):
         # ValueError covers json.JSONDecodeError from a malformed JSON body.
         return LLMError("bad_response", f"{host} sent a malformed reply ({type(exc).__name__})")

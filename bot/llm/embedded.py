@@ -9,11 +9,11 @@ import asyncio
 import importlib.util
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import LLMError
-from bot.ports import ChatMessage
+from bot.ports import ChatMessage, OnDelta
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -49,6 +49,9 @@ class EmbeddedChat:
     Loaded once (on first use or by :meth:`load`). Inference runs in a worker thread so the
     event loop keeps serving Discord / Slack acks; an asyncio lock serialises callers and a
     thread lock guards the single ``Llama`` even if a cancelled caller's thread still runs.
+    With ``on_delta`` the thread streams (llama.cpp's ``stream=True``) and hands each piece
+    to the loop with ``call_soon_threadsafe``; a cancelled caller stops the generation at
+    the next token.
     """
 
     def __init__(
@@ -99,11 +102,47 @@ class EmbeddedChat:
         temperature: float = 0.8,
         max_tokens: int = 80,
         seed: int | None = None,
+        on_delta: OnDelta | None = None,
     ) -> str:
         chat = [{"role": m.role, "content": m.content} for m in messages]
         async with self._lock:
+            if on_delta is not None:
+                return await self._stream(chat, temperature, max_tokens, seed, on_delta)
             reply = await asyncio.to_thread(self._infer, chat, temperature, max_tokens, seed)
         return _text(reply)
+
+    async def _stream(
+        self,
+        chat: list[dict[str, str]],
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        on_delta: OnDelta,
+    ) -> str:
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()  # None: the thread is done
+        stop = threading.Event()
+
+        def deliver(piece: str | None) -> None:
+            loop.call_soon_threadsafe(pieces.put_nowait, piece)
+
+        def generate() -> None:
+            try:
+                self._infer_stream(chat, temperature, max_tokens, seed, deliver, stop)
+            finally:
+                deliver(None)
+
+        worker = asyncio.ensure_future(asyncio.to_thread(generate))
+        worker.add_done_callback(_retrieve)  # a cancelled caller never awaits the thread
+        text: list[str] = []
+        try:
+            while (piece := await pieces.get()) is not None:
+                text.append(piece)
+                on_delta(piece)
+            await worker  # raises what the thread raised
+        finally:
+            stop.set()  # a cancelled caller: the thread stops at the next token
+        return "".join(text).strip()
 
     async def moderate(self, text: str) -> bool | None:
         return None
@@ -137,6 +176,36 @@ class EmbeddedChat:
             except ValueError as exc:  # e.g. the prompt exceeds n_ctx
                 raise LLMError("bad_response", f"the embedded model failed: {exc}") from exc
 
+    def _infer_stream(
+        self,
+        chat: list[dict[str, str]],
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        deliver: Callable[[str], None],
+        stop: threading.Event,
+    ) -> None:
+        llama = self._load_sync()
+        with self._thread_lock:
+            try:
+                chunks = llama.create_chat_completion(
+                    messages=chat,  # type: ignore[arg-type]  # llama_cpp's TypedDict union
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    top_p=self._top_p,
+                    seed=seed,
+                    stop=self._stop,
+                    stream=True,
+                )
+                for chunk in chunks:
+                    if stop.is_set():
+                        break  # leaving the generator ends llama.cpp's sampling loop
+                    piece = _delta(chunk)
+                    if piece:
+                        deliver(piece)
+            except ValueError as exc:  # e.g. the prompt exceeds n_ctx
+                raise LLMError("bad_response", f"the embedded model failed: {exc}") from exc
+
     def _close_sync(self) -> None:
         with self._thread_lock:
             if self._llama is not None:
@@ -153,6 +222,20 @@ def _open(path: str, *, n_ctx: int, n_threads: int) -> "Llama":
         return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
     except (ValueError, RuntimeError) as exc:
         raise LLMError("unavailable", f"cannot load the embedded model: {exc}") from exc
+
+
+def _retrieve(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _delta(chunk: Any) -> str:
+    """The text one streamed chunk adds ("" for the role chunk and the last one)."""
+    try:
+        content = chunk["choices"][0]["delta"].get("content")
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise LLMError("bad_response", "the embedded model streamed a malformed chunk") from exc
+    return content if isinstance(content, str) else ""
 
 
 def _text(reply: Any) -> str:

@@ -9,6 +9,7 @@ from openai.types import ModerationCreateResponse
 from openai.types.chat import (
     ChatCompletion,
     ChatCompletionAssistantMessageParam,
+    ChatCompletionChunk,
     ChatCompletionMessageParam,
     ChatCompletionSystemMessageParam,
     ChatCompletionUserMessageParam,
@@ -16,7 +17,7 @@ from openai.types.chat import (
 
 from bot.errors import LLMError
 from bot.llm._errors import to_llm_error
-from bot.ports import ChatMessage
+from bot.ports import ChatMessage, OnDelta
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ class OpenAIChat:
     Retries live in ONE layer, the SDK's (``max_retries``): it knows which failures are
     transient (connection errors, 408/409/429/5xx), honours ``Retry-After`` and never
     retries a bad key or an unknown model. This class adds no retry loop of its own.
-    ``timeout`` applies to each attempt.
+    ``timeout`` applies to each attempt; with ``on_delta`` (``stream=True``) it bounds the
+    wait for the answer to begin and every gap between two chunks (the SDK's read timeout).
+    A stream that fails midway is not retried here: the flow's own retry decides.
     """
 
     def __init__(
@@ -85,12 +88,16 @@ class OpenAIChat:
         temperature: float = 0.8,
         max_tokens: int = 80,
         seed: int | None = None,
+        on_delta: OnDelta | None = None,
     ) -> str:
+        params = [to_param(m) for m in messages]
         try:
+            if on_delta is not None:
+                return await self._stream(params, temperature, max_tokens, seed, on_delta)
             # max_tokens, not max_completion_tokens: compatible servers know the older name.
             reply = await self._client.chat.completions.create(
                 model=self._model,
-                messages=[to_param(m) for m in messages],
+                messages=params,
                 temperature=temperature,
                 max_tokens=max_tokens,
                 seed=openai.omit if seed is None else seed,
@@ -100,6 +107,44 @@ class OpenAIChat:
                 exc, host=self._host, model=self._model, timeout=self._timeout
             ) from exc
         return self._text(reply)
+
+    async def _stream(
+        self,
+        params: list[ChatCompletionMessageParam],
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        on_delta: OnDelta,
+    ) -> str:
+        stream = await self._client.chat.completions.create(
+            model=self._model,
+            messages=params,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=openai.omit if seed is None else seed,
+            stream=True,
+        )
+        pieces: list[str] = []
+        finished = False
+        async with stream:
+            async for chunk in stream:
+                delta, done = self._chunk(chunk)
+                if delta:
+                    pieces.append(delta)
+                    on_delta(delta)
+                finished = finished or done
+        if not finished:  # the server closed the stream without saying the reply was complete
+            raise LLMError("bad_response", f"{self._host} ended the reply stream early")
+        return "".join(pieces)  # "" as without streaming: the flow's screen says "empty"
+
+    def _chunk(self, chunk: object) -> tuple[str, bool]:
+        """The text a stream chunk adds and whether it ends the reply (a ``finish_reason``)."""
+        if not isinstance(chunk, ChatCompletionChunk):
+            raise LLMError("bad_response", f"{self._host} did not send a chat completion chunk")
+        if not chunk.choices:  # e.g. the usage chunk of stream_options.include_usage
+            return "", False
+        choice = chunk.choices[0]
+        return choice.delta.content or "", choice.finish_reason is not None
 
     def _text(self, reply: object) -> str:
         # Without strict validation the SDK hands back raw text for a non-JSON body.

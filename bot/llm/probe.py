@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.errors import LLMError
 from bot.llm.embedded import EmbeddedChat
-from bot.ports import LLM, ChatMessage, Clock
+from bot.ports import LLM, ChatMessage, Clock, OnDelta
 
 OnCall = Callable[[float, str | None], None]  # (seconds, failure kind or None)
 
@@ -52,11 +52,16 @@ class ObservedLLM:
         temperature: float = 0.8,
         max_tokens: int = 80,
         seed: int | None = None,
+        on_delta: OnDelta | None = None,
     ) -> str:
         started = time.perf_counter()
         try:
             text = await self.inner.complete(
-                messages, temperature=temperature, max_tokens=max_tokens, seed=seed
+                messages,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                seed=seed,
+                on_delta=on_delta,
             )
         except LLMError as exc:
             self._record(started, exc.kind, str(exc))

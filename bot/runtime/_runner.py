@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import Any, cast
 
-from bot import logs
+from bot import logs, progress
 from bot.models import EffectKind, TextPayload
 from bot.review import REVIEW, Card
 from bot.runtime import _transitions as transitions
@@ -120,7 +120,7 @@ class StepCommitter:
 
 async def execute(ctx: Context, run_id: str) -> bool:
     """Run ``run_id`` until it waits, finishes or fails; False if we could not take its lease."""
-    with logs.bound(run_id=run_id):
+    with logs.bound(run_id=run_id), progress.running(run_id):
         return await _execute(ctx, run_id)
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib.util
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -141,3 +142,48 @@ async def test_embedded_serialises_concurrent_calls(chat: RecordingChat) -> None
     assert all(results)
     [(_, end_first), (start_second, _)] = sorted(chat.intervals)
     assert end_first <= start_second
+
+
+@pytest.mark.embedded
+async def test_embedded_streams_its_reply_piece_by_piece_on_the_loop(chat: RecordingChat) -> None:
+    await chat.load()
+    pieces: list[str] = []
+    loop_thread = threading.get_ident()
+    threads: set[int] = set()
+
+    def on_delta(piece: str) -> None:
+        threads.add(threading.get_ident())
+        pieces.append(piece)
+
+    text = await chat.complete(JOKE, temperature=0.0, max_tokens=24, seed=7, on_delta=on_delta)
+
+    assert text
+    assert len(pieces) > 3  # token by token, not the reply at once
+    assert "".join(pieces).strip() == text
+    assert threads == {loop_thread}  # delivered on the event loop, not the worker thread
+
+
+@pytest.mark.embedded
+async def test_embedded_stream_cancelled_stops_the_generation(chat: RecordingChat) -> None:
+    await chat.load()
+    first = asyncio.Event()
+    pieces: list[str] = []
+
+    def on_delta(piece: str) -> None:
+        pieces.append(piece)
+        first.set()
+
+    task = asyncio.create_task(chat.complete(JOKE, max_tokens=200, seed=1, on_delta=on_delta))
+    await first.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    after = len(pieces)
+
+    # the next call gets the model at once: the cancelled generation let go of it
+    started = time.perf_counter()
+    text = await chat.complete(JOKE, max_tokens=8, seed=2)
+
+    assert text
+    assert len(pieces) == after  # nothing more reached the cancelled caller
+    assert time.perf_counter() - started < 30

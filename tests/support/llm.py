@@ -1,12 +1,13 @@
 """FakeLLM, a scripted bot.ports.LLM that records every call, and GatedLLM, a slow one."""
 
 import asyncio
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import LLMError
-from bot.ports import ChatMessage
+from bot.ports import ChatMessage, OnDelta
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class LLMCall:
     temperature: float
     max_tokens: int
     seed: int | None
+    on_delta: OnDelta | None = None
 
     @property
     def system(self) -> str:
@@ -35,6 +37,11 @@ class LLMCall:
         return "\n".join(m.content for m in self.messages)
 
 
+def words(text: str) -> list[str]:
+    """``text`` in the pieces a model streams: words with their leading whitespace."""
+    return re.findall(r"\s*\S+|\s+", text)
+
+
 class FakeLLM:
     """Scripted chat model.
 
@@ -42,6 +49,7 @@ class FakeLLM:
     ``fail_times`` times, then returns ``replies`` in order; the last reply repeats once
     the script runs out. An ``LLMError`` instance in ``replies`` is raised at its turn.
     ``moderation`` maps a substring to the flag ``moderate`` returns (None: no moderation).
+    With ``on_delta`` a reply is streamed as its words (each with its leading space).
     """
 
     def __init__(
@@ -97,14 +105,18 @@ class FakeLLM:
         temperature: float = 0.8,
         max_tokens: int = 80,
         seed: int | None = None,
+        on_delta: OnDelta | None = None,
     ) -> str:
-        self.calls.append(LLMCall(tuple(messages), temperature, max_tokens, seed))
+        self.calls.append(LLMCall(tuple(messages), temperature, max_tokens, seed, on_delta))
         if self._fail_times > 0:
             self._fail_times -= 1
             raise self._error
         reply = self._replies.pop(0) if len(self._replies) > 1 else self._replies[0]
         if isinstance(reply, LLMError):
             raise reply
+        if on_delta is not None:
+            for piece in words(reply):
+                on_delta(piece)
         return reply
 
     async def moderate(self, text: str) -> bool | None:
