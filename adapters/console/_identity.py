@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from bot.models import Actor
 
@@ -126,7 +126,7 @@ def sign_out(request: Request) -> None:
     request.session.clear()
 
 
-def signed_in(request: Request) -> Identity | None:
+def signed_in(request: HTTPConnection) -> Identity | None:
     """The session's identity, or None (no session, or one this version cannot read)."""
     raw = request.session.get("who")
     if not isinstance(raw, dict):

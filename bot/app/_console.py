@@ -32,6 +32,7 @@ from adapters.console import (
 )
 from adapters.console._providers import configured, provider_routes
 from adapters.console._signin_config import SignInConfig
+from adapters.console._try import try_routes
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
 from bot.app._signin import signin_config
@@ -163,7 +164,7 @@ async def open_console(
             core.clock,
             links=links,
             rights=rights,
-            routers=routers,
+            routers=(try_routes(core.service, core.service), *routers),
             sign_ins=sign_ins,
             providers=providers,
         )

@@ -6,9 +6,10 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import unquote
 
 from itsdangerous import TimestampSigner
 from playwright.async_api import Browser, Page, Route, expect
@@ -18,15 +19,44 @@ from adapters.console._app import COOKIE
 from adapters.console._roles import MANAGE_MESSAGES
 from adapters.console._signin_config import DiscordSignIn, SignInConfig
 from bot.models import Actor, JokeRequest, Origin
+from bot.ports import ChatMessage, OnDelta
 from tests.adapters.console.test_browser import SHOTS, request, until
 from tests.support.browser import chromium
 from tests.support.console import ConsoleHarness, console_harness
 from tests.support.fake_oauth import DiscordAccount, FakeDiscordOAuth, serving
+from tests.support.llm import FakeLLM, words
 from tests.support.platform import FakePlatform
 
 HELPER_ROLE = "32"  # a Discord role with Manage Messages: a moderator
 SLACK_MOD = Actor("slack", "UMOD", "umod", is_moderator=True)
 SLACK_ORIGIN = Origin("slack", "T1", Actor("slack", "U1", "sam"), "CMODS", "CJOKES", "general")
+
+
+TRY_JOKE = "Why do cats never play poker in the jungle? Too many cheetahs."
+
+
+class HalfwayLLM(FakeLLM):
+    """A streaming model that writes the first words of its joke, then waits for ``go``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text, self.go = text, asyncio.Event()
+
+    async def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        temperature: float = 0.8,
+        max_tokens: int = 80,
+        seed: int | None = None,
+        on_delta: OnDelta | None = None,
+    ) -> str:
+        for n, piece in enumerate(words(self.text)):
+            if n == 4:
+                await self.go.wait()
+            if on_delta is not None:
+                on_delta(piece)
+        return self.text
 
 
 @asynccontextmanager
@@ -270,3 +300,36 @@ async def test_browser_refuses_a_forged_session_and_another_sites_form(tmp_path:
     assert cross_site in (401, 403)
     assert forged_lands == web.base + "/login"
     assert edits == []
+
+
+async def test_browser_try_it_shows_the_draft_word_by_word_then_the_run_in_the_queue(
+    tmp_path: Path,
+) -> None:
+    llm = HalfwayLLM(TRY_JOKE)
+    async with console_harness(tmp_path, llm=llm, serve=True) as web, chromium() as browser:
+        page = await signed_in_page(browser, web)
+        await page.set_viewport_size({"width": 1200, "height": 760})
+        await page.click("nav a[href='/try']")  # no longer greyed out
+        await page.fill("#try-topic", "cats")
+        await page.click("#try-go")
+        draft = page.locator("#try-draft")
+        await expect(draft).not_to_be_empty()  # the model is still writing
+        halfway = await draft.text_content() or ""
+        await page.screenshot(path=SHOTS / "try.png")
+        llm.go.set()
+        await expect(page.locator("#try-queued")).to_be_visible()
+        await expect(draft).to_have_text(TRY_JOKE)
+        await page.screenshot(path=SHOTS / "try-queued.png")
+        run_id = unquote(
+            (await page.locator("#try-run").get_attribute("href") or "").split("/")[-1]
+        )
+
+        await page.goto(web.base + "/")
+        item = page.locator(f"[data-run='{run_id}']")
+        await expect(item.locator(".draft")).to_have_text(TRY_JOKE)
+        await item.locator("button.approve").click()  # a moderator decides it there
+        await expect(item.locator(".outcome")).to_contain_text("approve by local admin")
+
+    assert halfway
+    assert TRY_JOKE.startswith(halfway)
+    assert len(halfway) < len(TRY_JOKE)
