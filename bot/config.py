@@ -89,7 +89,6 @@ class Settings(BaseSettings):
     health_stuck_s: float = Field(default=600.0, gt=0)  # an effect open this long is stuck
     retention_days: float = Field(default=90.0, ge=0)  # 0: keep every finished run forever
     # Web console sign-in (Discord OAuth2, Slack OpenID Connect): docs/console-signin.md
-    console_public_url: str = ""  # where browsers reach the console; redirect URIs use it
     console_discord_client_id: str = ""
     console_discord_client_secret: SecretStr | None = None
     console_discord_guild_id: str = ""  # the server whose members may sign in
@@ -141,13 +140,6 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/") if value else value
-
-    @field_validator("console_public_url")
-    @classmethod
-    def _public_url(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
 
     @field_validator("console_admins", "console_moderators")
     @classmethod

@@ -69,10 +69,18 @@ def create_app(
     links: LoginLinks,
     rights: Rights | None = None,
     routers: Sequence[APIRouter] = (),
+    sign_ins: APIRouter | None = None,
+    providers: Sequence[str] = (),
 ) -> FastAPI:
-    """The console app over ``sink`` (decisions, links) and ``board`` (reads, the feed)."""
+    """The console app over ``sink`` (decisions, links) and ``board`` (reads, the feed).
+
+    ``sign_ins`` holds the platforms' ``/login/<platform>`` routes (routed before the login
+    link's ``/login/<token>``); ``providers`` names them for the sign-in page's buttons.
+    """
     app = FastAPI(title="jokebot console", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.console = ConsoleState(config, sink, board, clock, rights or Rights())
+    app.state.console = ConsoleState(
+        config, sink, board, clock, rights or Rights(), providers=tuple(providers)
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=config.secret,
@@ -87,6 +95,7 @@ def create_app(
 
     limit = RateLimit(clock, config.login_attempts, config.login_window_s)
     for router in (
+        *([sign_ins] if sign_ins is not None else []),
         login_router(links, limit),
         queue_router(),
         decide_router(),

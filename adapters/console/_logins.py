@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.console._errors import SignInRefused
-from adapters.console._oauth_identity import Identity
+from adapters.console._identity import Identity
 from adapters.console._rights import DiscordRights, SlackRights
 from adapters.console._signin_config import DISCORD, SLACK, SlackSignIn
 
@@ -28,7 +28,7 @@ async def discord_identity(rights: DiscordRights, token: Mapping[str, Any]) -> I
     user_id = str(me.get("id", ""))
     guild_id = rights.guild_id
     role = await rights.role_of(member)
-    return Identity(DISCORD, user_id, member.display, guild_id, role)
+    return Identity(DISCORD, user_id, member.display, role, guild_id)
 
 
 async def slack_identity(
@@ -51,4 +51,4 @@ async def slack_identity(
     if not user_id or user_id != claims.get("sub"):
         raise SignInRefused("Slack's ID token names no user.")
     role = await rights.role_of(user_id)
-    return Identity(SLACK, user_id, str(claims.get("name") or user_id), team_id, role)
+    return Identity(SLACK, user_id, str(claims.get("name") or user_id), role, team_id)

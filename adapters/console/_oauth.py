@@ -18,8 +18,8 @@ from fastapi.responses import PlainTextResponse
 from joserfc.errors import JoseError
 
 from adapters.console._errors import PlatformUnavailable, SignInRefused
+from adapters.console._identity import Identity
 from adapters.console._logins import discord_identity, slack_identity
-from adapters.console._oauth_identity import Identity
 from adapters.console._ratelimit import LoginLimiter
 from adapters.console._rights import ConsoleRights
 from adapters.console._signin_config import DISCORD, SLACK, SignInConfig
@@ -75,9 +75,20 @@ def oauth_routes(
     *,
     refuse: Refuse = refuse_plain,
     now: Callable[[], float] = time.monotonic,
+    local_url: Callable[[], str] | None = None,
 ) -> APIRouter:
-    """The four sign-in routes for the providers ``config`` enables (others answer 404)."""
+    """The four sign-in routes for the providers ``config`` enables (others answer 404).
+
+    With a blank ``config.public_url`` the redirect URIs start with ``local_url()`` (where the
+    console listens), never with the request's ``Host`` header.
+    """
     oauth = register(config)
+
+    def redirect_uri(platform: str) -> str:
+        if config.public_url or local_url is None:
+            return config.redirect_uri(platform)
+        return f"{local_url().rstrip('/')}/login/{platform}/callback"
+
     limiter = LoginLimiter(config.login_limit, config.login_window_s, now=now)
     router = APIRouter()
 
@@ -100,7 +111,7 @@ def oauth_routes(
             return refuse(request, f"sign-in with {platform!r} is not configured", 404)
         extra = {"team": config.slack.team_id} if platform == SLACK and config.slack else {}
         response: Response = await client.authorize_redirect(
-            request, config.redirect_uri(platform), **extra
+            request, redirect_uri(platform), **extra
         )
         return response
 

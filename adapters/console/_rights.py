@@ -16,7 +16,7 @@ import httpx2
 
 from adapters.console._discord_api import DiscordApi, Member
 from adapters.console._errors import PlatformUnavailable
-from adapters.console._oauth_identity import Identity, Role
+from adapters.console._identity import Identity, Role
 from adapters.console._roles import discord_role, guild_permissions, slack_role
 from adapters.console._signin_config import (
     DISCORD,

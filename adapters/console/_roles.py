@@ -9,7 +9,7 @@ server or workspace is a viewer.
 
 from collections.abc import Collection, Iterable, Mapping
 
-from adapters.console._oauth_identity import Role
+from adapters.console._identity import Role
 from adapters.console._signin_config import DISCORD, SLACK, AllowLists
 
 # Permission bits (discord developers/topics/permissions).
@@ -62,7 +62,7 @@ def discord_role(
             found.append(Role.ADMIN)
         elif permissions & MANAGE_MESSAGES:
             found.append(Role.MODERATOR)
-    return max(found)
+    return Role.highest(found)
 
 
 def slack_role(
@@ -75,4 +75,4 @@ def slack_role(
     found = [allow.role(SLACK, user_id) or Role.VIEWER]
     if user_id in moderators or user_id in group_members:
         found.append(Role.MODERATOR)
-    return max(found)
+    return Role.highest(found)

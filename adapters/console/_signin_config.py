@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from adapters.console._oauth_identity import Role
+from adapters.console._identity import Role
 
 DISCORD = "discord"
 SLACK = "slack"

@@ -40,6 +40,7 @@ class ConsoleState:
     board: ReviewBoard
     clock: Clock
     rights: Rights
+    providers: tuple[str, ...] = ()  # the platform sign-ins offered on /login
     pages: set[str] = field(default_factory=set)  # the paths routed (navigation greys the rest)
     extra: dict[str, Any] = field(default_factory=dict)  # for the pages other modules add
 
@@ -95,5 +96,6 @@ def page(request: Request, name: str, *, status_code: int = 200, **context: Any)
         "read_only": console.config.read_only,
         "now": console.clock.now(),
         "flash": request.session.pop("flash", None),
+        "providers": console.providers,
     }
     return templates.TemplateResponse(request, name, common | context, status_code=status_code)

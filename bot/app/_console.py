@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx2
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
@@ -31,8 +32,12 @@ from adapters.console import (
     history_router,
     stats_router,
 )
+from adapters.console._providers import configured, provider_routes
+from adapters.console._signin_config import SignInConfig
+from adapters.console._try import try_routes
 from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
+from bot.app._signin import signin_config
 from bot.board import Board
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -59,8 +64,12 @@ def is_loopback(host: str) -> bool:
 
 
 def sign_in_providers(settings: Settings) -> tuple[str, ...]:
-    """The platform sign-ins configured (Discord, Slack OAuth); none in this build yet."""
-    return ()
+    """The platform sign-ins configured (``discord``, ``slack``).
+
+    Raises:
+        ConfigError: a provider is half configured.
+    """
+    return configured(signin_config(settings))
 
 
 def console_secret(settings: Settings) -> str:
@@ -128,19 +137,52 @@ async def open_console(
     *,
     rights: Rights | None = None,
     routers: Sequence[APIRouter] = (),
+    signin: SignInConfig | None = None,
 ) -> AsyncIterator[Console]:
-    """Build the console over ``core`` and tail its audit log while the block runs."""
+    """Build the console over ``core`` and tail its audit log while the block runs.
+
+    With ``signin`` the configured platforms' sign-in routes are mounted and their
+    decision-time re-checks registered on ``rights`` (one HTTP client, closed afterwards).
+    """
     feed = AuditFeed(core.store, core.clock)
     links = LoginLinks(core.clock, config.login_ttl_s)
     core.register_sender(PLATFORM, ConsoleSender())
     board = Board(core.store, core.clock, feed)
+    rights = rights or Rights()
+    providers = configured(signin) if signin is not None else ()
     insights = Insights(core.store, JOKE_SIGNALS)
-    pages = (history_router(insights), stats_router(insights), *routers)
-    app = create_app(
-        config, core.service, board, core.clock, links=links, rights=rights, routers=pages
-    )
-    async with feed.running():
-        yield Console(app, links, feed, config)
+    built: list[Console] = []  # the redirect URIs need its address, known once it listens
+    async with contextlib.AsyncExitStack() as exits:
+        sign_ins = None
+        if signin is not None and providers:
+            http = await exits.enter_async_context(httpx2.AsyncClient(timeout=10.0))
+            sign_ins = provider_routes(
+                signin,
+                rights,
+                http,
+                core.service.scope,
+                now=core.clock.now,
+                local_url=lambda: built[0].listening,
+            )
+        app = create_app(
+            config,
+            core.service,
+            board,
+            core.clock,
+            links=links,
+            rights=rights,
+            routers=(
+                history_router(insights),
+                stats_router(insights),
+                try_routes(core.service, core.service),
+                *routers,
+            ),
+            sign_ins=sign_ins,
+            providers=providers,
+        )
+        built.append(Console(app, links, feed, config))
+        async with feed.running():
+            yield built[0]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -238,7 +280,7 @@ async def run_console(
         open_core(
             database_url=settings.database_url, llm=llm, clock=clock, options=options_from(settings)
         ) as core,
-        open_console(core, console_config(settings)) as console,
+        open_console(core, console_config(settings), signin=signin_config(settings)) as console,
         core.serving(),
         serving_console(console, host, port, proxy=settings.console_proxy) as bound,
     ):

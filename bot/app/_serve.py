@@ -19,6 +19,7 @@ from bot.app._core import Core, open_core, options_from
 from bot.app._llm import serving_llm
 from bot.app._ops import ops_server, pruning_duty
 from bot.app._platforms import secret, settle_heap, slack_config, slack_extras
+from bot.app._signin import signin_config
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -189,7 +190,8 @@ async def console_surface(
         yield []
         return
     host, port = settings.console_host, settings.console_port
-    async with open_console(core, console_config(settings)) as console:
+    signin = signin_config(settings)
+    async with open_console(core, console_config(settings), signin=signin) as console:
         yield [ConsoleSurface(console, host, port, settings.console_proxy, say)]
 
 

@@ -14,15 +14,17 @@ from bot.config import Settings
 from bot.errors import ConfigError
 
 
-def signin_config(settings: Settings, *, local_url: str) -> SignInConfig:
-    """Sign-in for the console; ``local_url`` is its address when CONSOLE_PUBLIC_URL is blank.
+def signin_config(settings: Settings, *, local_url: str = "") -> SignInConfig:
+    """Sign-in for the console; ``local_url`` is its address when CONSOLE_URL is blank.
+
+    With both blank the redirect URIs follow the address each request came to.
 
     Raises:
         ConfigError: a provider is half configured (a client id without its secret, no
             server or workspace to serve).
     """
     return SignInConfig(
-        public_url=settings.console_public_url or local_url,
+        public_url=settings.console_url or local_url,
         discord=_discord(settings),
         slack=_slack(settings),
         allow=AllowLists.parse(settings.console_admins, settings.console_moderators),

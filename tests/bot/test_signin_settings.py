@@ -2,7 +2,7 @@
 
 import pytest
 
-from adapters.console._oauth_identity import Role
+from adapters.console._identity import Role
 from bot.app import signin_config
 from bot.config import load_settings
 from bot.errors import ConfigError
@@ -20,7 +20,7 @@ def test_signin_settings_off_by_default() -> None:
 
 def test_signin_settings_both_providers(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
-        "CONSOLE_PUBLIC_URL": "https://jokes.example.com/",
+        "CONSOLE_URL": "https://jokes.example.com/",
         "CONSOLE_DISCORD_CLIENT_ID": "1100",
         "CONSOLE_DISCORD_CLIENT_SECRET": "d-secret",
         "DISCORD_GUILD_ID": "2200",
@@ -77,7 +77,7 @@ def test_signin_settings_half_configured_provider_is_refused(
     ("name", "value", "message"),
     [
         ("CONSOLE_ADMINS", "discord:1,github:2", "CONSOLE_ADMINS must list discord:"),
-        ("CONSOLE_PUBLIC_URL", "jokes.example.com", "CONSOLE_PUBLIC_URL must be an http"),
+        ("CONSOLE_URL", "jokes.example.com", "CONSOLE_URL must be an http"),
         ("CONSOLE_LOGIN_LIMIT", "0", "CONSOLE_LOGIN_LIMIT must be a whole number >= 1"),
     ],
 )

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from adapters.console import ConsoleConfig, Identity, Rights
+from adapters.console._signin_config import SignInConfig
 from bot.app import Core
 from bot.app._console import Console, open_console, serving_console
 from bot.joke import JokeOptions
@@ -155,11 +156,13 @@ async def console_harness(
     config: ConsoleConfig | None = None,
     rights: Rights | None = None,
     serve: bool = False,
+    signin: SignInConfig | None = None,
 ) -> AsyncIterator[ConsoleHarness]:
     """A served console over a fresh stack; everything closed afterwards.
 
     ``serve=False``: the runtime works only when a test drains it; ``serve=True``: its loops
-    run in the background (for a real browser, which nobody drains for).
+    run in the background (for a real browser, which nobody drains for). ``signin``: the
+    platform sign-ins (against the fake providers), mounted by the production wiring.
     """
     clock = FakeClock()
     llm = llm or FakeLLM(*JOKES)
@@ -177,7 +180,9 @@ async def console_harness(
         )
         discord = FakePlatform(clock)
         stack.register("discord", discord)
-        console = await exits.enter_async_context(open_console(stack.core, config, rights=rights))
+        console = await exits.enter_async_context(
+            open_console(stack.core, config, rights=rights, signin=signin)
+        )
         port = await exits.enter_async_context(serving_console(console, "127.0.0.1", 0))
         harness = ConsoleHarness(stack, discord, console, f"http://127.0.0.1:{port}", clock)
         exits.push_async_callback(harness._exits.aclose)

@@ -16,8 +16,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.middleware.sessions import SessionMiddleware
 
+from adapters.console._identity import Identity
 from adapters.console._oauth import oauth_routes
-from adapters.console._oauth_identity import Identity
 from adapters.console._rights import ConsoleRights, build_rights
 from adapters.console._signin_config import (
     DiscordSignIn,

@@ -86,6 +86,7 @@ function connect() {
   const source = new EventSource(`/events?after=${encodeURIComponent(after)}`);
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
+    window.consoleReceived = (window.consoleReceived || 0) + 1;  // as sent (tests compare)
     if (seenSeq.has(event.seq)) return;
     seenSeq.add(event.seq);
     document.body.dataset.lastSeq = String(event.seq);

@@ -9,7 +9,7 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from adapters.console import ConsoleConfig, Identity, Rights, Role
-from bot.app._console import check_binding, console_secret, is_loopback
+from bot.app._console import check_binding, console_secret, is_loopback, sign_in_providers
 from bot.config import load_settings
 from bot.errors import ConfigError
 from tests.support.console import SECRET, ConsoleHarness, console_harness
@@ -195,6 +195,23 @@ def test_console_refuses_to_listen_beyond_loopback_without_secret_and_provider()
         check_binding(settings, "0.0.0.0")  # noqa: S104
     with pytest.raises(ConfigError, match="set a sign-in provider"):
         check_binding(with_secret, "0.0.0.0")  # noqa: S104
+
+
+def test_console_a_configured_sign_in_provider_counts_for_a_public_address() -> None:
+    discord = {
+        "console_secret": "s" * 40,
+        "console_discord_client_id": "1100",
+        "console_discord_client_secret": "shh",
+        "console_discord_guild_id": "2200",
+    }
+    slack = {"console_slack_client_id": "3300", "console_slack_client_secret": "shh"}
+    both = load_settings(_env_file=None, console_slack_team_id="T1", **discord, **slack)
+
+    assert sign_in_providers(load_settings(_env_file=None)) == ()
+    assert sign_in_providers(both) == ("discord", "slack")
+    check_binding(load_settings(_env_file=None, **discord), "0.0.0.0")  # noqa: S104
+    with pytest.raises(ConfigError, match="CONSOLE_SLACK_TEAM_ID"):
+        sign_in_providers(load_settings(_env_file=None, **slack))  # half configured
 
 
 def test_console_secret_is_generated_once_and_kept(tmp_path: Path) -> None:

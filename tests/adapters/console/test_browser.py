@@ -110,6 +110,10 @@ async def test_browser_keyboard_rejects_with_a_reason_and_edits(tmp_path: Path) 
         await expect(page.locator(".item")).to_have_count(2)
 
         await page.keyboard.press("j")  # the newest: dogs
+        await page.keyboard.press("j")  # cats
+        await expect(page.locator(".item.selected")).to_have_attribute("data-run", first)
+        await page.keyboard.press("k")  # back up to dogs
+        await expect(page.locator(".item.selected")).to_have_attribute("data-run", second)
         await page.keyboard.press("r")
         await page.keyboard.type("not about dogs")
         await page.keyboard.press("Enter")

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.console._oauth_identity import Identity, Role
+from adapters.console._identity import Identity, Role
 from adapters.console._rights import build_rights
 from adapters.console._roles import MANAGE_MESSAGES
 from adapters.console._signin_config import AllowLists, DiscordSignIn
@@ -95,8 +95,8 @@ async def test_rights_discord_without_a_bot_token_only_the_allow_lists_count() -
         rights = build_rights(
             replace(world.config, discord=no_bot), world.http, world.scopes, now=world.clock.now
         )
-        mod = Identity("discord", "510", "mia", world.discord.guild_id, Role.MODERATOR)
-        admin = Identity("discord", "901", "al", world.discord.guild_id, Role.ADMIN)
+        mod = Identity("discord", "510", "mia", Role.MODERATOR, world.discord.guild_id)
+        admin = Identity("discord", "901", "al", Role.ADMIN, world.discord.guild_id)
 
         assert await rights.role_now(mod) is Role.VIEWER  # cannot confirm the role: closed
         assert await rights.role_now(admin) is Role.ADMIN
@@ -106,7 +106,7 @@ async def test_rights_discord_without_a_bot_token_only_the_allow_lists_count() -
 async def test_rights_discord_outage_fails_closed_and_is_not_cached(world: SignInWorld) -> None:
     account = world.discord.add(DiscordAccount("513", "mia", roles=[MOD_ROLE]))
     identity = await discord_login(world, account)
-    admin = Identity("discord", "901", "al", world.discord.guild_id, Role.ADMIN)
+    admin = Identity("discord", "901", "al", Role.ADMIN, world.discord.guild_id)
     world.clock.advance(world.config.rights_ttl_s)
 
     world.discord.bot_token = "revoked"  # noqa: S105  # every bot call now answers 401
@@ -153,7 +153,7 @@ async def test_rights_slack_group_outage_keeps_only_the_listed_moderators(
 
 
 async def test_rights_unknown_platform_has_no_role(world: SignInWorld) -> None:
-    stranger = Identity("terminal", "ann", "Ann", "local", Role.ADMIN)
+    stranger = Identity("terminal", "ann", "Ann", Role.ADMIN, "local")
 
     assert await world.rights.role_now(stranger) is None
     assert await world.rights.actor(stranger) == Actor("terminal", "ann", "Ann")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from adapters.console._oauth_identity import Identity, Role
+from adapters.console._identity import Identity, Role
 from adapters.console._roles import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
@@ -76,7 +76,7 @@ def test_identity_role_labels_round_trip_and_refuse_tampering() -> None:
 
 
 def test_identity_actor_is_a_moderator_from_moderator_up() -> None:
-    ann = Identity("slack", "U1", "Ann", "T1")
+    ann = Identity("slack", "U1", "Ann", scope="T1")
 
     assert ann.actor() == Actor("slack", "U1", "Ann", is_moderator=False)
     assert ann.with_role(Role.MODERATOR).actor().is_moderator

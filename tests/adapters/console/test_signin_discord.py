@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.console._oauth_identity import Identity, Role
+from adapters.console._identity import Identity, Role
 from adapters.console._roles import ADMINISTRATOR, MANAGE_GUILD, MANAGE_MESSAGES
 from adapters.console._signin_config import AllowLists
 from tests.support.fake_oauth import DiscordAccount
@@ -41,7 +41,7 @@ async def test_signin_discord_member_without_roles_is_a_viewer(world: SignInWorl
     final = await world.browser.back(await world.browser.authorize(start))
 
     assert final.status_code == 200, final.text
-    assert world.signed_in == [Identity("discord", "501", "Annie", world.discord.guild_id)]
+    assert world.signed_in == [Identity("discord", "501", "Annie", scope=world.discord.guild_id)]
     asked = query_of(start)
     assert asked["scope"] == "identify guilds.members.read"
     assert asked["redirect_uri"] == "http://console.test/login/discord/callback"

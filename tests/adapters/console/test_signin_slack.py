@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.console._oauth_identity import Identity, Role
+from adapters.console._identity import Identity, Role
 from adapters.console._signin_config import AllowLists
 from tests.support.fake_oauth import SlackAccount
 from tests.support.fake_oauth._keys import signing_key
@@ -37,7 +37,7 @@ async def test_signin_slack_verifies_the_id_token_and_signs_in_a_viewer(
     final = await world.browser.back(await world.browser.authorize(start))
 
     assert final.status_code == 200, final.text
-    assert world.signed_in == [Identity("slack", "UANN", "name-UANN", world.slack.team_id)]
+    assert world.signed_in == [Identity("slack", "UANN", "name-UANN", scope=world.slack.team_id)]
     asked = query_of(start)
     assert asked["scope"] == "openid profile email"
     assert asked["team"] == world.slack.team_id
