@@ -13,7 +13,7 @@ from adapters.slack_adapter._render import card_blocks, card_text, decided
 from adapters.slack_adapter._workspaces import Workspaces, team_of
 from bot.errors import BotError, SendError
 from bot.models import EffectKind, OutboxEffect, PublishPayload, TextPayload
-from bot.review import CardPost, CardUpdate
+from bot.review import Card, CardPost, CardUpdate
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,9 @@ class SlackSender:
         origin = effect.origin
         if effect.kind is EffectKind.REVIEW_POST:
             post = cast(CardPost, effect.payload)
-            blocks = card_blocks(post["card"], token=post["token"])
-            return await self._post(
-                client, effect.surface.channel, card_text(post["card"]), effect, blocks
-            )
+            card = with_origin(post["card"], effect)
+            blocks = card_blocks(card, token=post["token"])
+            return await self._post(client, effect.surface.channel, card_text(card), effect, blocks)
         if effect.kind is EffectKind.REVIEW_UPDATE:
             return await self._update_card(effect, client)
         if effect.kind is EffectKind.PUBLISH:
@@ -120,7 +119,10 @@ class SlackSender:
                 f"slack: review.update without a card ref ({effect.card_ref!r})", retryable=False
             )
         channel, ts = effect.card_ref.split(":", 1)
-        text, blocks = decided(cast(CardUpdate, effect.payload))
+        update = cast(CardUpdate, effect.payload)
+        text, blocks = decided(
+            cast(CardUpdate, {**update, "card": with_origin(update["card"], effect)})
+        )
         await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         return effect.card_ref
 
@@ -175,3 +177,14 @@ class SlackSender:
             return None
         client = await self._client_for(effect)
         return await self._scan.find(client, effect.surface.channel, effect)
+
+
+def with_origin(card: Card, effect: OutboxEffect) -> Card:
+    """``card``, saying where its requester asked when it does not (cards of older runs).
+
+    The effect's origin is the request's platform: without it a Discord requester named like a
+    Slack mention (``<@U…>``) would be rendered as one, and ping that Slack user.
+    """
+    if card.get("requester_platform"):
+        return card
+    return cast(Card, {**card, "requester_platform": effect.origin.platform})

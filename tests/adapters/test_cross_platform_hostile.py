@@ -91,11 +91,6 @@ async def test_slack_shows_a_discord_name_and_reason_inertly(
     assert not found, f"{name}: {sorted(found)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Slack's renderer revives any <@U…>-shaped display name as a mention, also a "
-    "Discord user's (the card carries no platform for its requester or decider)",
-)
 async def test_a_discord_name_shaped_like_a_slack_mention_does_not_ping_on_slack(
     fake: FakeSlack,
 ) -> None:
