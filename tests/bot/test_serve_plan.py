@@ -42,6 +42,7 @@ from bot.config import load_settings
                 "discord: off (set DISCORD_TOKEN to run it)",
                 "slack: runs (multi-workspace HTTP mode on port 3000 (SLACK_CLIENT_ID))",
                 "terminal: off (never under serve; use `jokebot chat`)",
+                "console: off (set CONSOLE_PORT to run it)",
             ],
         ),
         (
@@ -50,6 +51,7 @@ from bot.config import load_settings
                 "discord: off (set DISCORD_TOKEN to run it)",
                 "slack: off (set SLACK_SIGNING_SECRET (multi-workspace mode))",
                 "terminal: off (never under serve; use `jokebot chat`)",
+                "console: off (set CONSOLE_PORT to run it)",
             ],
         ),
         (

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.joke import JokeOptions
 from bot.models import (
     Actor,
     DecideResult,
@@ -35,6 +36,8 @@ from tests.support.llm import FakeLLM
 from tests.support.platform import FakePlatform
 from tests.support.slack_harness import StubSink as SlackStub, slack_http
 from tests.support.stack import Stack, joke_stack
+
+UNLIMITED = JokeOptions(cooldown_s=0.0, scope_max_active=0)  # one request per name, one scope
 
 pytestmark = pytest.mark.usefixtures("no_slack_env")
 
@@ -91,7 +94,9 @@ async def runtime_texts(tmp_path: Path) -> dict[str, Texts]:
     ben = Actor("discord", "99", "Ben", is_moderator=True, name="Ben")
     cy = Actor("slack", "U99", "<@U99>", is_moderator=True, name="cy")
     (tmp_path / "late").mkdir()
-    async with joke_stack(tmp_path / "late", llm=FakeLLM("Cats nap."), serve=False) as stack:
+    async with joke_stack(
+        tmp_path / "late", llm=FakeLLM("Cats nap."), serve=False, options=UNLIMITED
+    ) as stack:
         discord, _ = await _platforms(stack)
         for i, (key, name) in enumerate(NAMES):
             on_slack = Actor("slack", f"U{i}MOD", f"<@U{i}MOD>", is_moderator=True, name=name)
@@ -104,7 +109,9 @@ async def runtime_texts(tmp_path: Path) -> dict[str, Texts]:
             )
     alerts: dict[str, tuple[str, str]] = {}
     (tmp_path / "down").mkdir()
-    async with joke_stack(tmp_path / "down", llm=FakeLLM(fail_times=999), serve=False) as stack:
+    async with joke_stack(
+        tmp_path / "down", llm=FakeLLM(fail_times=999), serve=False, options=UNLIMITED
+    ) as stack:
         discord, slack = await _platforms(stack)
         for i, (key, name) in enumerate(NAMES):
             runs = []
