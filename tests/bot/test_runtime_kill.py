@@ -103,13 +103,17 @@ async def restart_and_settle(
         for runtime in runtimes:
             await runtime.recover()
             await runtime.drain()
-        for round_ in range(100):  # approving frees slots: requests in line get their cards
-            tokens = await pending_tokens(runtimes[0], platform)
-            if not tokens:
-                break
+        decided: set[str] = set()
+        round_ = 0
+        # approving frees slots: requests in line get their cards, round after round, until
+        # none is left; a token seen again after its approval never became decidable
+        while tokens := await pending_tokens(runtimes[0], platform):
+            assert not decided & set(tokens), "a review stayed undecidable"
             for i, token in enumerate(tokens):
                 decision = DecisionRequest(token, "approve", ALICE, f"final-{round_}-{i}")
                 await runtimes[0].decide(decision)
+            decided |= set(tokens)
+            round_ += 1
             for runtime in runtimes:
                 await runtime.drain()
         assert await pending_tokens(runtimes[0], platform) == [], "a review stayed undecidable"
