@@ -95,21 +95,26 @@ def summary(values: list[float | None]) -> dict[str, Any]:
 async def slow_model(llm_s: float) -> AsyncIterator[str]:
     """An OpenAI-compatible server whose completions take ``llm_s`` seconds; yields its base URL."""
 
-    async def chat(request: web.Request) -> web.Response:
-        await request.read()
+    async def chat(request: web.Request) -> web.StreamResponse:
+        asked = await request.json()
         await asyncio.sleep(llm_s)
-        message = {
-            "role": "assistant",
-            "content": "What do you call a pile of cats? A meowtain.",
-        }
-        body = {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": "bench",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-        }
-        return web.json_response(body)
+        joke = "What do you call a pile of cats? A meowtain."
+        head = {"id": "chatcmpl-bench", "created": int(time.time()), "model": "bench"}
+        if not asked.get("stream"):
+            message = {"role": "assistant", "content": joke}
+            choice = {"index": 0, "finish_reason": "stop", "message": message}
+            return web.json_response({**head, "object": "chat.completion", "choices": [choice]})
+        # the bot streams its drafts (stream=True): answer as OpenAI does, in SSE chunks
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        chunk = {**head, "object": "chat.completion.chunk"}
+        for delta, finish in (({"role": "assistant", "content": joke}, None), ({}, "stop")):
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            data = json.dumps({**chunk, "choices": [choice]})
+            await response.write(f"data: {data}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
 
     async def moderations(request: web.Request) -> web.Response:
         await request.read()
@@ -297,7 +302,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             FakeSlack(CHANNELS, clock=SystemClock(), short_pages=False) as slack_fake,
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
         ):
-            env = {"LOG_LEVEL": "WARNING", **dict(kv.split("=", 1) for kv in args.env)}
+            # a capacity test: no per-scope limit (every request drafts, none waits in line)
+            env = {
+                "LOG_LEVEL": "WARNING",
+                "SCOPE_MAX_ACTIVE": "0",
+                **dict(kv.split("=", 1) for kv in args.env),
+            }
             bot = ServeChild(
                 Path(tmp) / "serve.db",
                 discord_port=discord.port,
