@@ -47,9 +47,16 @@ def queue_item(row: ReviewRow) -> QueueItem:
         opened_at=wait.created_at,
         activity_at=wait.decided_at or wait.created_at,
         decided_by=wait.actor_display or "",
+        decided_via=_platform_of(wait.actor or ""),
         decision=str(decision.get("action", "")),
         allowed=wait.allowed,
     )
+
+
+def _platform_of(actor: str) -> str:
+    """The platform part of ``platform:user_id``; "" for nobody and for the system's timeouts."""
+    platform, sep, _ = actor.partition(":")
+    return platform if sep and platform != "system" else ""
 
 
 def matches(item: QueueItem, where: QueueFilter) -> bool:

@@ -319,6 +319,7 @@ class QueueItem:
     opened_at: float
     activity_at: float  # decided_at, else opened_at
     decided_by: str = ""
+    decided_via: str = ""  # the platform the decision was made on ("slack"), "" while pending
     decision: str = ""
     allowed: tuple[str, ...] = ()
 
