@@ -19,6 +19,7 @@ from bot.models import (
     RouteInfo,
     RunDetail,
     Surface,
+    plain_name,
 )
 from bot.ports import Clock
 from bot.review import REVIEW
@@ -41,12 +42,12 @@ def queue_item(row: ReviewRow) -> QueueItem:
         draft=str(card.get("draft", "")),
         attempt=int(card.get("attempt", 0)),
         max_attempts=int(card.get("max_attempts", 0)),
-        requester=str(card.get("requester", "")),
+        requester=str(card.get("requester_name") or card.get("requester", "")),
         platform=str(origin.get("platform", "")),
         scope=str(origin.get("scope", "")),
         opened_at=wait.created_at,
         activity_at=wait.decided_at or wait.created_at,
-        decided_by=wait.actor_display or "",
+        decided_by=decider(wait),
         decided_via=_platform_of(wait.actor or ""),
         decision=str(decision.get("action", "")),
         allowed=wait.allowed,
@@ -152,7 +153,7 @@ def review_record(wait: WaitRow, effects: list[OutboxRow], origin: Origin) -> Re
         card=wait.payload,
         opened_at=wait.created_at,
         decided_at=wait.decided_at,
-        decided_by=wait.actor_display or "",
+        decided_by=decider(wait),
         actor=wait.actor or "",
         decision=str(decision.get("action", "")),
         data=dict(decision.get("data", {})),
@@ -163,3 +164,12 @@ def review_record(wait: WaitRow, effects: list[OutboxRow], origin: Origin) -> Re
 def _surface(effect: OutboxRow, origin: Origin) -> Surface:
     where = effect.payload.get("surface")
     return Surface.from_json(where) if where else origin.reviews[0]
+
+
+def decider(wait: WaitRow) -> str:
+    """Who closed ``wait`` as a page shows them: their plain name, else the platform's display.
+
+    A Slack display is a ``<@U…>`` mention, which means nothing in a browser.
+    """
+    name = plain_name(str((wait.decision or {}).get("actor_name") or ""))
+    return name or wait.actor_display or ""

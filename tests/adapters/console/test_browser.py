@@ -8,10 +8,8 @@ from pathlib import Path
 from playwright.async_api import Page, expect
 
 from bot.models import JokeRequest
-from tests.support.browser import chromium
+from tests.support.browser import SHOTS, chromium
 from tests.support.console import MOD, ORIGIN, ConsoleHarness, console_harness
-
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "console"
 
 
 async def until(check: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:

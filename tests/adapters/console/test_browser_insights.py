@@ -5,11 +5,9 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from tests.support.browser import chromium
+from tests.support.browser import SHOTS, chromium
 from tests.support.console import console_harness
 from tests.support.console_script import DRAFT_TIMES, REPLIES, TimedLLM, scripted_run
-
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "console"
 
 
 async def test_browser_shows_history_and_stats(tmp_path: Path) -> None:

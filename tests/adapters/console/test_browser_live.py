@@ -20,8 +20,8 @@ from adapters.console._roles import MANAGE_MESSAGES
 from adapters.console._signin_config import DiscordSignIn, SignInConfig
 from bot.models import Actor, JokeRequest, Origin
 from bot.ports import ChatMessage, OnDelta
-from tests.adapters.console.test_browser import SHOTS, request, until
-from tests.support.browser import chromium
+from tests.adapters.console.test_browser import request, until
+from tests.support.browser import SHOTS, chromium
 from tests.support.console import ConsoleHarness, console_harness
 from tests.support.fake_oauth import DiscordAccount, FakeDiscordOAuth, serving
 from tests.support.llm import FakeLLM, words

@@ -93,7 +93,7 @@ async def test_browser_shows_a_click_made_in_slack_once_without_a_reload(tmp_pat
         told = await slack.approve(card)  # a signed block_actions request to the Bolt app
 
         decided = page.locator(f"#r-{token}")
-        await expect(decided.locator(".outcome")).to_contain_text("approve by <@UMOD> via Slack")
+        await expect(decided.locator(".outcome")).to_contain_text("approve by umod via Slack")
         await expect(decided.locator(".decide")).to_have_count(0)
         await until(lambda: bool(slack.public_posts()), "the joke in Slack's public channel")
         await until(lambda: not slack.cards()[0].live, "the Slack card closed")
@@ -108,7 +108,7 @@ async def test_browser_shows_a_click_made_in_slack_once_without_a_reload(tmp_pat
     assert told == "", told  # the card itself says it: no private answer in Slack
     assert still_open  # the same document: the stream updated it, no reload
     assert items == 1  # the decided review replaced the pending one in place: shown once
-    assert [" ".join(o.split()) for o in outcomes] == ["decided: approve by <@UMOD> via Slack"]
+    assert [" ".join(o.split()) for o in outcomes] == ["decided: approve by umod via Slack"]
     assert len(posts) == 1, posts  # one public post
     assert JOKE in posts[0], posts
     assert len(cards) == 1
