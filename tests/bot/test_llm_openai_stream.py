@@ -81,7 +81,9 @@ async def test_deltas_arrive_while_the_reply_is_still_being_written(
     def on_delta(piece: str) -> None:
         seen.append(piece)
         if len(seen) == 2:
-            assert server.sent == ["Why", " did"]  # the server has sent no more yet
+            # the server is held after two pieces and has sent no more yet (it records a piece
+            # just after writing it, so " did" may reach us before it is recorded)
+            assert server.sent in (["Why"], ["Why", " did"])
             hold.set()
 
     text = await chat.complete(MESSAGES, on_delta=on_delta)
