@@ -8,13 +8,11 @@ layout provides it in the app).
 """
 
 import asyncio
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
 import uvicorn
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import HTMLResponse
@@ -26,12 +24,12 @@ from adapters.console._try_ws import QUEUED, try_router
 from bot.joke import JokeOptions
 from bot.llm import OpenAIChat
 from bot.models import Actor, Origin, Surface
+from tests.support.browser import require_chromium
 from tests.support.classifier import FakeClassifier
 from tests.support.llm_server import FakeOpenAIServer, streamed
 from tests.support.platform import FakePlatform
 from tests.support.stack import Stack, joke_stack
 
-CHROMIUM = Path("/usr/bin/chromium")
 ORIGIN = Origin(
     "console",
     "web",
@@ -46,15 +44,6 @@ BASE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{% block title %}{% endblock %}</title></head>
 <body data-page="{% block page %}{% endblock %}"><main>{% block content %}{% endblock %}</main>
 {% block scripts %}{% endblock %}</body></html>"""
-
-
-def require_chromium() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM}: apt-get install -y chromium to run browser tests"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 def page_app(stack: Stack) -> FastAPI:

@@ -1,14 +1,17 @@
 """Fixtures for tests/bot: a clean environment so no real setting leaks into a test, a
-booted runtime ``Harness`` for the runtime tests, and ``db_url``: one test per store backend.
+booted runtime ``Harness`` for the runtime tests, ``db_url``: one test per store backend, and
+``server`` / ``chat``: the local OpenAI-compatible server and the real openai client on it.
 """
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
+from bot.llm.openai_chat import OpenAIChat
+from tests.support.llm_server import FakeOpenAIServer
 from tests.support.postgres import scratch_schema
 from tests.support.runtime_harness import Harness
 
@@ -46,3 +49,18 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     async with scratch_schema() as url:
         yield url
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def chat(server: FakeOpenAIServer) -> AsyncIterator[OpenAIChat]:
+    llm = OpenAIChat(model="test-model", api_key="sk-test", base_url=server.base_url, timeout=2)
+    try:
+        yield llm
+    finally:
+        await llm.close()

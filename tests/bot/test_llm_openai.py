@@ -2,7 +2,6 @@
 
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -24,21 +23,6 @@ MESSAGES = [
     ChatMessage("assistant", "Why did the cat sit on the laptop? To keep an eye on the mouse."),
     ChatMessage("user", "another one"),
 ]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def chat(server: FakeOpenAIServer) -> AsyncIterator[OpenAIChat]:
-    llm = OpenAIChat(model="test-model", api_key="sk-test", base_url=server.base_url, timeout=2)
-    try:
-        yield llm
-    finally:
-        await llm.close()
 
 
 def make_chat(

@@ -3,7 +3,6 @@
 import json
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -15,21 +14,6 @@ from tests.support.clock import FakeClock
 from tests.support.llm_server import FakeOpenAIServer, completion, error, streamed
 
 MESSAGES = [ChatMessage("system", "You write one short joke."), ChatMessage("user", "cats")]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def chat(server: FakeOpenAIServer) -> AsyncIterator[OpenAIChat]:
-    llm = OpenAIChat(model="test-model", api_key="sk-test", base_url=server.base_url, timeout=2)
-    try:
-        yield llm
-    finally:
-        await llm.close()
 
 
 async def test_stream_delivers_each_piece_and_returns_the_whole_reply(

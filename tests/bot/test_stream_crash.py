@@ -9,10 +9,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.app import open_core
 from bot.clock import SystemClock
@@ -29,12 +27,6 @@ from tests.support.stream_crash_child import REQUEST, RUNNER_ID
 REPO = Path(__file__).resolve().parents[2]
 FIRST = ("Why", " did", " the", " owl", " stay", " home?", " Too", " hoot!")
 SECOND = ("Why", " do", " cats", " hate", " poker?", " Too", " many", " cheetahs!")
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as srv:
-        yield srv
 
 
 def crash_mid_stream(db: Path, journal: Path, server: FakeOpenAIServer) -> None:
